@@ -1,0 +1,236 @@
+/**
+ * Short-time Fourier transform and its inverse, with librosa 0.10's conventions:
+ * periodic Hann window of length nFft, centred frames (the signal is padded by nFft/2 on
+ * each side, so frame t is centred on sample t·hop), 1 + floor(N / hop) frames, and an
+ * inverse that overlap-adds windowed frames and divides by the window's sum of squares.
+ *
+ * Complex spectra are stored frame-major (bin k of frame t at t·bins + k) because every
+ * consumer walks them frame by frame; `stftMagnitude` transposes to the [bins, frames]
+ * layout of a Spectrogram at the API boundary.
+ */
+import { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogram } from './config.js';
+import { RealFft } from './rfft.js';
+import { hannWindow } from './window.js';
+import { VoiceswapError } from '../errors.js';
+
+/** A complex STFT, frame-major: bin k of frame t is (re, im)[t * bins + k]. */
+export interface ComplexSpectrogram {
+  re: Float64Array;
+  im: Float64Array;
+  bins: number;
+  frames: number;
+}
+
+/**
+ * How the signal is extended beyond its ends for centred frames. 'reflect' mirrors
+ * without repeating the edge sample (x[-1] = x[1]), as the log-mel features use;
+ * 'constant' pads zeros (librosa 0.10's default for stft and griffinlim).
+ */
+export type PadMode = 'reflect' | 'constant';
+
+/** Everything the frame loops need for one (nFft, hop): built once and reused. */
+export interface StftPlan {
+  readonly nFft: number;
+  readonly hopLength: number;
+  /** nFft / 2 + 1 */
+  readonly bins: number;
+  readonly fft: RealFft;
+  readonly window: Float64Array;
+  /** Scratch for one windowed frame (reused by every call; the loops are synchronous). */
+  readonly frame: Float64Array;
+}
+
+const planCache = new Map<string, StftPlan>();
+const PLAN_CACHE_LIMIT = 8;
+
+/** The cached plan for cfg's nFft and hopLength. */
+export function stftPlan(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): StftPlan {
+  const { nFft, hopLength } = cfg;
+  const key = `${nFft}/${hopLength}`;
+  let plan = planCache.get(key);
+  if (plan) return plan;
+  if (!Number.isInteger(nFft) || nFft < 4 || (nFft & (nFft - 1)) !== 0) {
+    throw new VoiceswapError(`invalid feature configuration: nFft must be a power of two of at least 4, got ${nFft}`);
+  }
+  if (!Number.isInteger(hopLength) || hopLength < 1 || hopLength > nFft) {
+    throw new VoiceswapError(`invalid feature configuration: hopLength must be an integer in 1..nFft, got ${hopLength}`);
+  }
+  plan = {
+    nFft,
+    hopLength,
+    bins: nFft / 2 + 1,
+    fft: new RealFft(nFft),
+    window: hannWindow(nFft),
+    frame: new Float64Array(nFft),
+  };
+  if (planCache.size >= PLAN_CACHE_LIMIT) planCache.clear();
+  planCache.set(key, plan);
+  return plan;
+}
+
+/**
+ * Fill buf[0, pad) and buf[pad + length, buf.length) from the signal held in
+ * buf[pad, pad + length). Reflect padding follows numpy.pad: for pads longer than the
+ * signal the mirroring repeats (period 2·(length − 1)), and a one-sample signal is
+ * repeated as numpy does for that degenerate case.
+ */
+export function fillPadding(buf: Float64Array, pad: number, length: number, mode: PadMode): void {
+  const end = pad + length;
+  if (mode === 'constant') {
+    buf.fill(0, 0, pad);
+    buf.fill(0, end);
+    return;
+  }
+  if (length === 1) {
+    buf.fill(buf[pad], 0, pad);
+    buf.fill(buf[pad], end);
+    return;
+  }
+  const period = 2 * (length - 1);
+  const source = (j: number): number => {
+    let r = j % period;
+    if (r < 0) r += period;
+    return buf[pad + (r < length ? r : period - r)];
+  };
+  for (let i = 0; i < pad; i++) buf[i] = source(i - pad);
+  for (let i = end; i < buf.length; i++) buf[i] = source(i - pad);
+}
+
+/** x padded by nFft/2 on both sides, as float64. */
+export function padCentered(x: ArrayLike<number>, nFft: number, mode: PadMode): Float64Array {
+  if (x.length === 0) throw new VoiceswapError('cannot analyse an empty signal (0 samples)');
+  const pad = nFft >> 1;
+  const buf = new Float64Array(x.length + 2 * pad);
+  for (let i = 0; i < x.length; i++) buf[pad + i] = x[i];
+  fillPadding(buf, pad, x.length, mode);
+  return buf;
+}
+
+/** Window frame t of an already padded signal into plan.frame and transform it into re/im at `offset`. */
+export function transformFrame(
+  plan: StftPlan,
+  padded: Float64Array,
+  t: number,
+  re: Float64Array,
+  im: Float64Array,
+  offset: number,
+): void {
+  const { nFft, window, frame } = plan;
+  const start = t * plan.hopLength;
+  for (let j = 0; j < nFft; j++) frame[j] = padded[start + j] * window[j];
+  plan.fft.forward(frame, re, im, offset);
+}
+
+/** STFT of an already padded signal: `frames` frames written frame-major into spec. */
+export function stftOfPadded(plan: StftPlan, padded: Float64Array, spec: ComplexSpectrogram): void {
+  for (let t = 0; t < spec.frames; t++) transformFrame(plan, padded, t, spec.re, spec.im, t * plan.bins);
+}
+
+/** Complex STFT of x (centred frames), frame-major. */
+export function stft(
+  x: ArrayLike<number>,
+  cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG,
+  padMode: PadMode = 'reflect',
+): ComplexSpectrogram {
+  const plan = stftPlan(cfg);
+  const padded = padCentered(x, plan.nFft, padMode);
+  const frames = frameCount(x.length, plan.hopLength);
+  const spec: ComplexSpectrogram = {
+    re: new Float64Array(frames * plan.bins),
+    im: new Float64Array(frames * plan.bins),
+    bins: plan.bins,
+    frames,
+  };
+  stftOfPadded(plan, padded, spec);
+  return spec;
+}
+
+/** |STFT(x)| as a [nFft/2 + 1, frames] float32 spectrogram (centred frames, reflect padding). */
+export function stftMagnitude(x: Float32Array, cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): Spectrogram {
+  const plan = stftPlan(cfg);
+  const padded = padCentered(x, plan.nFft, 'reflect');
+  const frames = frameCount(x.length, plan.hopLength);
+  const bins = plan.bins;
+  const re = new Float64Array(bins);
+  const im = new Float64Array(bins);
+  const data = new Float32Array(bins * frames);
+  for (let t = 0; t < frames; t++) {
+    transformFrame(plan, padded, t, re, im, 0);
+    for (let k = 0; k < bins; k++) data[k * frames + t] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
+  }
+  return { data, rows: bins, frames };
+}
+
+/**
+ * Σ_t w²[n − t·hop] over `frames` frames: the gain that overlap-add of windowed frames
+ * applies to each sample of the padded signal (length nFft + hop·(frames − 1)).
+ */
+export function windowSumSquare(window: Float64Array, hopLength: number, frames: number): Float64Array {
+  const n = window.length;
+  const out = new Float64Array(n + hopLength * (frames - 1));
+  for (let t = 0; t < frames; t++) {
+    const start = t * hopLength;
+    for (let j = 0; j < n; j++) out[start + j] += window[j] * window[j];
+  }
+  return out;
+}
+
+/**
+ * 1 / window-sum-square for output samples [0, length) of a centred ISTFT, with 0 where
+ * the sum is negligible (as librosa leaves those samples undivided, and they are 0).
+ */
+export function inverseWindowGain(plan: StftPlan, frames: number, length: number): Float64Array {
+  const wss = windowSumSquare(plan.window, plan.hopLength, frames);
+  const pad = plan.nFft >> 1;
+  const gain = new Float64Array(length);
+  const tiny = 1.1754943508222875e-38; // float32's smallest normal, librosa's threshold
+  for (let i = 0; i < length; i++) {
+    const s = pad + i < wss.length ? wss[pad + i] : 0;
+    gain[i] = s > tiny ? 1 / s : 0;
+  }
+  return gain;
+}
+
+/**
+ * Overlap-add the windowed inverse FFT of every frame of spec into `padded` (which is
+ * cleared first; length ≥ nFft + hop·(frames − 1) samples are touched, the rest stays 0).
+ */
+export function overlapAdd(plan: StftPlan, spec: ComplexSpectrogram, padded: Float64Array): void {
+  const { nFft, hopLength, window, frame, bins } = plan;
+  padded.fill(0);
+  for (let t = 0; t < spec.frames; t++) {
+    plan.fft.inverse(spec.re, spec.im, t * bins, frame);
+    const start = t * hopLength;
+    const stop = Math.min(nFft, padded.length - start);
+    for (let j = 0; j < stop; j++) padded[start + j] += frame[j] * window[j];
+  }
+}
+
+/** The output length of an ISTFT when none is asked for: hop·(frames − 1), as librosa. */
+export function defaultSignalLength(frames: number, hopLength: number): number {
+  return hopLength * (frames - 1);
+}
+
+/**
+ * Inverse STFT (centred frames): overlap-add, divide by the window's sum of squares and
+ * drop the nFft/2 padding. `length` trims or zero-extends the result to that many samples.
+ */
+export function istft(
+  spec: ComplexSpectrogram,
+  cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG,
+  options: { length?: number } = {},
+): Float32Array {
+  const plan = stftPlan(cfg);
+  if (spec.bins !== plan.bins) {
+    throw new VoiceswapError(`istft: the spectrogram has ${spec.bins} bins but nFft ${plan.nFft} needs ${plan.bins}`);
+  }
+  const length = options.length ?? defaultSignalLength(spec.frames, plan.hopLength);
+  if (!Number.isInteger(length) || length < 0) throw new VoiceswapError(`istft: invalid output length ${length}`);
+  const pad = plan.nFft >> 1;
+  const padded = new Float64Array(Math.max(length + 2 * pad, plan.nFft + plan.hopLength * (spec.frames - 1)));
+  overlapAdd(plan, spec, padded);
+  const gain = inverseWindowGain(plan, spec.frames, length);
+  const y = new Float32Array(length);
+  for (let i = 0; i < length; i++) y[i] = padded[pad + i] * gain[i];
+  return y;
+}
