@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs';
+import { layer, param, type Conv2dSpec, type Network, type Padding2d } from './params.js';
+
+/**
+ * The building blocks of the CycleGAN-VC2 networks on NHWC tensors
+ * (H = mel axis, W = time axis, C = channels). Layers tfjs lacks (instance norm, GLU,
+ * pixel shuffle) are built from ordinary differentiable ops, so every backend gets
+ * their gradients for free.
+ */
+
+/** torch's InstanceNorm eps. */
+export const INSTANCE_NORM_EPS = 1e-5;
+
+/**
+ * 2D convolution with torch-style explicit zero padding, plus bias. Bias is a separate
+ * add (not tf.fused.conv2d) because the fused op's custom gradient computes the kernel
+ * gradient even when only the input gradient is wanted (a frozen discriminator).
+ */
+export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D, stride: [number, number], pad: Padding2d): tf.Tensor4D {
+  return tf.add(tf.conv2d(x, kernel, stride, tfPadding(pad, kernel.shape, stride)), bias);
+}
+
+/**
+ * tfjs padding argument equal to torch's explicit padding. 'same' in tfjs pads the extra
+ * row at the bottom for strided convs where torch pads symmetrically, so it is used only
+ * where it is exactly equal (stride 1, symmetric, odd kernel).
+ */
+function tfPadding(pad: Padding2d, kernel: readonly number[], stride: [number, number]): 'valid' | 'same' | [[0, 0], [number, number], [number, number], [0, 0]] {
+  const [[top, bottom], [left, right]] = pad;
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return 'valid';
+  const sameH = stride[0] === 1 && top === bottom && 2 * top === kernel[0]! - 1;
+  const sameW = stride[1] === 1 && left === right && 2 * left === kernel[1]! - 1;
+  if (sameH && sameW) return 'same';
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
+
+/**
+ * Instance normalisation over the spatial axes of each sample and channel, with biased
+ * variance and eps 1e-5 like torch, then the affine gamma/beta per channel.
+ */
+export function instanceNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = INSTANCE_NORM_EPS): tf.Tensor4D {
+  return tf.tidy(() => {
+    const centred = tf.sub(x, tf.mean(x, [1, 2], true));
+    const variance = tf.mean(tf.square(centred), [1, 2], true);
+    const normalised = tf.mul(centred, tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(normalised, gamma), beta);
+  });
+}
+
+/** Gated linear unit over channels: first half * sigmoid(second half). */
+export function glu(x: tf.Tensor4D): tf.Tensor4D {
+  const channels = x.shape[3];
+  if (channels % 2 !== 0) throw new Error(`glu needs an even channel count, got ${channels}`);
+  return tf.tidy(() => {
+    const [a, b] = tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
+    return tf.mul(a, tf.sigmoid(b));
+  });
+}
+
+/**
+ * torch's PixelShuffle(r) in NHWC: input channel c*r*r + i*r + j goes to output pixel
+ * (h*r + i, w*r + j), channel c. Built from reshape/transpose (which have gradients;
+ * tf.depthToSpace has none, and orders channels differently). The batch and height axes
+ * are merged so that the transpose stays 5-D.
+ */
+export function pixelShuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
+  const [batch, height, width, channels] = x.shape;
+  if (channels % (r * r) !== 0) throw new Error(`pixelShuffle(${r}) needs channels divisible by ${r * r}, got ${channels}`);
+  const c = channels / (r * r);
+  return tf.tidy(() => {
+    const split = tf.reshape(x, [batch * height, width, c, r, r]); // [bh, w, c, i, j]
+    const moved = tf.transpose(split, [0, 3, 1, 4, 2]); //               [bh, i, w, j, c]
+    return tf.reshape(moved, [batch, height * r, width * r, c]);
+  });
+}
+
+// ---- the same layers, taking their parameters from a network by layer name
+
+export function convLayer(net: Network, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  const spec: Conv2dSpec = layer(net, name, 'conv2d');
+  const kernel = param(net, `${name}/kernel`) as tf.Tensor as tf.Tensor4D;
+  const bias = param(net, `${name}/bias`) as tf.Tensor as tf.Tensor1D;
+  return conv2d(x, kernel, bias, spec.stride, spec.pad);
+}
+
+export function normLayer(net: Network, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  layer(net, name, 'instanceNorm');
+  const gamma = param(net, `${name}/gamma`) as tf.Tensor as tf.Tensor1D;
+  const beta = param(net, `${name}/beta`) as tf.Tensor as tf.Tensor1D;
+  return instanceNorm(x, gamma, beta);
+}
+
+/** Spatial output size of a conv along one axis (torch's formula). */
+export function convOutputSize(input: number, kernel: number, stride: number, padBefore: number, padAfter: number): number {
+  return Math.floor((input + padBefore + padAfter - kernel) / stride) + 1;
+}
+
+/** Forward FLOPs of one conv (2 x multiply-adds, bias ignored) at the given input size. */
+export function convFlops(spec: Conv2dSpec, inHeight: number, inWidth: number): { flops: number; outHeight: number; outWidth: number } {
+  const outHeight = convOutputSize(inHeight, spec.kernel[0], spec.stride[0], spec.pad[0][0], spec.pad[0][1]);
+  const outWidth = convOutputSize(inWidth, spec.kernel[1], spec.stride[1], spec.pad[1][0], spec.pad[1][1]);
+  const flops = 2 * outHeight * outWidth * spec.outChannels * spec.inChannels * spec.kernel[0] * spec.kernel[1];
+  return { flops, outHeight, outWidth };
+}

@@ -1,0 +1,94 @@
+import { VoiceswapError } from '../errors.js';
+
+/**
+ * Model size presets. Each one scales every channel width of the CycleGAN-VC2 networks
+ * (MaskCycleGAN-VC widths) except the single input/output channel and the mel axis.
+ */
+export const PRESET_SCALES = Object.freeze({
+  paper: 1, // the published widths, for GPUs
+  base: 1 / 2,
+  small: 1 / 4, // the CPU default
+  tiny: 1 / 8, // quick runs
+});
+
+export type PresetName = keyof typeof PRESET_SCALES;
+
+export const PRESET_NAMES = Object.keys(PRESET_SCALES) as PresetName[];
+
+export const DEFAULT_PRESET: PresetName = 'small';
+
+/** Everything that decides the networks' shapes; saved with every model. */
+export interface ModelConfig {
+  /** The preset the scale came from, or 'custom' for any other scale (tests, experiments). */
+  preset: PresetName | 'custom';
+  /** Width multiplier applied to the paper's channel counts. */
+  scale: number;
+  /** Mel bins (the height of the spectrogram images); must be divisible by 4. */
+  nMels: number;
+  /** Residual blocks in the generator's 1D part (6 in the paper). */
+  nResBlocks: number;
+}
+
+export function isPresetName(name: string): name is PresetName {
+  return Object.prototype.hasOwnProperty.call(PRESET_SCALES, name);
+}
+
+/** The configuration of a named preset (80 mel bins, 6 residual blocks). */
+export function presetConfig(preset: PresetName, nMels = 80): ModelConfig {
+  return checkedConfig({ preset, scale: PRESET_SCALES[preset], nMels, nResBlocks: 6 });
+}
+
+/** A configuration with an arbitrary width scale (e.g. 1/32 for fast tests). */
+export function customConfig(scale: number, nMels = 80, nResBlocks = 6): ModelConfig {
+  return checkedConfig({ preset: 'custom', scale, nMels, nResBlocks });
+}
+
+/** Parse a user-supplied preset name; throws a one-line VoiceswapError for an unknown one. */
+export function parsePreset(name: string): PresetName {
+  if (!isPresetName(name)) {
+    throw new VoiceswapError(`unknown preset '${name}' (expected one of: ${PRESET_NAMES.join(', ')})`);
+  }
+  return name;
+}
+
+/**
+ * Paper width `c` scaled by `scale`, rounded like Python's round() (half to even), at
+ * least 1, so that every width equals the PyTorch reference's `width()`.
+ */
+export function scaledWidth(c: number, scale: number): number {
+  return Math.max(1, roundHalfEven(c * scale));
+}
+
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round rounds halves up; Python rounds them to the even neighbour.
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Why `config` cannot describe a model, or null when it is valid. */
+export function configProblem(config: unknown): string | null {
+  if (typeof config !== 'object' || config === null) return 'model config is not an object';
+  const c = config as Record<string, unknown>;
+  if (c.preset !== 'custom' && !(typeof c.preset === 'string' && isPresetName(c.preset))) {
+    return `unknown preset ${JSON.stringify(c.preset)}`;
+  }
+  if (typeof c.scale !== 'number' || !(c.scale > 0) || !Number.isFinite(c.scale)) {
+    return `scale must be a positive number, got ${JSON.stringify(c.scale)}`;
+  }
+  if (c.preset !== 'custom' && c.scale !== PRESET_SCALES[c.preset as PresetName]) {
+    return `preset '${String(c.preset)}' has scale ${PRESET_SCALES[c.preset as PresetName]}, not ${c.scale}`;
+  }
+  if (!Number.isInteger(c.nMels) || (c.nMels as number) < 4 || (c.nMels as number) % 4 !== 0) {
+    return `nMels must be a positive multiple of 4, got ${JSON.stringify(c.nMels)}`;
+  }
+  if (!Number.isInteger(c.nResBlocks) || (c.nResBlocks as number) < 0) {
+    return `nResBlocks must be a non-negative integer, got ${JSON.stringify(c.nResBlocks)}`;
+  }
+  return null;
+}
+
+function checkedConfig(config: ModelConfig): ModelConfig {
+  const problem = configProblem(config);
+  if (problem !== null) throw new VoiceswapError(problem);
+  return config;
+}
