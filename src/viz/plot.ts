@@ -48,7 +48,10 @@ export function niceTicks(lo: number, hi: number, maxTicks: number): number[] {
   const step = niceStep(hi - lo, maxTicks);
   const ticks: number[] = [];
   const eps = step * 1e-9;
-  for (let k = Math.ceil((lo - eps) / step); k * step <= hi + eps; k++) ticks.push(k * step);
+  for (let k = Math.ceil((lo - eps) / step); k * step <= hi + eps; k++) {
+    // toPrecision drops float dust (3 * 0.1 = 0.30000000000000004); + 0 turns -0 into 0.
+    ticks.push(Number((k * step).toPrecision(12)) + 0);
+  }
   return ticks;
 }
 

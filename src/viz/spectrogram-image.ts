@@ -198,7 +198,7 @@ function timeTicks(box: Box, pxPerFrame: number, secondsPerFrame: number): Tick[
 
 function colorbarTicks(box: Box, range: [number, number]): Tick[] {
   const [lo, hi] = range;
-  const values = niceTicks(lo, hi, Math.max(2, Math.floor(box.height / 45)));
+  const values = niceTicks(lo, hi, Math.min(10, Math.max(2, Math.floor(box.height / 30))));
   const step = values.length > 1 ? values[1] - values[0] : 1;
   return values.map((v) => ({ position: box.y + box.height * (1 - (v - lo) / (hi - lo)), label: formatTick(v, step) }));
 }
@@ -362,7 +362,7 @@ function drawColorbar(ctx: SKRSContext2D, figure: SpectrogramFigure, colormap: C
   const lut = colormapLut(colormap);
   const image = ctx.createImageData(box.width, box.height);
   for (let y = 0; y < box.height; y++) {
-    const k = 3 * lutIndex(1 - (y + 0.5) / box.height);
+    const k = 3 * lutIndex(1 - y / Math.max(1, box.height - 1)); // both ends of the scale shown exactly
     for (let x = 0; x < box.width; x++) {
       image.data.set([lut[k], lut[k + 1], lut[k + 2], 255], 4 * (y * box.width + x));
     }
