@@ -16,6 +16,7 @@ import { formatTick, logTicks, niceTicks } from '../src/viz/plot.js';
 import {
   layoutSpectrogramFigure,
   renderSpectrogramPng,
+  spectrogramDecibels,
   renderSpectrogramStackPng,
   type SpectrogramImageOptions,
 } from '../src/viz/spectrogram-image.js';
@@ -245,6 +246,19 @@ describe('renderSpectrogramPng', () => {
     const top = (20 / Math.LN10) * 2;
     expect(figure.range[0]).toBeCloseTo(top - 80, 4);
     expect(figure.range[1]).toBeCloseTo(top, 4);
+  });
+});
+
+describe('spectrogramDecibels', () => {
+  it('reads ln magnitude, magnitude and dB input as 20 log10 magnitude, floors at 1e-5, keeps NaN', () => {
+    const spec = (values: number[]): Spectrogram => ({ data: Float32Array.from(values), rows: 1, frames: values.length });
+    const ln = spectrogramDecibels(spec([0, 1, Math.log(1e-5), NaN]), 'ln magnitude');
+    [0, 20 / Math.LN10, -100].forEach((v, i) => expect(ln[i]).toBeCloseTo(v, 4));
+    expect(ln[3]).toBeNaN();
+    const mag = spectrogramDecibels(spec([1, 10, 0, 1e-9, Infinity]), 'magnitude');
+    [0, 20, -100, -100].forEach((v, i) => expect(mag[i]).toBeCloseTo(v, 4));
+    expect(mag[4]).toBeNaN();
+    expect(Array.from(spectrogramDecibels(spec([-12, 3]), 'dB'))).toEqual([-12, 3]);
   });
 });
 
