@@ -177,6 +177,18 @@ describe('decodeWav: every supported encoding and channel count', () => {
     expect(wav.channels).toBe(2);
   });
 
+  it('decodes bytes that sit at an odd offset inside a larger buffer', () => {
+    const stored = storedValues('float32', 64);
+    const wav = riff([
+      { id: 'fmt ', body: fmtBody({ formatTag: 3, channels: 2, sampleRate: 8000, bitsPerSample: 32 }) },
+      { id: 'data', body: packSamples('float32', stored) },
+    ]);
+    const larger = new Uint8Array(wav.length + 3);
+    larger.set(wav, 1);
+    const decoded = decodeWav(larger.subarray(1, 1 + wav.length), 'x.wav');
+    expectClose(decoded.samples, expectedMono('float32', stored, 2), TOLERANCE);
+  });
+
   it('decodes the stereo speech fixture (right = 0.5 × left) to 0.75 × left', () => {
     const bytes = readFileSync(FIXTURE);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

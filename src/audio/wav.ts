@@ -3,9 +3,9 @@
  *
  * Reading: the RIFF chunk list is walked here (it is short, and walking it ourselves is
  * the only way to notice a truncated `data` chunk, which `wavefile` silently accepts).
- * Integer PCM and IEEE float samples are decoded straight from a DataView; the G.711
- * companding tables (A-law, µ-law) come from `wavefile`'s codecs. Every channel layout is
- * mixed down to mono by averaging the channels, because the model sees one voice.
+ * Integer PCM and IEEE float samples are read through typed arrays over the file's
+ * bytes; the G.711 expansion tables (A-law, µ-law) come from `wavefile`'s codecs. Every
+ * channel layout is mixed down to mono by averaging the channels: the model hears one voice.
  *
  * Writing: mono 16-bit PCM (default) or 32-bit IEEE float, clamped to [-1, 1] first so a
  * loud sample saturates instead of wrapping round, and written atomically.
@@ -224,12 +224,15 @@ function checkFormatSanity(format: WavFormat, encoding: SampleEncoding, name: st
   }
 }
 
-/** Sample value -> float lookup for the 8-bit companded formats, built once from wavefile's G.711 codecs. */
-const companderTables = new Map<'alaw' | 'mulaw', Float32Array>();
+/** Byte value -> float for the 8-bit encodings, built once (G.711 tables from wavefile's codecs). */
+const byteTables = new Map<'pcm8' | 'alaw' | 'mulaw', Float32Array>();
 
-function companderTable(encoding: 'alaw' | 'mulaw'): Float32Array {
-  let table = companderTables.get(encoding);
-  if (!table) {
+function byteTable(encoding: 'pcm8' | 'alaw' | 'mulaw'): Float32Array {
+  let table = byteTables.get(encoding);
+  if (table) return table;
+  if (encoding === 'pcm8') {
+    table = Float32Array.from({ length: 256 }, (_, b) => (b - 128) / 128); // unsigned, zero at 128
+  } else {
     const codes = new Uint8Array(256).map((_, i) => i);
     const wav = new WaveFile();
     if (encoding === 'alaw') {
@@ -241,57 +244,89 @@ function companderTable(encoding: 'alaw' | 'mulaw'): Float32Array {
     }
     const pcm = wav.getSamples(false, Int16Array) as unknown as Int16Array;
     table = Float32Array.from(pcm, (v) => v / 32768);
-    companderTables.set(encoding, table);
   }
+  byteTables.set(encoding, table);
   return table;
 }
 
-/** A function reading the sample at a byte offset as a float (integers scaled to [-1, 1)). */
-function sampleReader(encoding: SampleEncoding, bytes: Uint8Array, view: DataView): (offset: number) => number {
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The `span` bytes at `start` as an ArrayBuffer region in native byte order, ready for a
+ * typed array of `width`-byte elements: the file's own memory when aligned on a
+ * little-endian host, otherwise an aligned copy (WAV chunks are only 2-byte aligned).
+ */
+function nativeRegion(bytes: Uint8Array, start: number, span: number, width: number): { buffer: ArrayBufferLike; offset: number } {
+  const at = bytes.byteOffset + start;
+  if (at % width === 0 && LITTLE_ENDIAN_HOST) return { buffer: bytes.buffer, offset: at };
+  // Copy explicitly (a Node Buffer's slice() is a view, not a copy); on a big-endian host
+  // reverse the bytes of each sample into native order.
+  const copy = new Uint8Array(bytes.subarray(start, start + span));
+  if (!LITTLE_ENDIAN_HOST) for (let i = 0; i < span; i += width) copy.subarray(i, i + width).reverse();
+  return { buffer: copy.buffer, offset: 0 };
+}
+
+/** The `count` samples at `start` as numbers, and the gain that scales them to [-1, 1]. */
+function sampleArray(bytes: Uint8Array, start: number, count: number, encoding: SampleEncoding): { values: ArrayLike<number>; gain: number } {
+  const span = count * BYTES_PER_SAMPLE[encoding];
+  const region = (width: number) => nativeRegion(bytes, start, span, width);
   switch (encoding) {
-    case 'pcm8': // 8-bit WAV is unsigned with its zero at 128
-      return (o) => (bytes[o]! - 128) / 128;
-    case 'pcm16':
-      return (o) => view.getInt16(o, true) / 32768;
-    case 'pcm24':
-      return (o) => ((bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16)) << 8) / 2147483648;
-    case 'pcm32':
-      return (o) => view.getInt32(o, true) / 2147483648;
-    case 'float32':
-      return (o) => view.getFloat32(o, true);
-    case 'float64':
-      return (o) => view.getFloat64(o, true);
+    case 'pcm8':
     case 'alaw':
     case 'mulaw': {
-      const table = companderTable(encoding);
-      return (o) => table[bytes[o]!]!;
+      const table = byteTable(encoding);
+      return { values: Float32Array.from(bytes.subarray(start, start + span), (b) => table[b]!), gain: 1 };
+    }
+    case 'pcm24': {
+      const values = new Int32Array(count);
+      for (let i = 0, o = start; i < count; i++, o += 3) {
+        values[i] = ((bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16)) << 8) >> 8; // sign-extend 24 bits
+      }
+      return { values, gain: 1 / 8388608 };
+    }
+    case 'pcm16': {
+      const { buffer, offset } = region(2);
+      return { values: new Int16Array(buffer, offset, count), gain: 1 / 32768 };
+    }
+    case 'pcm32': {
+      const { buffer, offset } = region(4);
+      return { values: new Int32Array(buffer, offset, count), gain: 1 / 2147483648 };
+    }
+    case 'float32': {
+      const { buffer, offset } = region(4);
+      return { values: new Float32Array(buffer, offset, count), gain: 1 };
+    }
+    case 'float64': {
+      const { buffer, offset } = region(8);
+      return { values: new Float64Array(buffer, offset, count), gain: 1 };
     }
   }
 }
 
-/** Average the channels of `frames` interleaved frames starting at `start` into one mono signal. */
-function decodeMono(
-  bytes: Uint8Array,
-  view: DataView,
-  start: number,
-  frames: number,
-  channels: number,
-  encoding: SampleEncoding,
-): Float32Array {
+/** Mix interleaved `channels`-channel samples down to mono (the channel mean), scaled by `gain`. */
+function mixDown(values: ArrayLike<number>, frames: number, channels: number, gain: number): Float32Array {
   const out = new Float32Array(frames);
-  const width = BYTES_PER_SAMPLE[encoding];
-  const read = sampleReader(encoding, bytes, view);
   if (channels === 1) {
-    for (let i = 0, o = start; i < frames; i++, o += width) out[i] = read(o);
+    for (let i = 0; i < frames; i++) out[i] = values[i]! * gain;
     return out;
   }
-  const frameBytes = width * channels;
-  for (let i = 0, o = start; i < frames; i++, o += frameBytes) {
+  const scale = gain / channels;
+  if (channels === 2) {
+    // The common case, unrolled: about 3x faster than the general loop below.
+    for (let i = 0; i < frames; i++) out[i] = (values[2 * i]! + values[2 * i + 1]!) * scale;
+    return out;
+  }
+  for (let i = 0, k = 0; i < frames; i++) {
     let sum = 0;
-    for (let c = 0; c < channels; c++) sum += read(o + c * width);
-    out[i] = sum / channels;
+    for (let c = 0; c < channels; c++, k++) sum += values[k]!;
+    out[i] = sum * scale;
   }
   return out;
+}
+
+function decodeMono(bytes: Uint8Array, start: number, frames: number, channels: number, encoding: SampleEncoding): Float32Array {
+  const { values, gain } = sampleArray(bytes, start, frames * channels, encoding);
+  return mixDown(values, frames, channels, gain);
 }
 
 function firstNonFinite(samples: Float32Array): number {
@@ -315,7 +350,7 @@ export function decodeWav(bytes: Uint8Array, name: string): DecodedWav {
   // A trailing partial frame (a writer's bug, not a truncation of the file) is ignored.
   const frames = Math.floor(chunks.data.size / format.blockAlign);
   if (frames === 0) throw new FileError(name, 'WAV file contains no audio samples (empty data chunk)');
-  const samples = decodeMono(bytes, view, chunks.data.offset, frames, format.channels, encoding);
+  const samples = decodeMono(bytes, chunks.data.offset, frames, format.channels, encoding);
 
   if (encoding === 'float32' || encoding === 'float64') {
     const bad = firstNonFinite(samples);
