@@ -1,0 +1,267 @@
+/**
+ * Fundamental-frequency tracking with YIN (de Cheveigné & Kawahara, 2002) and F0
+ * statistics for evaluation.
+ *
+ * Per frame (centred on sample t·hop, like the STFT frames, zero outside the signal):
+ *   d(τ)  = Σ_{j<W} (x_j − x_{j+τ})²   computed as E(0) + E(τ) − 2·r(τ) with r from one FFT,
+ *   d'(τ) = d(τ) · τ / Σ_{k=1..τ} d(k)   (cumulative-mean-normalised difference, d'(0) = 1),
+ * the period is the first τ in [sr/fMax, sr/fMin] where d' dips below `threshold`, moved
+ * to the bottom of that dip and refined by parabolic interpolation. A frame is voiced
+ * when such a dip exists and its energy is within `silenceDb` of the loudest frame;
+ * otherwise it is unvoiced (F0 = 0). d' at the dip measures aperiodicity: ~0 for a clean
+ * periodic signal, ~1 for noise, so the threshold is the voicing decision.
+ */
+import { RealFft } from '../audio/rfft.js';
+import { frameCount } from '../audio/config.js';
+import { VoiceswapError } from '../errors.js';
+import type { WarpingPath } from './dtw.js';
+
+export interface F0Config {
+  sampleRate: number;
+  /** Frame hop in samples (128 at 22.05 kHz = 5.8 ms, the MCD frame rate, so one DTW path serves both). */
+  hopLength: number;
+  /** Search range in Hz. */
+  fMinHz: number;
+  fMaxHz: number;
+  /** YIN's absolute threshold: the first dip of d' below it gives the period (guards against octave-too-low errors). */
+  dipThreshold: number;
+  /** A frame is voiced when d' at the chosen period is below this (the voicing decision). */
+  voicingThreshold: number;
+  /** Frames more than this many dB below the loudest frame are unvoiced. */
+  silenceDb: number;
+}
+
+export const DEFAULT_F0_CONFIG: Readonly<F0Config> = Object.freeze({
+  sampleRate: 22050,
+  hopLength: 128,
+  fMinHz: 80,
+  fMaxHz: 500,
+  dipThreshold: 0.1,
+  voicingThreshold: 0.35,
+  silenceDb: 40,
+});
+
+export interface F0Track {
+  /** F0 per frame in Hz, 0 where unvoiced. */
+  f0Hz: Float64Array;
+  /** 1 where voiced. */
+  voiced: Uint8Array;
+  /** d' at the chosen lag (the global minimum over the search range when unvoiced): 0 = periodic, ~1 = noise. */
+  aperiodicity: Float64Array;
+  hopLength: number;
+  sampleRate: number;
+}
+
+interface YinPlan {
+  /** Integration window W in samples. */
+  window: number;
+  minLag: number;
+  maxLag: number;
+  fft: RealFft;
+}
+
+function planFor(cfg: Readonly<F0Config>): YinPlan {
+  const { sampleRate, fMinHz, fMaxHz } = cfg;
+  if (!(fMinHz > 0 && fMaxHz > fMinHz && fMaxHz < sampleRate / 4)) {
+    throw new VoiceswapError(`F0 search range must satisfy 0 < fMin < fMax < sampleRate/4, got ${fMinHz}..${fMaxHz} Hz at ${sampleRate} Hz`);
+  }
+  for (const key of ['dipThreshold', 'voicingThreshold'] as const) {
+    if (!(cfg[key] > 0 && cfg[key] < 1)) throw new VoiceswapError(`F0 ${key} must be in (0, 1), got ${cfg[key]}`);
+  }
+  if (!Number.isInteger(cfg.hopLength) || cfg.hopLength < 1) throw new VoiceswapError(`F0 hop must be a positive integer, got ${cfg.hopLength}`);
+  const maxLag = Math.ceil(sampleRate / fMinHz);
+  const minLag = Math.max(2, Math.floor(sampleRate / fMaxHz));
+  // Two periods of the lowest F0: enough for a stable d(τ) even at the bottom of the range.
+  const window = 2 * maxLag;
+  let size = 4;
+  while (size < window + maxLag) size *= 2;
+  return { window, minLag, maxLag, fft: new RealFft(size) };
+}
+
+/** Prefix sums of x² over the zero-extended segment, for E(τ) = Σ_{j=τ}^{τ+W−1} x_j². */
+function squaredPrefix(segment: Float64Array): Float64Array {
+  const out = new Float64Array(segment.length + 1);
+  for (let i = 0; i < segment.length; i++) out[i + 1] = out[i] + segment[i] * segment[i];
+  return out;
+}
+
+/**
+ * d'(τ) for τ = 0..maxLag of one segment (length W + maxLag) into `cmnd`; returns E(0),
+ * the frame energy. r(τ) = Σ_{j<W} x_j x_{j+τ} is a circular cross-correlation of the first
+ * W samples with the whole segment, exact because the FFT size is ≥ W + maxLag.
+ */
+function cumulativeMeanNormalizedDifference(plan: YinPlan, segment: Float64Array, scratch: YinScratch, cmnd: Float64Array): number {
+  const { fft, window: W, maxLag } = plan;
+  const size = fft.size;
+  scratch.head.fill(0);
+  scratch.head.set(segment.subarray(0, W));
+  scratch.whole.fill(0);
+  scratch.whole.set(segment);
+  fft.forward(scratch.head, scratch.headRe, scratch.headIm);
+  fft.forward(scratch.whole, scratch.wholeRe, scratch.wholeIm);
+  // conj(H)·S is the spectrum of the correlation r(τ) = Σ_j h_j s_{j+τ}.
+  for (let k = 0; k <= size / 2; k++) {
+    const hr = scratch.headRe[k];
+    const hi = scratch.headIm[k];
+    const sr = scratch.wholeRe[k];
+    const si = scratch.wholeIm[k];
+    scratch.crossRe[k] = hr * sr + hi * si;
+    scratch.crossIm[k] = hr * si - hi * sr;
+  }
+  fft.inverse(scratch.crossRe, scratch.crossIm, 0, scratch.correlation);
+  const prefix = squaredPrefix(segment);
+  const e0 = prefix[W];
+  cmnd[0] = 1;
+  let runningSum = 0;
+  for (let tau = 1; tau <= maxLag; tau++) {
+    const d = Math.max(0, e0 + (prefix[tau + W] - prefix[tau]) - 2 * scratch.correlation[tau]);
+    runningSum += d;
+    cmnd[tau] = runningSum > 0 ? (d * tau) / runningSum : 1;
+  }
+  return e0;
+}
+
+interface YinScratch {
+  head: Float64Array;
+  whole: Float64Array;
+  headRe: Float64Array;
+  headIm: Float64Array;
+  wholeRe: Float64Array;
+  wholeIm: Float64Array;
+  crossRe: Float64Array;
+  crossIm: Float64Array;
+  correlation: Float64Array;
+}
+
+function scratchFor(plan: YinPlan): YinScratch {
+  const n = plan.fft.size;
+  const bins = n / 2 + 1;
+  const f = (len: number): Float64Array => new Float64Array(len);
+  return {
+    head: f(n), whole: f(n), headRe: f(bins), headIm: f(bins), wholeRe: f(bins), wholeIm: f(bins),
+    crossRe: f(bins), crossIm: f(bins), correlation: f(n),
+  };
+}
+
+/**
+ * YIN's period choice: the first dip of d' below `dipThreshold`, taken to the bottom of
+ * that dip; failing that, the deepest interior minimum of d' in the range (an edge of the
+ * range is not a period). Returns lag 0 when there is no interior minimum at all.
+ */
+function pickPeriod(cmnd: Float64Array, minLag: number, maxLag: number, dipThreshold: number): { lag: number; value: number } {
+  let tau = minLag;
+  while (tau <= maxLag && cmnd[tau] >= dipThreshold) tau++;
+  if (tau <= maxLag) {
+    while (tau < maxLag && cmnd[tau + 1] < cmnd[tau]) tau++;
+  } else {
+    tau = 0;
+    for (let k = minLag + 1; k < maxLag; k++) {
+      const isMinimum = cmnd[k] <= cmnd[k - 1] && cmnd[k] < cmnd[k + 1];
+      if (isMinimum && (tau === 0 || cmnd[k] < cmnd[tau])) tau = k;
+    }
+    if (tau === 0) return { lag: 0, value: 1 };
+  }
+  return { lag: parabolicMinimum(cmnd, tau, minLag, maxLag), value: cmnd[tau] };
+}
+
+/** Vertex of the parabola through (τ−1, τ, τ+1): sub-sample period, which matters above ~200 Hz. */
+function parabolicMinimum(y: Float64Array, tau: number, lo: number, hi: number): number {
+  if (tau <= lo || tau >= hi) return tau;
+  const a = y[tau - 1];
+  const b = y[tau];
+  const c = y[tau + 1];
+  const curvature = a - 2 * b + c;
+  if (curvature <= 0) return tau;
+  const shift = (0.5 * (a - c)) / curvature;
+  return tau + Math.max(-1, Math.min(1, shift));
+}
+
+/** F0 track of x (which must be at cfg.sampleRate): one frame per hop, as many as the STFT has. */
+export function trackF0(x: Float32Array, cfg: Readonly<F0Config> = DEFAULT_F0_CONFIG): F0Track {
+  const plan = planFor(cfg);
+  const frames = frameCount(x.length, cfg.hopLength);
+  const span = plan.window + plan.maxLag;
+  const half = Math.floor(span / 2);
+  const segment = new Float64Array(span);
+  const cmnd = new Float64Array(plan.maxLag + 1);
+  const scratch = scratchFor(plan);
+  const energy = new Float64Array(frames);
+  const lags = new Float64Array(frames);
+  const aperiodicity = new Float64Array(frames);
+  for (let t = 0; t < frames; t++) {
+    const start = t * cfg.hopLength - half;
+    for (let j = 0; j < span; j++) {
+      const i = start + j;
+      segment[j] = i >= 0 && i < x.length ? x[i] : 0;
+    }
+    energy[t] = cumulativeMeanNormalizedDifference(plan, segment, scratch, cmnd);
+    const { lag, value } = energy[t] > 0 ? pickPeriod(cmnd, plan.minLag, plan.maxLag, cfg.dipThreshold) : { lag: 0, value: 1 };
+    lags[t] = lag;
+    aperiodicity[t] = value;
+  }
+  let loudest = 0;
+  for (const e of energy) loudest = Math.max(loudest, e);
+  const gate = loudest * 10 ** (-cfg.silenceDb / 10);
+  const f0Hz = new Float64Array(frames);
+  const voiced = new Uint8Array(frames);
+  for (let t = 0; t < frames; t++) {
+    if (lags[t] > 0 && aperiodicity[t] < cfg.voicingThreshold && energy[t] > 0 && energy[t] >= gate) {
+      voiced[t] = 1;
+      f0Hz[t] = cfg.sampleRate / lags[t];
+    }
+  }
+  return { f0Hz, voiced, aperiodicity, hopLength: cfg.hopLength, sampleRate: cfg.sampleRate };
+}
+
+/** Median of the values (NaN for none). */
+export function median(values: ArrayLike<number>): number {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  return n % 2 === 1 ? sorted[(n - 1) / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+}
+
+/** F0 values of the voiced frames among `frames` (all frames when omitted). */
+export function voicedF0(track: F0Track, frames?: ArrayLike<number>): Float64Array {
+  const out: number[] = [];
+  const visit = (t: number): void => {
+    if (track.voiced[t]) out.push(track.f0Hz[t]);
+  };
+  if (frames) for (let k = 0; k < frames.length; k++) visit(frames[k]);
+  else for (let t = 0; t < track.f0Hz.length; t++) visit(t);
+  return Float64Array.from(out);
+}
+
+/** Interval between two frequencies in cents (1200 per octave), positive when `hz` is above `referenceHz`. */
+export function centsBetween(hz: number, referenceHz: number): number {
+  return 1200 * Math.log2(hz / referenceHz);
+}
+
+/** Sums over the aligned frame pairs of two tracks, so files can be pooled before dividing. */
+export interface F0Agreement {
+  /** Aligned pairs. */
+  pairs: number;
+  /** Pairs where both sides agree on voiced/unvoiced. */
+  agreeing: number;
+  /** Pairs voiced on both sides, and Σ of their cent differences and squared differences. */
+  bothVoiced: number;
+  sumCents: number;
+  sumSquaredCents: number;
+}
+
+/** Compare track a (e.g. converted) with b (target) over the aligned frame pairs of `path`. */
+export function compareF0(a: F0Track, b: F0Track, path: WarpingPath): F0Agreement {
+  const result: F0Agreement = { pairs: path.a.length, agreeing: 0, bothVoiced: 0, sumCents: 0, sumSquaredCents: 0 };
+  for (let k = 0; k < path.a.length; k++) {
+    const i = path.a[k];
+    const j = path.b[k];
+    if (a.voiced[i] === b.voiced[j]) result.agreeing++;
+    if (a.voiced[i] && b.voiced[j]) {
+      const cents = centsBetween(a.f0Hz[i], b.f0Hz[j]);
+      result.bothVoiced++;
+      result.sumCents += cents;
+      result.sumSquaredCents += cents * cents;
+    }
+  }
+  return result;
+}
