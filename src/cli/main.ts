@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VoiceswapError } from '../errors.js';
 import { registerSpectrogram } from './spectrogram.js';
 import { registerResynth } from './resynth.js';
+import { registerEvaluate } from './evaluate.js';
 
 /** Build the `voiceswap` command tree. Each sub-command lives in its own file. */
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSpectrogram(program);
   registerResynth(program);
+  registerEvaluate(program);
   program.addHelpText(
     'after',
     `
