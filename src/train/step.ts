@@ -1,0 +1,191 @@
+import * as tf from '@tensorflow/tfjs';
+import { VoiceswapError } from '../errors.js';
+import { createDiscriminator, discriminatorForward } from '../model/discriminator.js';
+import { createGenerator, generatorForward } from '../model/generator.js';
+import { l1, lsganDiscriminatorLoss, lsganGeneratorLoss } from '../model/losses.js';
+import { disposeNetwork, namedVariables, type Network } from '../model/params.js';
+import type { ModelConfig } from '../model/presets.js';
+import { Adam, CYCLEGAN_ADAM } from './adam.js';
+
+/**
+ * One CycleGAN-VC2 training iteration, as the PyTorch reference does it:
+ *   1. generators: fake_B = G_AB(a), cyc_A = G_BA(fake_B), fake_A = G_BA(b),
+ *      cyc_B = G_AB(fake_A), id_A = G_BA(a), id_B = G_AB(b);
+ *      loss = LSGAN(D_B(fake_B)) + LSGAN(D_A(fake_A)) + w_cycle * L1(cycle) + w_id * L1(identity);
+ *      one Adam step on both generators, discriminators frozen (no D gradients computed);
+ *   2. discriminators: LSGAN on real vs the detached fakes of step 1; one Adam step.
+ */
+
+export interface LossWeights {
+  cycle: number;
+  identity: number;
+}
+
+export interface LearningRates {
+  g: number;
+  d: number;
+}
+
+export const DEFAULT_LOSS_WEIGHTS: Readonly<LossWeights> = Object.freeze({ cycle: 10, identity: 5 });
+export const DEFAULT_LEARNING_RATES: Readonly<LearningRates> = Object.freeze({ g: 2e-4, d: 1e-4 });
+
+/** Loss values of one iteration (before the updates), as plain numbers. */
+export interface LossValues {
+  /** LSGAN generator loss, both directions summed. */
+  gAdv: number;
+  /** Cycle-consistency L1, both directions summed (unweighted). */
+  cycle: number;
+  /** Identity L1, both directions summed (unweighted); null when its weight is 0 (not computed). */
+  identity: number | null;
+  /** The generators' total loss (weighted). */
+  gTotal: number;
+  /** Discriminator losses 0.5 * (real term + fake term) of D_A and D_B. */
+  dA: number;
+  dB: number;
+}
+
+export interface TrainerNetworks {
+  gAB: Network;
+  gBA: Network;
+  dA: Network;
+  dB: Network;
+}
+
+export const NETWORK_NAMES = Object.freeze({ gAB: 'G_AB', gBA: 'G_BA', dA: 'D_A', dB: 'D_B' });
+
+export class CycleGanTrainer {
+  readonly config: Readonly<ModelConfig>;
+  readonly gAB: Network;
+  readonly gBA: Network;
+  readonly dA: Network;
+  readonly dB: Network;
+  /** Adam over both generators (torch's opt_G) and over both discriminators (opt_D). */
+  readonly optG: Adam;
+  readonly optD: Adam;
+  private readonly gVars: tf.Variable[];
+  private readonly dVars: tf.Variable[];
+
+  /** Fresh networks initialised from `seed`, or the given ones (e.g. loaded from a checkpoint). */
+  constructor(config: ModelConfig, init: { seed: number } | { networks: TrainerNetworks }) {
+    this.config = Object.freeze({ ...config });
+    const nets = 'networks' in init ? init.networks : freshNetworks(config, init.seed);
+    ({ gAB: this.gAB, gBA: this.gBA, dA: this.dA, dB: this.dB } = nets);
+    this.optG = new Adam([...namedVariables(this.gAB), ...namedVariables(this.gBA)], CYCLEGAN_ADAM);
+    this.optD = new Adam([...namedVariables(this.dA), ...namedVariables(this.dB)], CYCLEGAN_ADAM);
+    this.gVars = this.optG.variables();
+    this.dVars = this.optD.variables();
+  }
+
+  networks(): Network[] {
+    return [this.gAB, this.gBA, this.dA, this.dB];
+  }
+
+  /** One iteration on a batch of normalised log-mel crops [B, nMels, T] of each speaker. */
+  step(
+    realA: tf.Tensor3D,
+    realB: tf.Tensor3D,
+    weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
+    lr: LearningRates = DEFAULT_LEARNING_RATES,
+  ): LossValues {
+    this.checkBatch(realA, 'A');
+    this.checkBatch(realB, 'B');
+    const useIdentity = weights.identity !== 0;
+    const losses = tf.tidy(() => {
+      // ---- generators: only G variables are differentiated, so D is frozen and no D
+      // weight gradient is computed
+      let g!: GeneratorLosses;
+      const gStep = tf.variableGrads(() => {
+        g = keepAll(generatorLosses(this, realA, realB, weights)); // outlive variableGrads' scope
+        return g.total;
+      }, this.gVars);
+      this.optG.apply(gStep.grads, lr.g);
+
+      // ---- discriminators, on the fakes from before the G update (detached: plain tensors)
+      let d!: DiscriminatorLosses;
+      const dStep = tf.variableGrads(() => {
+        d = keepAll(discriminatorLosses(this, realA, realB, g.fakeA, g.fakeB));
+        return d.total;
+      }, this.dVars);
+      this.optD.apply(dStep.grads, lr.d);
+
+      const values = tf.stack([g.adv, g.cycle, g.identity ?? tf.scalar(0), g.total, d.dA, d.dB]);
+      disposeAll(g);
+      disposeAll(d);
+      return values;
+    });
+    const [gAdv, cycle, identity, gTotal, dA, dB] = losses.dataSync();
+    losses.dispose();
+    return { gAdv: gAdv!, cycle: cycle!, identity: useIdentity ? identity! : null, gTotal: gTotal!, dA: dA!, dB: dB! };
+  }
+
+  dispose(): void {
+    this.optG.dispose();
+    this.optD.dispose();
+    for (const net of this.networks()) disposeNetwork(net);
+  }
+
+  private checkBatch(x: tf.Tensor3D, speaker: string): void {
+    const [, mels, frames] = x.shape;
+    if (x.rank !== 3 || mels !== this.config.nMels || frames % 4 !== 0 || frames < 4) {
+      throw new VoiceswapError(
+        `speaker ${speaker} batch has shape [${x.shape.join(', ')}]; expected [batch, ${this.config.nMels}, frames] with frames a multiple of 4`,
+      );
+    }
+  }
+}
+
+export interface GeneratorLosses {
+  fakeA: tf.Tensor3D;
+  fakeB: tf.Tensor3D;
+  adv: tf.Scalar;
+  cycle: tf.Scalar;
+  /** null when the identity weight is 0: the identity mappings are then not computed. */
+  identity: tf.Scalar | null;
+  total: tf.Scalar;
+}
+
+/** The generators' losses (forward only; differentiate `total` w.r.t. the G variables). */
+export function generatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, weights: LossWeights): GeneratorLosses {
+  const fakeB = generatorForward(nets.gAB, realA);
+  const fakeA = generatorForward(nets.gBA, realB);
+  const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA))) as tf.Scalar;
+  const cycle = tf.add(l1(generatorForward(nets.gBA, fakeB), realA), l1(generatorForward(nets.gAB, fakeA), realB)) as tf.Scalar;
+  let total = tf.add(adv, tf.mul(cycle, weights.cycle)) as tf.Scalar;
+  let identity: tf.Scalar | null = null;
+  if (weights.identity !== 0) {
+    identity = tf.add(l1(generatorForward(nets.gBA, realA), realA), l1(generatorForward(nets.gAB, realB), realB)) as tf.Scalar;
+    total = tf.add(total, tf.mul(identity, weights.identity));
+  }
+  return { fakeA, fakeB, adv, cycle, identity, total };
+}
+
+export interface DiscriminatorLosses {
+  dA: tf.Scalar;
+  dB: tf.Scalar;
+  total: tf.Scalar;
+}
+
+/** The discriminators' losses on real crops against given (detached) fakes. */
+export function discriminatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, fakeA: tf.Tensor3D, fakeB: tf.Tensor3D): DiscriminatorLosses {
+  const dA = lsganDiscriminatorLoss(discriminatorForward(nets.dA, realA), discriminatorForward(nets.dA, fakeA));
+  const dB = lsganDiscriminatorLoss(discriminatorForward(nets.dB, realB), discriminatorForward(nets.dB, fakeB));
+  return { dA, dB, total: tf.add(dA, dB) as tf.Scalar };
+}
+
+function keepAll<T extends object>(tensors: T): T {
+  for (const t of Object.values(tensors)) if (t instanceof tf.Tensor) tf.keep(t);
+  return tensors;
+}
+
+function disposeAll(tensors: object): void {
+  for (const t of Object.values(tensors)) if (t instanceof tf.Tensor) t.dispose();
+}
+
+function freshNetworks(config: ModelConfig, seed: number): TrainerNetworks {
+  return {
+    gAB: createGenerator(config, NETWORK_NAMES.gAB, seed),
+    gBA: createGenerator(config, NETWORK_NAMES.gBA, seed),
+    dA: createDiscriminator(config, NETWORK_NAMES.dA, seed),
+    dB: createDiscriminator(config, NETWORK_NAMES.dB, seed),
+  };
+}
