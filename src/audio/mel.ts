@@ -10,7 +10,7 @@
  */
 import { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogram } from './config.js';
 import { melFrequencies } from './melscale.js';
-import { padCentered, stftPlan, transformFrame } from './stft.js';
+import { forEachSpectrum, stftPlan } from './stft.js';
 import { VoiceswapError } from '../errors.js';
 
 /** A filterbank in compressed sparse row form (see the file comment). */
@@ -132,17 +132,13 @@ export function applyFilterbank(
 export function melSpectrogram(x: Float32Array, cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): Spectrogram {
   const plan = stftPlan(cfg);
   const bank = sparseMelFilterbank(cfg);
-  const padded = padCentered(x, plan.nFft, 'reflect');
   const frames = frameCount(x.length, plan.hopLength);
-  const re = new Float64Array(plan.bins);
-  const im = new Float64Array(plan.bins);
   const magnitude = new Float64Array(plan.bins);
   const usedBins = bank.maxBin;
   const data = new Float32Array(bank.nMels * frames);
-  for (let t = 0; t < frames; t++) {
-    transformFrame(plan, padded, t, re, im, 0);
+  forEachSpectrum(plan, x, 'reflect', (re, im, t) => {
     for (let k = 0; k < usedBins; k++) magnitude[k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
     applyFilterbank(bank, magnitude, data, t, frames);
-  }
+  });
   return { data, rows: bank.nMels, frames };
 }

@@ -69,11 +69,21 @@ export function stftPlan(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG):
 }
 
 /**
- * Fill buf[0, pad) and buf[pad + length, buf.length) from the signal held in
- * buf[pad, pad + length). Reflect padding follows numpy.pad: for pads longer than the
- * signal the mirroring repeats (period 2·(length − 1)), and a one-sample signal is
- * repeated as numpy does for that degenerate case.
+ * Where sample j of the centred signal (j may be < 0 or ≥ n) is read from, as
+ * numpy.pad's 'reflect' mode: mirror without repeating the edge sample, repeating with
+ * period 2·(n − 1) when the pad is longer than the signal; a one-sample signal is
+ * repeated, as numpy does for that degenerate case.
  */
+export function reflectIndex(j: number, n: number): number {
+  if (j >= 0 && j < n) return j;
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  let r = j % period;
+  if (r < 0) r += period;
+  return r < n ? r : period - r;
+}
+
+/** Fill buf[0, pad) and buf[pad + length, buf.length) from the signal in buf[pad, pad + length). */
 export function fillPadding(buf: Float64Array, pad: number, length: number, mode: PadMode): void {
   const end = pad + length;
   if (mode === 'constant') {
@@ -81,83 +91,95 @@ export function fillPadding(buf: Float64Array, pad: number, length: number, mode
     buf.fill(0, end);
     return;
   }
-  if (length === 1) {
-    buf.fill(buf[pad], 0, pad);
-    buf.fill(buf[pad], end);
+  for (let i = 0; i < pad; i++) buf[i] = buf[pad + reflectIndex(i - pad, length)];
+  for (let i = end; i < buf.length; i++) buf[i] = buf[pad + reflectIndex(i - pad, length)];
+}
+
+function checkNotEmpty(x: ArrayLike<number>): void {
+  if (x.length === 0) throw new VoiceswapError('cannot analyse an empty signal (0 samples)');
+}
+
+/**
+ * Window the frame of x that starts at sample `start` (which may be negative: centred
+ * frames begin nFft/2 before the signal) into plan.frame. Only the few frames that
+ * overlap an end take the slow path through the padding, so the signal is never copied.
+ */
+export function windowFrame(plan: StftPlan, x: Float32Array, start: number, mode: PadMode): void {
+  const { nFft, window, frame } = plan;
+  const n = x.length;
+  if (start >= 0 && start + nFft <= n) {
+    for (let j = 0; j < nFft; j++) frame[j] = x[start + j] * window[j];
     return;
   }
-  const period = 2 * (length - 1);
-  const source = (j: number): number => {
-    let r = j % period;
-    if (r < 0) r += period;
-    return buf[pad + (r < length ? r : period - r)];
-  };
-  for (let i = 0; i < pad; i++) buf[i] = source(i - pad);
-  for (let i = end; i < buf.length; i++) buf[i] = source(i - pad);
+  for (let j = 0; j < nFft; j++) {
+    const i = start + j;
+    const inside = i >= 0 && i < n;
+    const v = inside ? x[i] : mode === 'reflect' ? x[reflectIndex(i, n)] : 0;
+    frame[j] = v * window[j];
+  }
 }
 
-/** x padded by nFft/2 on both sides, as float64. */
-export function padCentered(x: ArrayLike<number>, nFft: number, mode: PadMode): Float64Array {
-  if (x.length === 0) throw new VoiceswapError('cannot analyse an empty signal (0 samples)');
-  const pad = nFft >> 1;
-  const buf = new Float64Array(x.length + 2 * pad);
-  for (let i = 0; i < x.length; i++) buf[pad + i] = x[i];
-  fillPadding(buf, pad, x.length, mode);
-  return buf;
-}
-
-/** Window frame t of an already padded signal into plan.frame and transform it into re/im at `offset`. */
-export function transformFrame(
+/**
+ * Call visit(re, im, t) with the half spectrum of every centred frame of x in turn
+ * (re/im are scratch buffers that the next frame overwrites). Returns the frame count.
+ */
+export function forEachSpectrum(
   plan: StftPlan,
-  padded: Float64Array,
-  t: number,
-  re: Float64Array,
-  im: Float64Array,
-  offset: number,
-): void {
-  const { nFft, window, frame } = plan;
-  const start = t * plan.hopLength;
-  for (let j = 0; j < nFft; j++) frame[j] = padded[start + j] * window[j];
-  plan.fft.forward(frame, re, im, offset);
+  x: Float32Array,
+  mode: PadMode,
+  visit: (re: Float64Array, im: Float64Array, t: number) => void,
+): number {
+  checkNotEmpty(x);
+  const frames = frameCount(x.length, plan.hopLength);
+  const pad = plan.nFft >> 1;
+  const re = new Float64Array(plan.bins);
+  const im = new Float64Array(plan.bins);
+  for (let t = 0; t < frames; t++) {
+    windowFrame(plan, x, t * plan.hopLength - pad, mode);
+    plan.fft.forward(plan.frame, re, im, 0);
+    visit(re, im, t);
+  }
+  return frames;
 }
 
-/** STFT of an already padded signal: `frames` frames written frame-major into spec. */
+/** STFT of an already padded float64 signal: spec.frames frames written frame-major into spec. */
 export function stftOfPadded(plan: StftPlan, padded: Float64Array, spec: ComplexSpectrogram): void {
-  for (let t = 0; t < spec.frames; t++) transformFrame(plan, padded, t, spec.re, spec.im, t * plan.bins);
+  const { nFft, hopLength, window, frame, bins } = plan;
+  for (let t = 0; t < spec.frames; t++) {
+    const start = t * hopLength;
+    for (let j = 0; j < nFft; j++) frame[j] = padded[start + j] * window[j];
+    plan.fft.forward(frame, spec.re, spec.im, t * bins);
+  }
 }
 
 /** Complex STFT of x (centred frames), frame-major. */
 export function stft(
-  x: ArrayLike<number>,
+  x: Float32Array,
   cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG,
   padMode: PadMode = 'reflect',
 ): ComplexSpectrogram {
   const plan = stftPlan(cfg);
-  const padded = padCentered(x, plan.nFft, padMode);
+  checkNotEmpty(x);
   const frames = frameCount(x.length, plan.hopLength);
-  const spec: ComplexSpectrogram = {
-    re: new Float64Array(frames * plan.bins),
-    im: new Float64Array(frames * plan.bins),
-    bins: plan.bins,
-    frames,
-  };
-  stftOfPadded(plan, padded, spec);
+  const bins = plan.bins;
+  const spec: ComplexSpectrogram = { re: new Float64Array(frames * bins), im: new Float64Array(frames * bins), bins, frames };
+  forEachSpectrum(plan, x, padMode, (re, im, t) => {
+    spec.re.set(re, t * bins);
+    spec.im.set(im, t * bins);
+  });
   return spec;
 }
 
 /** |STFT(x)| as a [nFft/2 + 1, frames] float32 spectrogram (centred frames, reflect padding). */
 export function stftMagnitude(x: Float32Array, cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): Spectrogram {
   const plan = stftPlan(cfg);
-  const padded = padCentered(x, plan.nFft, 'reflect');
+  checkNotEmpty(x);
   const frames = frameCount(x.length, plan.hopLength);
   const bins = plan.bins;
-  const re = new Float64Array(bins);
-  const im = new Float64Array(bins);
   const data = new Float32Array(bins * frames);
-  for (let t = 0; t < frames; t++) {
-    transformFrame(plan, padded, t, re, im, 0);
+  forEachSpectrum(plan, x, 'reflect', (re, im, t) => {
     for (let k = 0; k < bins; k++) data[k * frames + t] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
-  }
+  });
   return { data, rows: bins, frames };
 }
 
