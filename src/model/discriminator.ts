@@ -44,7 +44,7 @@ export function discriminatorLayers(config: ModelConfig): LayerSpec[] {
 }
 
 export function createDiscriminator(config: ModelConfig, name: string, seed: number): Network {
-  return createNetwork(name, discriminatorLayers(config), seed);
+  return createNetwork(name, 'discriminator', discriminatorLayers(config), seed);
 }
 
 const BLOCKS = ['down1', 'down2', 'down3', 'mid'] as const;

@@ -73,7 +73,7 @@ export function generatorLayers(config: ModelConfig): LayerSpec[] {
 }
 
 export function createGenerator(config: ModelConfig, name: string, seed: number): Network {
-  return createNetwork(name, generatorLayers(config), seed);
+  return createNetwork(name, 'generator', generatorLayers(config), seed);
 }
 
 /** Map log-mel crops [B, nMels, T] (T divisible by 4) to converted crops of the same shape. */

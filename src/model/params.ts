@@ -82,6 +82,8 @@ export function countParams(layers: readonly LayerSpec[]): number {
  */
 export interface Network {
   readonly name: string;
+  /** What the layer list describes ('generator', 'discriminator'): tells a loader which spec to check against. */
+  readonly kind: string;
   readonly layers: ReadonlyMap<string, LayerSpec>;
   readonly vars: ReadonlyMap<string, tf.Variable>;
 }
@@ -91,14 +93,14 @@ export interface Network {
  * its own stream seeded by (seed, network name, parameter name), so the values do not
  * depend on creation order or backend.
  */
-export function createNetwork(name: string, layers: readonly LayerSpec[], seed: number): Network {
+export function createNetwork(name: string, kind: string, layers: readonly LayerSpec[], seed: number): Network {
   const vars = new Map<string, tf.Variable>();
   for (const spec of paramSpecs(layers)) {
     const init = tf.tidy(() => initialValue(spec, `${seed}:${name}/${spec.name}`));
     vars.set(spec.name, tf.variable(init, true));
     init.dispose();
   }
-  return { name, layers: layerMap(layers), vars };
+  return { name, kind, layers: layerMap(layers), vars };
 }
 
 function initialValue(spec: ParamSpec, seed: string): tf.Tensor {
@@ -119,6 +121,7 @@ function initialValue(spec: ParamSpec, seed: string): tf.Tensor {
  */
 export function networkFromValues(
   name: string,
+  kind: string,
   layers: readonly LayerSpec[],
   values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>,
 ): Network {
@@ -141,7 +144,7 @@ export function networkFromValues(
     vars.set(spec.name, tf.variable(t, true));
     t.dispose();
   }
-  return { name, layers: layerMap(layers), vars };
+  return { name, kind, layers: layerMap(layers), vars };
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
