@@ -10,7 +10,7 @@
  */
 import { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogram } from './config.js';
 import { melFrequencies } from './melscale.js';
-import { forEachSpectrum, stftPlan } from './stft.js';
+import { forEachMagnitude, stftPlan } from './stft.js';
 import { VoiceswapError } from '../errors.js';
 
 /** A filterbank in compressed sparse row form (see the file comment). */
@@ -133,12 +133,7 @@ export function melSpectrogram(x: Float32Array, cfg: Readonly<FeatureConfig> = D
   const plan = stftPlan(cfg);
   const bank = sparseMelFilterbank(cfg);
   const frames = frameCount(x.length, plan.hopLength);
-  const magnitude = new Float64Array(plan.bins);
-  const usedBins = bank.maxBin;
   const data = new Float32Array(bank.nMels * frames);
-  forEachSpectrum(plan, x, 'reflect', (re, im, t) => {
-    for (let k = 0; k < usedBins; k++) magnitude[k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
-    applyFilterbank(bank, magnitude, data, t, frames);
-  });
+  forEachMagnitude(plan, x, 'reflect', bank.maxBin, (magnitude, t) => applyFilterbank(bank, magnitude, data, t, frames));
   return { data, rows: bank.nMels, frames };
 }

@@ -19,6 +19,9 @@ export class RealFft {
   private readonly complexFft: FFT;
   private readonly cosW: Float64Array;
   private readonly sinW: Float64Array;
+  /** cos/sin(2πk/n) for every bin k = 0..n/2 (the tables above stop at n/4). */
+  private readonly cosBin: Float64Array;
+  private readonly sinBin: Float64Array;
   private readonly spectrum: Float64Array;
   private readonly packed: Float64Array;
 
@@ -36,6 +39,12 @@ export class RealFft {
     for (let k = 0; k <= quarter; k++) {
       this.cosW[k] = Math.cos((2 * Math.PI * k) / size);
       this.sinW[k] = Math.sin((2 * Math.PI * k) / size);
+    }
+    this.cosBin = new Float64Array(this.bins);
+    this.sinBin = new Float64Array(this.bins);
+    for (let k = 0; k < this.bins; k++) {
+      this.cosBin[k] = Math.cos((2 * Math.PI * k) / size);
+      this.sinBin[k] = Math.sin((2 * Math.PI * k) / size);
     }
     this.spectrum = new Float64Array(size);
     this.packed = new Float64Array(size);
@@ -74,6 +83,68 @@ export class RealFft {
       im[offset + k] = ei + ti;
       re[offset + h - k] = er - tr;
       im[offset + h - k] = ti - ei;
+    }
+  }
+
+  /**
+   * mag[k] = |DFT(w·signal)[k]| for k < count, with w the periodic Hann window, computed
+   * from the unwindowed transform. The window is 0.5 − 0.25·e^{2πin/N} − 0.25·e^{−2πin/N},
+   * so windowing is the 3-tap convolution X_w[k] = 0.5·X[k] − 0.25·(X[k−1] + X[k+1])
+   * (X[−1] = conj X[1], X[n/2+1] = conj X[n/2−1]). Each bin of X is built straight from
+   * the packed spectrum, only as far as bin count, so neither a window pass over the
+   * frame nor the unused upper bins cost anything.
+   */
+  hannMagnitude(signal: Float64Array, mag: Float64Array, count: number): void {
+    const h = this.half;
+    const Z = this.spectrum;
+    this.complexFft.transform(Z, signal);
+    const cosBin = this.cosBin;
+    const sinBin = this.sinBin;
+    // Rolling X[k−1], X[k], X[k+1].
+    let curRe = Z[0] + Z[1];
+    let curIm = 0;
+    let nextRe = 0;
+    let nextIm = 0;
+    {
+      const ar = Z[2];
+      const ai = Z[3];
+      const br = Z[2 * (h - 1)];
+      const bi = -Z[2 * (h - 1) + 1];
+      const dr = 0.5 * (ar - br);
+      const di = 0.5 * (ai - bi);
+      nextRe = 0.5 * (ar + br) + cosBin[1] * di - sinBin[1] * dr;
+      nextIm = 0.5 * (ai + bi) - cosBin[1] * dr - sinBin[1] * di;
+    }
+    let prevRe = nextRe;
+    let prevIm = -nextIm;
+    for (let k = 0; k < count; k++) {
+      const wr = 0.5 * curRe - 0.25 * (prevRe + nextRe);
+      const wi = 0.5 * curIm - 0.25 * (prevIm + nextIm);
+      mag[k] = Math.sqrt(wr * wr + wi * wi);
+      prevRe = curRe;
+      prevIm = curIm;
+      curRe = nextRe;
+      curIm = nextIm;
+      // X[k+2]: E + W^j·O with E = (a + b)/2, O = (a − b)/2i, a = Z[j], b = conj Z[h−j].
+      const j = k + 2;
+      if (j < h) {
+        const ar = Z[2 * j];
+        const ai = Z[2 * j + 1];
+        const br = Z[2 * (h - j)];
+        const bi = -Z[2 * (h - j) + 1];
+        const dr = 0.5 * (ar - br);
+        const di = 0.5 * (ai - bi);
+        const c = cosBin[j];
+        const sn = sinBin[j];
+        nextRe = 0.5 * (ar + br) + c * di - sn * dr;
+        nextIm = 0.5 * (ai + bi) - c * dr - sn * di;
+      } else if (j === h) {
+        nextRe = Z[0] - Z[1];
+        nextIm = 0;
+      } else {
+        nextRe = prevRe; // X[h+1] = conj X[h−1]
+        nextIm = -prevIm;
+      }
     }
   }
 
