@@ -134,6 +134,15 @@ const convCases: ConvCase[] = [
     pad: [[0, 0], [1, 2], [0, 3], [0, 0]],
   },
   { label: 'filter wider than the input, 1 output channel', x: [1, 5, 4, 2], filter: [3, 7, 2, 1], strides: 1, pad: 'same' },
+  { label: "1 output channel from 6, kernel (5,15), 'same' (the generator's output conv)", x: [2, 8, 13, 6], filter: [5, 15, 6, 1], strides: 1, pad: 'same' },
+  { label: "fewer outputs than inputs, 'valid', stride 1", x: [1, 7, 9, 5], filter: [3, 3, 5, 2], strides: 1, pad: 'valid' },
+  {
+    label: 'explicit padding wider than the filter, stride 1',
+    x: [1, 6, 7, 4],
+    filter: [2, 3, 4, 2],
+    strides: 1,
+    pad: [[0, 0], [3, 1], [0, 4], [0, 0]],
+  },
 ];
 
 describe('Conv2D gradients (Conv2DBackpropInput, Conv2DBackpropFilter) on wasm equal cpu', () => {
@@ -141,6 +150,37 @@ describe('Conv2D gradients (Conv2DBackpropInput, Conv2DBackpropFilter) on wasm e
     it(c.label, async () => {
       const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad);
       await expectWasmMatchesCpu([c.x, c.filter], valueAndGrads(conv));
+    });
+  }
+
+  // Both stride-1 paths derive a tensor from the filter once and cache it per filter tensor:
+  // Cout < Cin takes the convolution path, Cout >= Cin the product path.
+  for (const cout of [3, 8]) {
+    it(`Conv2DBackpropInput with several filters in turn, ${cout} output channels from 5`, async () => {
+      const inShape: [number, number, number, number] = [1, 6, 9, 5];
+      const dyShape = [1, 6, 9, cout];
+      const wShape = [3, 5, 5, cout];
+      // Filters 0, 1, 0 again, 2: a stale cache entry would give filter 0's result for 1 or 2.
+      await expectWasmMatchesCpu([dyShape, wShape, wShape, wShape], (dy, w0, w1, w2) =>
+        [w0, w1, w0, w2].map((w) => tf.conv2dTranspose(dy as tf.Tensor4D, w as tf.Tensor4D, inShape, 1, 'same')),
+      );
+    });
+
+    it(`frees what it derived from a filter once the filter is disposed, ${cout} output channels`, async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.backend();
+      const dy = tf.randomNormal([1, 6, 9, cout]) as tf.Tensor4D;
+      const backprop = (w: tf.Tensor4D) => tf.tidy(() => void tf.conv2dTranspose(dy, w, [1, 6, 9, 5], 1, 'same').dataSync());
+      const withNewFilter = () => {
+        const w = tf.randomNormal([3, 5, 5, cout]) as tf.Tensor4D;
+        backprop(w);
+        w.dispose();
+      };
+      withNewFilter();
+      const before = backend.numDataIds();
+      for (let i = 0; i < 5; i++) withNewFilter();
+      expect(backend.numDataIds()).toBe(before);
+      dy.dispose();
     });
   }
 

@@ -1,25 +1,42 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { col2im, colsHeight, colsWidth, ConvGeometry, im2col } from './im2col.js';
-import { input, withScratch } from './wasm-scratch.js';
+import {
+  col2im,
+  ConvGeometry,
+  filterTaps,
+  im2colTransposed,
+  outputPixels,
+  paddedPlanes,
+  planeRowBlocks,
+  shiftedGradients,
+} from './conv-lowering.js';
+import { DerivedTensorCache } from './derived-cache.js';
+import { input, WasmScratch, withScratch } from './wasm-scratch.js';
 
 /**
- * The two convolution gradients as im2col/col2im around one XNNPACK matrix product.
+ * The two convolution gradients on wasm, lowered to XNNPACK's matrix product or convolution.
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter at all, and its Conv2DBackpropInput is
- * a scalar loop about 10x slower than the forward convolution. Only NHWC and dilation 1
- * (all tfjs supports in conv gradients) are handled.
+ * a scalar loop, about 10x slower than the forward convolution. Only NHWC and dilation 1
+ * (all that tfjs supports in conv gradients) are handled.
  *
- * `matMul` must be a BatchMatMul kernel taking untransposed [1, m, k] x [1, k, n] operands
- * to XNNPACK (the original wasm kernel).
+ * `matMul` must be a BatchMatMul kernel that takes untransposed [1, m, k] x [1, k, n]
+ * operands straight to XNNPACK (the original wasm kernel).
  */
 
-function convGeometry(
-  name: string,
-  inShape: number[],
-  filterShape: number[],
-  attrs: { strides: [number, number] | number; pad: tf.Conv2DBackpropInputAttrs['pad']; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
-): ConvGeometry & { outChannels: number } {
-  if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm ${name}: only NHWC is supported, got ${attrs.dataFormat}`);
+/** Per filter tensor: [1, Cout, KH*KW*Cin] for the product path. */
+const transposedFilters = new DerivedTensorCache();
+/** Per filter tensor: flipped in space, channel axes swapped, for the convolution path. */
+const flippedFilters = new DerivedTensorCache();
+
+type ConvGradAttrs = Pick<tf.Conv2DBackpropInputAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'>;
+
+interface Geometry extends ConvGeometry {
+  padBottom: number;
+  padRight: number;
+}
+
+function convGeometry(kernel: string, inShape: number[], filterShape: number[], attrs: ConvGradAttrs): Geometry {
+  if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm ${kernel}: only NHWC is supported, got ${attrs.dataFormat}`);
   const info = tf.backend_util.computeConv2DInfo(
     inShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -42,46 +59,122 @@ function convGeometry(
     strideWidth: info.strideWidth,
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
+    padBottom: info.padInfo.bottom,
+    padRight: info.padInfo.right,
   };
 }
 
+function product(s: WasmScratch, matMul: tf.KernelFunc, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  return s.run(matMul, { a, b }, { transposeA: false, transposeB: false });
+}
+
+function isStride1(g: ConvGeometry): boolean {
+  return g.strideHeight === 1 && g.strideWidth === 1;
+}
+
 /**
- * dW = cols(x)^T · dy. Computed as its transpose dW^T = dy^T · cols so that the large
- * operand (cols) is the one XNNPACK packs, and only dy and the small result get transposed.
+ * dW = cols^T · dy, [KH*KW*Cin, Cout]: the input copied once per filter tap. Fine when Cout
+ * is large enough to amortise that copy.
  */
+function filterGradByTaps(s: WasmScratch, matMul: tf.KernelFunc, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  const colsT = s.allocate([1, filterTaps(g), outputPixels(g)]);
+  im2colTransposed(paddedPlanes(s.view(x), g), g, s.view(colsT));
+  return product(s, matMul, colsT, s.reshape(dy, [1, outputPixels(g), g.outChannels]));
+}
+
+/**
+ * Stride 1: dW as [KH*Cin, KW*Cout] = rowBlocks · shifted dy (see conv-lowering), then
+ * reordered to [KH, KW, Cin, Cout]. The input is copied once per filter row and dy once per
+ * filter column, which wins when Cout is small (e.g. the generator's 1-channel output conv,
+ * where the per-tap copy is 75x the input).
+ */
+function filterGradByRows(s: WasmScratch, matMul: tf.KernelFunc, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  const planes = paddedPlanes(s.view(x), g);
+  const depth = g.batch * g.outHeight * planes.cols;
+  const rowsT = s.allocate([1, g.filterHeight * g.inChannels, depth]);
+  const shifted = s.allocate([1, depth, g.filterWidth * g.outChannels]);
+  planeRowBlocks(planes, g, s.view(rowsT));
+  shiftedGradients(s.view(dy), g, planes.cols, s.view(shifted));
+  const dw = product(s, matMul, rowsT, shifted);
+  const grouped = s.reshape(dw, [g.filterHeight, g.inChannels, g.filterWidth, g.outChannels]);
+  return s.transpose(grouped, [0, 2, 1, 3]);
+}
+
+/** How many floats each lowering copies; the smaller one is used. */
+function filterGradCopies(g: ConvGeometry): { byTaps: number; byRows: number } {
+  const depth = g.batch * g.outHeight * ((g.outWidth - 1) * g.strideWidth + g.filterWidth);
+  return {
+    byTaps: filterTaps(g) * outputPixels(g),
+    byRows: isStride1(g) ? depth * (g.filterHeight * g.inChannels + g.filterWidth * g.outChannels) : Infinity,
+  };
+}
+
 export function conv2dBackpropFilter(matMul: tf.KernelFunc): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const x = input(inputs, 'x');
     const dy = input(inputs, 'dy');
     const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
     const g = convGeometry('Conv2DBackpropFilter', x.shape, a.filterShape, a);
-    const rows = colsHeight(g);
-    const width = colsWidth(g);
+    const copies = filterGradCopies(g);
     return withScratch(backend as BackendWasm, (s) => {
-      const cols = s.allocate([1, rows, width]);
-      im2col(s.view(x), g, s.view(cols));
-      const dyT = s.reshape(s.transpose(s.reshape(dy, [rows, g.outChannels]), [1, 0]), [1, g.outChannels, rows]);
-      const dwT = s.run(matMul, { a: dyT, b: cols }, { transposeA: false, transposeB: false });
-      const dw = s.transpose(s.reshape(dwT, [g.outChannels, width]), [1, 0]);
+      const dw = copies.byRows < copies.byTaps ? filterGradByRows(s, matMul, x, dy, g) : filterGradByTaps(s, matMul, x, dy, g);
       return s.keep(s.reshape(dw, a.filterShape));
     });
   };
 }
 
-/** dx = col2im(dy · W^T), with W as [KH*KW*Cin, Cout]. */
+/**
+ * Stride 1: dx is the convolution of dy with the filter flipped in space and with its
+ * channel axes swapped, padded by (filter size - 1 - forward padding) on each side, on
+ * XNNPACK's convolution. Used when Cout < Cin: then the product path's inner dimension
+ * (Cout) is too thin for the product to run well, while this convolution has Cin outputs
+ * (e.g. the generator's 1-channel output conv: 10x faster). Returns null otherwise, and
+ * when a forward padding exceeds the filter size (explicit padding), which this form
+ * cannot express.
+ */
+function inputGradByConv(s: WasmScratch, dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo | null {
+  const pads = [
+    g.filterHeight - 1 - g.padTop,
+    g.filterHeight - 1 - g.padBottom,
+    g.filterWidth - 1 - g.padLeft,
+    g.filterWidth - 1 - g.padRight,
+  ];
+  if (!isStride1(g) || g.outChannels >= g.inChannels || pads.some((p) => p < 0)) return null;
+  const flipped = flippedFilters.get(s.backend, filter, () =>
+    withScratch(s.backend, (t) => t.keep(t.transpose(t.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]))),
+  );
+  return s.run('Conv2D', { x: dy, filter: flipped }, {
+    strides: 1,
+    pad: [
+      [0, 0],
+      [pads[0], pads[1]],
+      [pads[2], pads[3]],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+    dilations: 1,
+  });
+}
+
+/** Any stride: dx = col2im(dy · W^T), with W as [KH*KW*Cin, Cout]. */
+function inputGradByCols(s: WasmScratch, matMul: tf.KernelFunc, dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry, inShape: number[]): tf.TensorInfo {
+  const filterT = transposedFilters.get(s.backend, filter, () =>
+    withScratch(s.backend, (t) => t.keep(t.reshape(t.transpose(t.reshape(filter, [filterTaps(g), g.outChannels]), [1, 0]), [1, g.outChannels, filterTaps(g)]))),
+  );
+  const cols = product(s, matMul, s.reshape(dy, [1, outputPixels(g), g.outChannels]), filterT);
+  const dx = s.allocate(inShape);
+  col2im(s.view(cols), g, s.view(dx));
+  return dx;
+}
+
 export function conv2dBackpropInput(matMul: tf.KernelFunc): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const dy = input(inputs, 'dy');
     const filter = input(inputs, 'filter');
     const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
     const g = convGeometry('Conv2DBackpropInput', a.inputShape, filter.shape, a);
-    const rows = colsHeight(g);
-    const width = colsWidth(g);
     return withScratch(backend as BackendWasm, (s) => {
-      const filterT = s.reshape(s.transpose(s.reshape(filter, [width, g.outChannels]), [1, 0]), [1, g.outChannels, width]);
-      const cols = s.run(matMul, { a: s.reshape(dy, [1, rows, g.outChannels]), b: filterT }, { transposeA: false, transposeB: false });
-      const dx = s.allocate(a.inputShape);
-      col2im(s.view(cols), g, s.view(dx));
+      const dx = inputGradByConv(s, dy, filter, g) ?? inputGradByCols(s, matMul, dy, filter, g, a.inputShape);
       return s.keep(dx);
     });
   };
