@@ -1,0 +1,135 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FeatureConfig } from '../audio/config.js';
+import { FileError, VoiceswapError } from '../errors.js';
+import { loadModel, MODEL_JSON, saveModel } from '../model/io.js';
+import { disposeNetwork, type Network } from '../model/params.js';
+import type { ModelConfig } from '../model/presets.js';
+import type { SpeakerStats } from '../model/normalization.js';
+
+/** Which way to convert: speaker A's voice into B's, or back. */
+export type Direction = 'a2b' | 'b2a';
+export const DIRECTIONS: readonly Direction[] = ['a2b', 'b2a'];
+
+/** The generator that maps each direction, by its network name. */
+export const GENERATOR_OF: Readonly<Record<Direction, string>> = Object.freeze({ a2b: 'G_AB', b2a: 'G_BA' });
+
+/**
+ * What an exported inference model holds besides the generators' weights (the `extra`
+ * field of its model.json): the features it was trained on, both speakers' statistics
+ * and some provenance.
+ */
+export interface VoiceModelInfo {
+  features: FeatureConfig;
+  speakers: { a: string; b: string };
+  stats: { a: SerializedStats; b: SerializedStats };
+  iteration: number;
+  trainedAt: string;
+}
+
+export interface SerializedStats {
+  mean: number[];
+  std: number[];
+}
+
+/** A loaded inference model: generators plus everything needed to use them. */
+export interface VoiceModel {
+  dir: string;
+  config: ModelConfig;
+  info: VoiceModelInfo;
+  stats: { a: SpeakerStats; b: SpeakerStats };
+  generators: Partial<Record<Direction, Network>>;
+}
+
+export function serializeStats(s: SpeakerStats): SerializedStats {
+  return { mean: Array.from(s.mean), std: Array.from(s.std) };
+}
+
+function deserializeStats(s: SerializedStats, nMels: number, where: string): SpeakerStats {
+  if (!Array.isArray(s?.mean) || !Array.isArray(s?.std) || s.mean.length !== nMels || s.std.length !== nMels) {
+    throw new FileError(where, `normalisation statistics missing or not ${nMels} values per speaker`);
+  }
+  return { mean: Float32Array.from(s.mean), std: Float32Array.from(s.std) };
+}
+
+/** Export the generators of a trainer as an inference model directory (atomic). */
+export async function saveVoiceModel(
+  dir: string,
+  config: ModelConfig,
+  generators: { gAB: Network; gBA: Network },
+  info: VoiceModelInfo,
+  options: { float16?: boolean } = {},
+): Promise<void> {
+  await saveModel(dir, config, [generators.gAB, generators.gBA], { extra: info, float16: options.float16 });
+}
+
+/**
+ * The model directory to load from `path`: a model directory itself (holds model.json),
+ * or a training run directory, whose newest export under `export/` is taken.
+ */
+export function resolveModelDir(path: string): string {
+  if (!existsSync(path)) throw new FileError(path, 'model not found (expected a model directory or a training run directory)');
+  if (existsSync(join(path, MODEL_JSON))) return path;
+  const exportRoot = join(path, 'export');
+  if (existsSync(exportRoot) && statSync(exportRoot).isDirectory()) {
+    const exports = readdirSync(exportRoot)
+      .filter((name) => existsSync(join(exportRoot, name, MODEL_JSON)))
+      .sort();
+    if (exports.length > 0) return join(exportRoot, exports[exports.length - 1]);
+  }
+  throw new FileError(path, `not a voiceswap model: no ${MODEL_JSON} here and no exported model under export/`);
+}
+
+/**
+ * Load an inference model for the given directions (default both) on the current
+ * backend. A model made with another feature config is refused by the caller's check
+ * (`assertFeatures`); a direction the model lacks is a clear error.
+ */
+export function loadVoiceModel(path: string, directions: readonly Direction[] = DIRECTIONS): VoiceModel {
+  const dir = resolveModelDir(path);
+  const jsonPath = join(dir, MODEL_JSON);
+  const names = directions.map((d) => GENERATOR_OF[d]);
+  let loaded;
+  try {
+    loaded = loadModel(dir, names);
+  } catch (err) {
+    if (err instanceof FileError && /has no network/.test(err.message)) {
+      throw new FileError(jsonPath, `this model cannot convert ${directions.join(' and ')}: ${err.message.slice(jsonPath.length + 2)}`);
+    }
+    throw err;
+  }
+  const generators: Partial<Record<Direction, Network>> = {};
+  for (const d of directions) generators[d] = loaded.networks.get(GENERATOR_OF[d]);
+  const info = loaded.extra as VoiceModelInfo | null;
+  try {
+    if (!info || typeof info !== 'object' || !info.features || !info.stats) {
+      throw new FileError(jsonPath, 'has no voice-conversion metadata (features and speaker statistics): is it a training checkpoint? Use the export/ directory of the run');
+    }
+    const nMels = loaded.config.nMels;
+    const stats = { a: deserializeStats(info.stats.a, nMels, jsonPath), b: deserializeStats(info.stats.b, nMels, jsonPath) };
+    return { dir, config: loaded.config, info, stats, generators };
+  } catch (err) {
+    for (const net of loaded.networks.values()) disposeNetwork(net);
+    throw err;
+  }
+}
+
+/** Refuse to use a model with features other than `expected` (a silent mismatch would give garbage). */
+export function assertFeatures(model: VoiceModel, expected: FeatureConfig): void {
+  const have = model.info.features;
+  for (const key of Object.keys(expected) as (keyof FeatureConfig)[]) {
+    if (have[key] !== expected[key]) {
+      throw new VoiceswapError(`${model.dir}: model was trained with ${key}=${have[key]}, this build uses ${key}=${expected[key]}; retrain or use a matching voiceswap version`);
+    }
+  }
+}
+
+/** Source and target statistics of a direction: normalise with the SOURCE, de-normalise with the TARGET. */
+export function directionStats(model: VoiceModel, direction: Direction): { source: SpeakerStats; target: SpeakerStats } {
+  return direction === 'a2b' ? { source: model.stats.a, target: model.stats.b } : { source: model.stats.b, target: model.stats.a };
+}
+
+/** Free the model's tensors. */
+export function disposeVoiceModel(model: VoiceModel): void {
+  for (const net of Object.values(model.generators)) if (net) disposeNetwork(net);
+}
