@@ -1,0 +1,286 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../audio/config.js';
+import type { VoiceModel } from '../convert/voice-model.js';
+import { saveVoiceModel, serializeStats, type VoiceModelInfo } from '../convert/voice-model.js';
+import { VoiceswapError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { computeSpeakerStats, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
+import type { ModelConfig } from '../model/presets.js';
+import { Random, type RandomState } from '../util/random.js';
+import { writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
+import { listWavFiles, loadSpeakerCorpus, utteranceFeatures, type SpeakerCorpus } from './corpus.js';
+import { sampleCrops } from './crops.js';
+import { appendLossRecord, renderLossPlot, truncateLossRecords, type LossRecord } from './loss-log.js';
+import { iterationDirName, runPaths, type RunPaths } from './run-dir.js';
+import { defaultSchedule, settingsAt, type Schedule } from './schedule.js';
+import { CycleGanTrainer, type LossValues } from './step.js';
+import { writeTrainingSamples, type HeldOutClip } from './training-samples.js';
+
+/** Everything that defines a training run; saved as run.json and inside every checkpoint. */
+export interface RunConfig {
+  format: 'voiceswap-run';
+  version: 1;
+  dirA: string;
+  dirB: string;
+  model: ModelConfig;
+  features: FeatureConfig;
+  schedule: Schedule;
+  batch: number;
+  frames: number;
+  seed: number;
+  /** Held-out clips (not trained on), converted at every sample point. */
+  heldOut: { a: string[]; b: string[] };
+}
+
+export interface TrainOptions {
+  dirA: string;
+  dirB: string;
+  out: string;
+  model: ModelConfig;
+  iterations: number;
+  batch: number;
+  frames: number;
+  seed: number;
+  resume: boolean;
+  sampleEvery: number;
+  checkpointEvery: number;
+  /** Checkpoints (and exports) kept on disk. */
+  keep: number;
+  features?: FeatureConfig;
+  /** Weights of exported models as float16 (half the size). */
+  exportFloat16?: boolean;
+  /** Called after every iteration (progress display). */
+  onIteration?: (iteration: number, total: number, losses: LossValues) => void;
+  log?: (message: string) => void;
+  warn?: (message: string) => void;
+  /** Checked after every iteration: when true, checkpoint and return early. */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  iteration: number;
+  total: number;
+  interrupted: boolean;
+  checkpointDir: string;
+  exportDir: string;
+  seconds: number;
+}
+
+/** State carried in a checkpoint besides the networks and optimisers. */
+interface CheckpointExtra {
+  run: RunConfig;
+  iteration: number;
+  rng: RandomState;
+  stats: { a: { mean: number[]; std: number[] }; b: { mean: number[]; std: number[] } };
+  elapsedSeconds: number;
+}
+
+const HELD_OUT_PER_SPEAKER = 2;
+
+/**
+ * Train (or resume training) a CycleGAN-VC2 voice conversion model from two folders of
+ * non-parallel recordings. See src/train/run-dir.ts for what it writes.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const log = options.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const paths = runPaths(options.out);
+  const features = options.features ?? { ...DEFAULT_FEATURE_CONFIG };
+  mkdirSync(paths.root, { recursive: true });
+
+  const fresh = freshRunConfig(options, features);
+  let run: RunConfig;
+  let trainer: CycleGanTrainer;
+  let rng: Random;
+  let start: number;
+  let elapsedBefore = 0;
+  let stats: { a: SpeakerStats; b: SpeakerStats } | undefined;
+
+  if (options.resume) {
+    const ckpt = loadNewestCheckpoint(paths.checkpoints, warn);
+    const extra = ckpt.extra as CheckpointExtra;
+    if (!extra || extra.run?.format !== 'voiceswap-run') {
+      ckpt.trainer.dispose();
+      throw new VoiceswapError(`${ckpt.dir}: not a voiceswap training checkpoint`);
+    }
+    assertResumable(extra.run, fresh, ckpt.dir);
+    run = { ...extra.run, schedule: fresh.schedule.total === extra.run.schedule.total ? extra.run.schedule : fresh.schedule };
+    trainer = ckpt.trainer;
+    rng = new Random(extra.rng);
+    start = extra.iteration;
+    elapsedBefore = extra.elapsedSeconds;
+    stats = {
+      a: { mean: Float32Array.from(extra.stats.a.mean), std: Float32Array.from(extra.stats.a.std) },
+      b: { mean: Float32Array.from(extra.stats.b.mean), std: Float32Array.from(extra.stats.b.std) },
+    };
+    truncateLossRecords(paths.losses, start);
+    log(`resuming ${paths.root} from iteration ${start} (${ckpt.dir})`);
+  } else {
+    if (existsSync(paths.runJson)) {
+      throw new VoiceswapError(`${paths.root}: already holds a training run; add --resume to continue it, or choose another --out`);
+    }
+    run = fresh;
+    trainer = new CycleGanTrainer(run.model, { seed: run.seed });
+    rng = new Random(run.seed);
+    start = 0;
+    writeFileAtomic(paths.runJson, JSON.stringify(run, null, 2) + '\n');
+  }
+
+  try {
+    const heldOut = { a: new Set(run.heldOut.a), b: new Set(run.heldOut.b) };
+    const corpusA = loadSpeakerCorpus(run.dirA, features, { cacheDir: paths.cache, exclude: heldOut.a, warn });
+    const corpusB = loadSpeakerCorpus(run.dirB, features, { cacheDir: paths.cache, exclude: heldOut.b, warn });
+    log(`speaker A: ${describeCorpus(corpusA)}; speaker B: ${describeCorpus(corpusB)}`);
+    stats ??= { a: computeSpeakerStats(corpusA.utterances.map((u) => u.logMel)), b: computeSpeakerStats(corpusB.utterances.map((u) => u.logMel)) };
+    const normA = corpusA.utterances.map((u) => normalizeLogMel(u.logMel, stats!.a));
+    const normB = corpusB.utterances.map((u) => normalizeLogMel(u.logMel, stats!.b));
+    const silenceA = silenceLevel(stats.a, features);
+    const silenceB = silenceLevel(stats.b, features);
+    const clips = heldOutClips(run, features, paths);
+
+    const session = Date.now();
+    const elapsed = () => elapsedBefore + (Date.now() - session) / 1000;
+    const saveState = async (iteration: number): Promise<{ checkpointDir: string; exportDir: string }> => {
+      const extra: CheckpointExtra = { run, iteration, rng: rng.getState(), stats: { a: serializeStats(stats!.a), b: serializeStats(stats!.b) }, elapsedSeconds: elapsed() };
+      const checkpointDir = await writeCheckpoint(paths.checkpoints, iteration, trainer, extra, options.keep);
+      const exportDir = join(paths.exports, iterationDirName(iteration));
+      await saveVoiceModel(exportDir, run.model, trainer, modelInfo(run, stats!, iteration), { float16: options.exportFloat16 });
+      pruneIterationDirs(paths.exports, options.keep);
+      writeFileAtomic(paths.lossPlot, renderLossPlot(truncateLossRecords(paths.losses, iteration)));
+      return { checkpointDir, exportDir };
+    };
+
+    const total = run.schedule.total;
+    let iteration = start;
+    let saved = { checkpointDir: '', exportDir: '' };
+    let interrupted = false;
+    while (iteration < total) {
+      const s = settingsAt(run.schedule, iteration);
+      const batchA = sampleCrops(normA, silenceA, run.batch, run.frames, rng);
+      const batchB = sampleCrops(normB, silenceB, run.batch, run.frames, rng);
+      const a = tf.tensor3d(batchA.data, [run.batch, batchA.nMels, run.frames]);
+      const b = tf.tensor3d(batchB.data, [run.batch, batchB.nMels, run.frames]);
+      const losses = trainer.step(a, b, { cycle: s.cycleWeight, identity: s.identityWeight }, { g: s.lrG, d: s.lrD });
+      a.dispose();
+      b.dispose();
+      iteration++;
+      const record: LossRecord = { iteration, time: Number(elapsed().toFixed(3)), ...losses, lrG: s.lrG, lrD: s.lrD, identityWeight: s.identityWeight };
+      appendLossRecord(paths.losses, record);
+      options.onIteration?.(iteration, total, losses);
+      if (!Number.isFinite(losses.gTotal) || !Number.isFinite(losses.dA) || !Number.isFinite(losses.dB)) {
+        throw new VoiceswapError(`training diverged at iteration ${iteration} (loss is not finite); resume from the last checkpoint with a lower learning rate or another seed`);
+      }
+      const stop = options.shouldStop?.() ?? false;
+      if (iteration % options.sampleEvery === 0 || iteration === total) {
+        writeTrainingSamples(join(paths.samples, iterationDirName(iteration)), generatorsView(trainer, run, stats, iteration), clips, features, iteration);
+      }
+      if (iteration % options.checkpointEvery === 0 || iteration === total || stop) {
+        saved = await saveState(iteration);
+        log(`iteration ${iteration}: checkpoint ${saved.checkpointDir}, model ${saved.exportDir} (tensors ${tf.memory().numTensors}, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB)`);
+      }
+      if (stop) {
+        interrupted = true;
+        break;
+      }
+    }
+    if (start >= total) saved = await saveState(iteration);
+    return { iteration, total, interrupted, checkpointDir: saved.checkpointDir, exportDir: saved.exportDir, seconds: elapsed() };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+function freshRunConfig(o: TrainOptions, features: FeatureConfig): RunConfig {
+  if (o.frames % 4 !== 0 || o.frames < 8) throw new VoiceswapError(`--frames must be a multiple of 4 and at least 8, got ${o.frames}`);
+  return {
+    format: 'voiceswap-run',
+    version: 1,
+    dirA: resolve(o.dirA),
+    dirB: resolve(o.dirB),
+    model: o.model,
+    features,
+    schedule: defaultSchedule(o.iterations),
+    batch: o.batch,
+    frames: o.frames,
+    seed: o.seed,
+    heldOut: { a: pickHeldOut(resolve(o.dirA)), b: pickHeldOut(resolve(o.dirB)) },
+  };
+}
+
+/**
+ * Two fixed clips per speaker kept out of training for the periodic samples: spread over
+ * the sorted file list (not the first or last file). With fewer than 6 files nothing is
+ * held out (too little data to spare) and the first file is used as the sample.
+ */
+function pickHeldOut(dir: string): string[] {
+  const files = listWavFiles(dir);
+  if (files.length < 6) return [];
+  return [files[Math.floor(files.length / 3)], files[Math.floor((2 * files.length) / 3)]].slice(0, HELD_OUT_PER_SPEAKER);
+}
+
+function heldOutClips(run: RunConfig, features: FeatureConfig, paths: RunPaths): HeldOutClip[] {
+  const clips: HeldOutClip[] = [];
+  for (const speaker of ['a', 'b'] as const) {
+    let files = run.heldOut[speaker];
+    if (files.length === 0) files = listWavFiles(speaker === 'a' ? run.dirA : run.dirB).slice(0, 1);
+    for (const file of files) {
+      try {
+        clips.push({ speaker, utterance: utteranceFeatures(file, features, paths.cache) });
+      } catch (err) {
+        if (!(err instanceof VoiceswapError)) throw err;
+      }
+    }
+  }
+  return clips;
+}
+
+/** Settings a resumed run must share with its checkpoint. */
+function assertResumable(saved: RunConfig, requested: RunConfig, where: string): void {
+  const differences: string[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(saved.model, requested.model)) differences.push(`model ${saved.model.preset} (scale ${saved.model.scale}) vs requested ${requested.model.preset} (scale ${requested.model.scale})`);
+  if (!same(saved.features, requested.features)) differences.push('feature config');
+  if (saved.batch !== requested.batch) differences.push(`batch ${saved.batch} vs ${requested.batch}`);
+  if (saved.frames !== requested.frames) differences.push(`frames ${saved.frames} vs ${requested.frames}`);
+  if (saved.dirA !== requested.dirA || saved.dirB !== requested.dirB) differences.push(`data folders ${saved.dirA}, ${saved.dirB} vs ${requested.dirA}, ${requested.dirB}`);
+  if (differences.length > 0) {
+    throw new VoiceswapError(`${where}: checkpoint does not match this command (${differences.join('; ')}); resume with the run's own settings (see run.json) or train into another --out`);
+  }
+}
+
+/** Per-bin normalised value of digital silence (the log floor), used to pad short clips. */
+function silenceLevel(stats: SpeakerStats, features: FeatureConfig): Float32Array {
+  const floor = Math.log(features.logFloor);
+  return Float32Array.from(stats.mean, (m, r) => (floor - m) / stats.std[r]);
+}
+
+function modelInfo(run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, iteration: number): VoiceModelInfo {
+  return {
+    features: run.features,
+    speakers: { a: run.dirA, b: run.dirB },
+    stats: { a: serializeStats(stats.a), b: serializeStats(stats.b) },
+    iteration,
+    trainedAt: new Date().toISOString(),
+  };
+}
+
+/** The trainer's current generators seen as an inference model (no copy). */
+function generatorsView(trainer: CycleGanTrainer, run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, iteration: number): VoiceModel {
+  return { dir: '(training)', config: run.model, info: modelInfo(run, stats, iteration), stats, generators: { a2b: trainer.gAB, b2a: trainer.gBA } };
+}
+
+function describeCorpus(c: SpeakerCorpus): string {
+  return `${c.utterances.length} files, ${(c.seconds / 60).toFixed(1)} min`;
+}
+
+/** Read run.json of a run directory (for `report` and tools). */
+export function readRunConfig(out: string): RunConfig {
+  const path = runPaths(out).runJson;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
+  } catch (err) {
+    throw new VoiceswapError(`${path}: cannot read run settings (${(err as Error).message})`);
+  }
+}

@@ -1,0 +1,49 @@
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { FeatureConfig, Spectrogram } from '../audio/config.js';
+import { logMelToAudio } from '../audio/griffinlim.js';
+import { encodeWav } from '../audio/wav.js';
+import { convertLogMel } from '../convert/convert-logmel.js';
+import type { Direction, VoiceModel } from '../convert/voice-model.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { renderSpectrogramStackPng } from '../viz/spectrogram-image.js';
+import type { Utterance } from './corpus.js';
+
+export interface HeldOutClip {
+  speaker: 'a' | 'b';
+  utterance: Utterance;
+}
+
+/**
+ * Convert each held-out clip with the current generators, both ways round: source ->
+ * converted (the other speaker) -> reconstructed (back again). Writes the converted and
+ * reconstructed WAVs (Griffin-Lim) and one PNG with the three spectrograms side by side
+ * into `dir` (built in a temp dir, then renamed: never half-written).
+ */
+export function writeTrainingSamples(dir: string, model: VoiceModel, clips: HeldOutClip[], features: FeatureConfig, iteration: number): void {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  for (const clip of clips) {
+    const forward: Direction = clip.speaker === 'a' ? 'a2b' : 'b2a';
+    const backward: Direction = forward === 'a2b' ? 'b2a' : 'a2b';
+    const source = clip.utterance.logMel;
+    const converted = convertLogMel(model, source, forward);
+    const reconstructed = convertLogMel(model, converted, backward);
+    const stem = basename(clip.utterance.file, extname(clip.utterance.file));
+    const wav = (spec: Spectrogram) => encodeWav(logMelToAudio(spec, { cfg: features }), features.sampleRate);
+    writeFileAtomic(join(tmp, `${stem}.${forward}.wav`), wav(converted));
+    writeFileAtomic(join(tmp, `${stem}.${forward}.${backward}.wav`), wav(reconstructed));
+    const png = renderSpectrogramStackPng(
+      [
+        { spec: source, title: `source: ${stem}` },
+        { spec: converted, title: `converted ${forward}` },
+        { spec: reconstructed, title: `reconstructed ${forward} then ${backward}` },
+      ],
+      { kind: 'mel', sampleRate: features.sampleRate, hopLength: features.hopLength, fMin: features.fMin, fMax: features.fMax, layout: 'columns', title: `${stem}, iteration ${iteration}` },
+    );
+    writeFileAtomic(join(tmp, `${stem}.${forward}.png`), png);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
