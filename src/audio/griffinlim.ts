@@ -8,6 +8,9 @@
  * Everything runs frame-major in float64 with buffers allocated once per call; the STFT
  * of each frame is consumed immediately by the phase update, so the rebuilt spectrogram
  * of the current iteration is never stored (only the previous one, for the momentum).
+ * Both Hann windows are applied in the frequency domain (a 3-tap convolution) inside
+ * the per-bin update, so frames go from the signal straight into the FFT and inverse
+ * FFTs add straight into the signal.
  */
 import { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogram } from './config.js';
 import { melToLinear, type MelInversionMethod } from './mel-inverse.js';
@@ -16,10 +19,8 @@ import {
   defaultSignalLength,
   fillPadding,
   inverseWindowGain,
-  overlapAdd,
   stftMagnitude,
   stftPlan,
-  type ComplexSpectrogram,
   type PadMode,
   type StftPlan,
 } from './stft.js';
@@ -100,6 +101,97 @@ function checkOptions(magnitude: Spectrogram, plan: StftPlan, iterations: number
   }
 }
 
+/**
+ * Hann windowing in the frequency domain, a 3-tap convolution:
+ * out[k] = 0.5·A[k] − 0.25·(A[k−1] + A[k+1]) with A[−1] = conj A[1], A[h+1] = conj A[h−1].
+ * The DC and Nyquist bins count by their real parts only, as the inverse real FFT reads them.
+ */
+function hannConvolve(re: Float64Array, im: Float64Array, o: number, h: number, outRe: Float64Array, outIm: Float64Array): void {
+  outRe[o] = 0.5 * re[o] - 0.5 * re[o + 1];
+  outIm[o] = 0;
+  for (let k = 1; k < h; k++) {
+    const prevRe = re[o + k - 1];
+    const prevIm = k === 1 ? 0 : im[o + k - 1];
+    const nextRe = re[o + k + 1];
+    const nextIm = k === h - 1 ? 0 : im[o + k + 1];
+    outRe[o + k] = 0.5 * re[o + k] - 0.25 * (prevRe + nextRe);
+    outIm[o + k] = 0.5 * im[o + k] - 0.25 * (prevIm + nextIm);
+  }
+  outRe[o + h] = 0.5 * re[o + h] - 0.5 * re[o + h - 1];
+  outIm[o + h] = 0;
+}
+
+/** Buffers of one Griffin-Lim run, frame-major [frames][bins]. */
+interface GriffinLimState {
+  /** Target magnitude. */
+  target: Float64Array;
+  /** Previous iteration's rebuilt (windowed) spectrum, for the momentum. */
+  prevRe: Float64Array;
+  prevIm: Float64Array;
+  /** Current angles times the magnitude, already convolved with the Hann window. */
+  winRe: Float64Array;
+  winIm: Float64Array;
+}
+
+/**
+ * The phase update of one frame, given the spectrum X of its unwindowed samples:
+ * rebuilt = X ⊛ Hann; a = rebuilt − β·previous; angles = S·a/|a|; and the angles are
+ * stored Hann-convolved for the next inverse. All in one pass over the bins with rolling
+ * neighbours, so neither window ever touches the time-domain frame.
+ */
+function updateFrame(xRe: Float64Array, xIm: Float64Array, h: number, o: number, beta: number, st: GriffinLimState): void {
+  const { target, prevRe, prevIm, winRe, winIm } = st;
+  const eps = 1.1754943508222875e-38; // float32's smallest normal, as librosa's util.tiny
+  let xPrevRe = xRe[1]; // X[−1] = conj X[1]
+  let xPrevIm = -xIm[1];
+  let xCurRe = xRe[0];
+  let xCurIm = 0;
+  let aPrevRe = 0; // A[k−2]
+  let aPrevIm = 0;
+  let aCurRe = 0; // A[k−1]
+  let aCurIm = 0;
+  for (let k = 0; k <= h; k++) {
+    const xNextRe = k < h ? xRe[k + 1] : xRe[h - 1];
+    const xNextIm = k < h ? xIm[k + 1] : -xIm[h - 1];
+    const wr = 0.5 * xCurRe - 0.25 * (xPrevRe + xNextRe);
+    const wi = 0.5 * xCurIm - 0.25 * (xPrevIm + xNextIm);
+    const i = o + k;
+    const ar = wr - beta * prevRe[i];
+    const ai = wi - beta * prevIm[i];
+    prevRe[i] = wr;
+    prevIm[i] = wi;
+    const scale = target[i] / (Math.sqrt(ar * ar + ai * ai) + eps);
+    const nRe = ar * scale;
+    const nIm = k === 0 || k === h ? 0 : ai * scale; // the inverse reads DC and Nyquist as real
+    if (k === 1) {
+      winRe[o] = 0.5 * aCurRe - 0.5 * nRe;
+      winIm[o] = 0;
+    } else if (k > 1) {
+      winRe[i - 1] = 0.5 * aCurRe - 0.25 * (aPrevRe + nRe);
+      winIm[i - 1] = 0.5 * aCurIm - 0.25 * (aPrevIm + nIm);
+    }
+    aPrevRe = aCurRe;
+    aPrevIm = aCurIm;
+    aCurRe = nRe;
+    aCurIm = nIm;
+    xPrevRe = xCurRe;
+    xPrevIm = xCurIm;
+    xCurRe = xNextRe;
+    xCurIm = xNextIm;
+  }
+  winRe[o + h] = 0.5 * aCurRe - 0.5 * aPrevRe;
+  winIm[o + h] = 0;
+}
+
+/** signal = centred-padded ISTFT of the (window-convolved) angles, length + nFft samples. */
+function inverseInto(plan: StftPlan, st: GriffinLimState, frames: number, gain: Float64Array, signal: Float64Array): void {
+  const { fft, bins, hopLength } = plan;
+  const pad = plan.nFft >> 1;
+  signal.fill(0);
+  for (let t = 0; t < frames; t++) fft.inverseAdd(st.winRe, st.winIm, t * bins, signal, t * hopLength);
+  for (let i = 0; i < gain.length; i++) signal[pad + i] *= gain[i];
+}
+
 /** Waveform whose STFT magnitude approximates `magnitude` ([nFft/2 + 1, frames], linear). */
 export function griffinLim(magnitude: Spectrogram, options: GriffinLimOptions = {}): Float32Array {
   const cfg = options.cfg ?? DEFAULT_FEATURE_CONFIG;
@@ -111,7 +203,8 @@ export function griffinLim(magnitude: Spectrogram, options: GriffinLimOptions = 
   checkOptions(magnitude, plan, iterations, momentum, length);
   const padMode = options.padMode ?? 'reflect';
 
-  const { nFft, hopLength, bins, window, frame, fft } = plan;
+  const { nFft, hopLength, bins, fft } = plan;
+  const h = bins - 1;
   const pad = nFft >> 1;
   const target = toFrameMajor(magnitude);
   const phase0 = initialPhase(target, plan, frames, options.init ?? DEFAULT_PHASE_INIT, options.seed ?? 0);
@@ -121,46 +214,34 @@ export function griffinLim(magnitude: Spectrogram, options: GriffinLimOptions = 
     angleRe[i] = target[i] * Math.cos(phase0[i]);
     angleIm[i] = target[i] * Math.sin(phase0[i]);
   }
-  const angles: ComplexSpectrogram = { re: angleRe, im: angleIm, bins, frames };
-  const prevRe = new Float64Array(target.length);
-  const prevIm = new Float64Array(target.length);
+  const st: GriffinLimState = {
+    target,
+    prevRe: new Float64Array(target.length),
+    prevIm: new Float64Array(target.length),
+    winRe: new Float64Array(target.length),
+    winIm: new Float64Array(target.length),
+  };
+  for (let t = 0; t < frames; t++) hannConvolve(angleRe, angleIm, t * bins, h, st.winRe, st.winIm);
   const re = new Float64Array(bins);
   const im = new Float64Array(bins);
   const signal = new Float64Array(length + 2 * pad); // the current estimate, centred-padded
   const gain = inverseWindowGain(plan, frames, length);
   const beta = momentum / (1 + momentum);
-  const eps = 1.1754943508222875e-38;
 
   for (let iter = 0; iter < iterations; iter++) {
-    // ISTFT: overlap-add, normalise by the window's sum of squares, pad again for the STFT.
-    overlapAdd(plan, angles, signal);
-    for (let i = 0; i < length; i++) signal[pad + i] *= gain[i];
+    inverseInto(plan, st, frames, gain, signal);
     fillPadding(signal, pad, length, padMode);
-    const b = iter === 0 ? 0 : beta;
+    const b = iter === 0 ? 0 : beta; // librosa has no previous rebuild on the first pass
     // STFT frame by frame, each frame's phases updated as soon as it is transformed.
     for (let t = 0; t < frames; t++) {
       const start = t * hopLength;
-      for (let j = 0; j < nFft; j++) frame[j] = signal[start + j] * window[j];
-      fft.forward(frame, re, im, 0);
-      const o = t * bins;
-      for (let k = 0; k < bins; k++) {
-        const cr = re[k];
-        const ci = im[k];
-        const ar = cr - b * prevRe[o + k];
-        const ai = ci - b * prevIm[o + k];
-        prevRe[o + k] = cr;
-        prevIm[o + k] = ci;
-        const scale = target[o + k] / (Math.sqrt(ar * ar + ai * ai) + eps);
-        angleRe[o + k] = ar * scale;
-        angleIm[o + k] = ai * scale;
-      }
+      fft.forward(signal.subarray(start, start + nFft), re, im, 0);
+      updateFrame(re, im, h, t * bins, b, st);
     }
   }
 
-  overlapAdd(plan, angles, signal);
-  const y = new Float32Array(length);
-  for (let i = 0; i < length; i++) y[i] = signal[pad + i] * gain[i];
-  return y;
+  inverseInto(plan, st, frames, gain, signal);
+  return Float32Array.from(signal.subarray(pad, pad + length));
 }
 
 /**

@@ -154,6 +154,31 @@ export class RealFft {
    * DC and Nyquist bins are ignored.
    */
   inverse(re: Float64Array, im: Float64Array, offset: number, signal: Float64Array): void {
+    const F = this.inverseSwapped(re, im, offset);
+    const n = this.size;
+    for (let j = 0; j < n; j += 2) {
+      signal[j] = F[j + 1];
+      signal[j + 1] = F[j];
+    }
+  }
+
+  /**
+   * Like `inverse`, but adds the result into out[at, at + n) (clipped to out's length):
+   * overlap-add without a frame buffer.
+   */
+  inverseAdd(re: Float64Array, im: Float64Array, offset: number, out: Float64Array, at: number): void {
+    const F = this.inverseSwapped(re, im, offset);
+    const stop = Math.min(this.size, out.length - at);
+    let j = 0;
+    for (; j + 1 < stop; j += 2) {
+      out[at + j] += F[j + 1];
+      out[at + j + 1] += F[j];
+    }
+    if (j < stop) out[at + j] += F[j + 1];
+  }
+
+  /** The inverse transform with each output pair (x[2m], x[2m+1]) stored swapped, in this.spectrum. */
+  private inverseSwapped(re: Float64Array, im: Float64Array, offset: number): Float64Array {
     const h = this.half;
     const P = this.packed;
     const scale = 0.5 / h;
@@ -188,10 +213,6 @@ export class RealFft {
     }
     const F = this.spectrum;
     this.complexFft.transform(F, P);
-    const n = this.size;
-    for (let j = 0; j < n; j += 2) {
-      signal[j] = F[j + 1];
-      signal[j + 1] = F[j];
-    }
+    return F;
   }
 }
