@@ -3,6 +3,7 @@ import { VoiceswapError } from '../errors.js';
 import { registerSpectrogram } from './spectrogram.js';
 import { registerResynth } from './resynth.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerTrain } from './train.js';
 
 /** Build the `voiceswap` command tree. Each sub-command lives in its own file. */
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSpectrogram(program);
   registerResynth(program);
+  registerTrain(program);
   registerEvaluate(program);
   program.addHelpText(
     'after',

@@ -173,12 +173,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         throw new VoiceswapError(`training diverged at iteration ${iteration} (loss is not finite); resume from the last checkpoint with a lower learning rate or another seed`);
       }
       const stop = options.shouldStop?.() ?? false;
-      if (iteration % options.sampleEvery === 0 || iteration === total) {
-        writeTrainingSamples(join(paths.samples, iterationDirName(iteration)), generatorsView(trainer, run, stats, iteration), clips, features, iteration);
-      }
       if (iteration % options.checkpointEvery === 0 || iteration === total || stop) {
         saved = await saveState(iteration);
         log(`iteration ${iteration}: checkpoint ${saved.checkpointDir}, model ${saved.exportDir} (tensors ${tf.memory().numTensors}, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB)`);
+      }
+      if ((iteration % options.sampleEvery === 0 || iteration === total) && !stop) {
+        writeTrainingSamples(join(paths.samples, iterationDirName(iteration)), generatorsView(trainer, run, stats, iteration), clips, features, iteration);
       }
       if (stop) {
         interrupted = true;

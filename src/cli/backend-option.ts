@@ -1,0 +1,18 @@
+import { Option } from 'commander';
+import { BACKEND_CHOICES, initBackend, type BackendChoice, type BackendInfo } from '../backend/index.js';
+import { choiceOption, intOption } from './options.js';
+
+/** The --backend and --threads options every tfjs-using command shares. */
+export function backendOptions(): Option[] {
+  return [
+    new Option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES.join(', ')}`)
+      .argParser(choiceOption('--backend', BACKEND_CHOICES))
+      .default('auto'),
+    new Option('--threads <n>', 'CPU threads for backends that can use several').argParser(intOption('--threads', 1, 256)),
+  ];
+}
+
+export async function startBackend(opts: { backend: BackendChoice; threads?: number }, quiet = false): Promise<BackendInfo> {
+  const log = quiet ? () => {} : (m: string) => process.stderr.write(m + '\n');
+  return initBackend(opts.backend, { threads: opts.threads, log });
+}

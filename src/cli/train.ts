@@ -1,0 +1,127 @@
+import { Command } from 'commander';
+import type { BackendChoice } from '../backend/index.js';
+import { customConfig, DEFAULT_PRESET, parsePreset, presetConfig, PRESET_NAMES } from '../model/presets.js';
+import { train } from '../train/train.js';
+import type { LossValues } from '../train/step.js';
+import { backendOptions, startBackend } from './backend-option.js';
+import { intOption, numberOption } from './options.js';
+import { formatDuration, Progress } from './progress.js';
+
+interface TrainCliOptions {
+  a: string;
+  b: string;
+  out: string;
+  preset: string;
+  scale?: number;
+  iterations: number;
+  batch: number;
+  frames: number;
+  seed: number;
+  resume?: boolean;
+  sampleEvery: number;
+  checkpointEvery: number;
+  keep: number;
+  backend: BackendChoice;
+  threads?: number;
+}
+
+export const DEFAULT_ITERATIONS = 5000;
+
+export function registerTrain(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description('Train a voice conversion model between two speakers from two folders of recordings')
+    .requiredOption('--a <dir>', 'recordings of speaker A (every .wav under it, recursively)')
+    .requiredOption('--b <dir>', 'recordings of speaker B (non-parallel: they need not say the same things)')
+    .option('--out <dir>', 'run directory: checkpoints, exported models, samples, losses', 'runs/default')
+    .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`, DEFAULT_PRESET)
+    .option('--scale <x>', 'custom width scale instead of a preset (experiments, tests)', numberOption('--scale', 1 / 256, 4))
+    .option('--iterations <n>', 'training iterations (the whole run, also when resuming)', intOption('--iterations', 1), DEFAULT_ITERATIONS)
+    .option('--batch <n>', 'crops per speaker per iteration', intOption('--batch', 1, 256), 1)
+    .option('--frames <n>', 'crop length in frames (multiple of 4; 64 = 0.74 s)', intOption('--frames', 8, 4096), 64)
+    .option('--seed <n>', 'random seed (initial weights, crops)', intOption('--seed', 0, 2 ** 31 - 1), 0)
+    .option('--resume', 'continue the run in --out from its newest good checkpoint')
+    .option('--sample-every <n>', 'convert the held-out clips every N iterations', intOption('--sample-every', 1), 500)
+    .option('--checkpoint-every <n>', 'checkpoint (and export the model) every N iterations', intOption('--checkpoint-every', 1), 500)
+    .option('--keep <n>', 'checkpoints and exports kept on disk', intOption('--keep', 1, 1000), 3);
+  for (const o of backendOptions()) cmd.addOption(o);
+  cmd
+    .addHelpText(
+      'after',
+      `
+Data: two folders of WAV recordings (any format voiceswap reads), at least 10 s per
+speaker, 3-5 minutes or more recommended. Two clips per speaker are held out for the
+samples written every --sample-every iterations (converted and reconstructed WAVs and
+a spectrogram PNG under OUT/samples/).
+
+Presets (CycleGAN-VC2 widths x scale): paper x1 (GPU), base x1/2, small x1/4 (CPU
+default), tiny x1/8 (quick runs). See the README for measured speed per preset.
+
+Ctrl-C finishes the current iteration, writes a checkpoint and exits; continue with
+the same command plus --resume.
+
+Examples:
+  $ voiceswap train --a samples/alice --b samples/bob --out runs/alice-bob
+  $ voiceswap train --a samples/alice --b samples/bob --out runs/alice-bob --resume
+  $ voiceswap train --a alice/ --b bob/ --preset tiny --iterations 500 --out runs/quick`,
+    )
+    .action((opts: TrainCliOptions) => runTrain(opts));
+}
+
+async function runTrain(opts: TrainCliOptions): Promise<void> {
+  const model = opts.scale !== undefined ? customConfig(opts.scale) : presetConfig(parsePreset(opts.preset));
+  await startBackend(opts);
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130); // a second Ctrl-C: give up at once (checkpoints are atomic)
+    stopRequested = true;
+    process.stderr.write('\ninterrupt: finishing this iteration and writing a checkpoint (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let progress: Progress | undefined;
+  try {
+    const result = await train({
+      dirA: opts.a,
+      dirB: opts.b,
+      out: opts.out,
+      model,
+      iterations: opts.iterations,
+      batch: opts.batch,
+      frames: opts.frames,
+      seed: opts.seed,
+      resume: Boolean(opts.resume),
+      sampleEvery: opts.sampleEvery,
+      checkpointEvery: opts.checkpointEvery,
+      keep: opts.keep,
+      onIteration: (iteration, total, losses) => {
+        progress ??= new Progress({ label: 'train', total, plainEvery: 30 });
+        progress.update(iteration, formatLosses(losses));
+      },
+      log: (m) => {
+        if (process.stderr.isTTY && progress) process.stderr.write('\r\x1b[K');
+        process.stderr.write(m + '\n');
+      },
+      shouldStop: () => stopRequested,
+    });
+    progress?.finish();
+    if (result.interrupted) {
+      process.stderr.write(
+        `stopped at iteration ${result.iteration} of ${result.total}; checkpoint ${result.checkpointDir}\n` +
+          `continue with: voiceswap train --a ${opts.a} --b ${opts.b} --out ${opts.out} --resume\n`,
+      );
+      process.exitCode = 130;
+      return;
+    }
+    process.stderr.write(`done: ${result.iteration} iterations in ${formatDuration(result.seconds)}; model ${result.exportDir}\n`);
+    process.stderr.write(`convert with: voiceswap convert INPUT.wav --model ${result.exportDir}\n`);
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+function formatLosses(l: LossValues): string {
+  const id = l.identity === null ? '' : ` id ${l.identity.toFixed(3)}`;
+  return `G ${l.gAdv.toFixed(3)} cyc ${l.cycle.toFixed(3)}${id} D_A ${l.dA.toFixed(3)} D_B ${l.dB.toFixed(3)}`;
+}
