@@ -10,7 +10,8 @@ import { hzToMel } from '../src/audio/melscale.js';
 import { VoiceswapError } from '../src/errors.js';
 import { readNpy } from '../src/io/npy.js';
 import { colormapLut, colormapRgb } from '../src/viz/colormap.js';
-import { packageRoot, registerBundledFont } from '../src/viz/fonts.js';
+import { registerBundledFont } from '../src/viz/fonts.js';
+import { packageRoot } from '../src/util/package-root.js';
 import { layoutLineChart, renderLineChartPng, SERIES_COLORS } from '../src/viz/line-chart.js';
 import { formatTick, logTicks, niceTicks } from '../src/viz/plot.js';
 import {
@@ -23,7 +24,7 @@ import {
 
 const OUT_DIR = mkdtempSync(join(tmpdir(), 'voiceswap-viz-'));
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const REAL_LOGMEL = join(REPO, '..', 'shared', 'fixtures', 'frontend', 'speech_female.logmel.npy');
+const REAL_LOGMEL = join(REPO, 'tests', 'fixtures', 'speech_female.logmel.npy');
 
 /** A PNG decoded by hand (zlib + scanline filters), independent of the canvas that wrote it. */
 interface Decoded {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { GlobalFonts } from '@napi-rs/canvas';
+import { packageRoot } from '../util/package-root.js';
 
 /**
  * Text in our pictures uses DejaVu Sans shipped in assets/fonts/, registered under
@@ -12,18 +12,6 @@ const FAMILY = 'Voiceswap Sans';
 const FONT_FILE = join('assets', 'fonts', 'DejaVuSans.ttf');
 
 let registered: boolean | undefined;
-
-/**
- * The package root: the nearest folder above this module that holds package.json.
- * This module runs from src/viz/ (tests, ts sources) or dist/src/viz/ (compiled), so a
- * fixed number of '..' would be wrong in one of the two.
- */
-export function packageRoot(fromDir: string = dirname(fileURLToPath(import.meta.url))): string | undefined {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
 
 /** Register the shipped font once per process; true when it is available to Skia. */
 export function registerBundledFont(): boolean {

@@ -1,0 +1,63 @@
+import type { Spectrogram } from '../audio/config.js';
+import { logMelSpectrogram } from '../audio/features.js';
+import { logMelToAudio } from '../audio/griffinlim.js';
+import { loadAudio } from '../audio/load.js';
+import { resample } from '../audio/resample.js';
+import { writeWav, type WavEncoding } from '../audio/wav.js';
+import { convertLogMel, DEFAULT_CHUNKING, type ChunkOptions } from './convert-logmel.js';
+import type { Direction, VoiceModel } from './voice-model.js';
+
+export interface ConvertOptions {
+  direction?: Direction;
+  /** Griffin-Lim iterations (default: the vocoder's default). */
+  iterations?: number;
+  /** Resample the output back to the input's sample rate (default: the model's rate). */
+  keepRate?: boolean;
+  chunking?: ChunkOptions;
+  seed?: number;
+}
+
+export interface ConvertedAudio {
+  samples: Float32Array;
+  sampleRate: number;
+  /** Log-mels before and after conversion (for pictures). */
+  input: Spectrogram;
+  output: Spectrogram;
+}
+
+/**
+ * Convert mono samples at `sampleRate` with the model: resample to the model rate,
+ * log-mel, generator (source-normalised, target-denormalised), Griffin-Lim. The output
+ * has the input's duration.
+ */
+export function convertAudio(model: VoiceModel, samples: Float32Array, sampleRate: number, options: ConvertOptions = {}): ConvertedAudio {
+  const features = model.info.features;
+  const x = resample(samples, sampleRate, features.sampleRate);
+  const input = logMelSpectrogram(x, features);
+  const output = convertLogMel(model, input, options.direction ?? 'a2b', options.chunking ?? DEFAULT_CHUNKING);
+  let y = logMelToAudio(output, { cfg: features, iterations: options.iterations, seed: options.seed, length: x.length });
+  let rate = features.sampleRate;
+  if (options.keepRate && sampleRate !== rate) {
+    y = resample(y, rate, sampleRate);
+    rate = sampleRate;
+  }
+  return { samples: y, sampleRate: rate, input, output };
+}
+
+/** Read any WAV the front end reads, convert it, write the result atomically (never over the input). */
+export function convertFile(
+  model: VoiceModel,
+  inputPath: string,
+  outputPath: string,
+  options: ConvertOptions & { encoding?: WavEncoding } = {},
+): ConvertedAudio {
+  const audio = loadAudio(inputPath, model.info.features.sampleRate);
+  // loadAudio resampled already; keep-rate needs the original rate.
+  const converted = convertAudio(model, audio.samples, audio.sampleRate, options);
+  if (options.keepRate && audio.source.sampleRate !== converted.sampleRate) {
+    converted.samples = resample(converted.samples, converted.sampleRate, audio.source.sampleRate);
+    converted.sampleRate = audio.source.sampleRate;
+  }
+  writeWav(outputPath, converted.samples, converted.sampleRate, { encoding: options.encoding, protect: [inputPath] });
+  return converted;
+}
