@@ -4,6 +4,7 @@ import { registerSpectrogram } from './spectrogram.js';
 import { registerResynth } from './resynth.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerTrain } from './train.js';
+import { registerConvert } from './convert.js';
 
 /** Build the `voiceswap` command tree. Each sub-command lives in its own file. */
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerSpectrogram(program);
   registerResynth(program);
   registerTrain(program);
+  registerConvert(program);
   registerEvaluate(program);
   program.addHelpText(
     'after',

@@ -1,0 +1,149 @@
+import { Command } from 'commander';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { BackendChoice } from '../backend/index.js';
+import { DEFAULT_FEATURE_CONFIG } from '../audio/config.js';
+import { convertFile } from '../convert/convert-audio.js';
+import { assertFeatures, DIRECTIONS, disposeVoiceModel, loadVoiceModel, type Direction } from '../convert/voice-model.js';
+import { VoiceswapError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { assertNotInput } from '../io/protect.js';
+import { listWavFiles } from '../train/corpus.js';
+import { packageRoot } from '../util/package-root.js';
+import { renderSpectrogramStackPng } from '../viz/spectrogram-image.js';
+import { backendOptions, startBackend } from './backend-option.js';
+import { choiceOption, intOption } from './options.js';
+import { Progress } from './progress.js';
+
+interface ConvertCliOptions {
+  output?: string;
+  model?: string;
+  direction: Direction;
+  iters?: number;
+  keepRate?: boolean;
+  spectrogram?: boolean;
+  float?: boolean;
+  backend: BackendChoice;
+  threads?: number;
+}
+
+/** The pretrained alice<->bob model that ships in the repository. */
+export function defaultModelDir(): string {
+  return join(packageRoot() ?? '.', 'models', 'alice-bob');
+}
+
+export function registerConvert(program: Command): void {
+  const cmd = program
+    .command('convert')
+    .description("Convert recordings into the other speaker's voice")
+    .argument('<inputs...>', 'WAV files and/or folders of WAVs (any format voiceswap reads)')
+    .option('-o, --output <path>', 'output WAV (one input) or output folder (default: NAME.a2b.wav beside the current directory)')
+    .option('--model <dir>', 'model directory, or a training run directory (its newest export); default: the shipped alice<->bob model')
+    .option('--direction <d>', 'a2b: speaker A -> B; b2a: B -> A', choiceOption('--direction', DIRECTIONS), 'a2b')
+    .option('--iters <n>', 'Griffin-Lim iterations (default: the vocoder default)', intOption('--iters', 1, 10000))
+    .option('--keep-rate', "write at the input's sample rate instead of the model's")
+    .option('--spectrogram', 'also write NAME.a2b.png with input and output spectrograms')
+    .option('--float', 'write 32-bit float WAVs instead of 16-bit PCM');
+  for (const o of backendOptions()) cmd.addOption(o);
+  cmd
+    .addHelpText(
+      'after',
+      `
+Output names: each input NAME.wav becomes NAME.a2b.wav (or .b2a) in the current
+directory, or in the folder given with -o. An input is never overwritten. With
+several inputs, a file that fails is reported and skipped; the exit code is 1 if any failed.
+
+Examples:
+  $ voiceswap convert samples/demo/alice_demo1.wav
+  $ voiceswap convert samples/demo/alice_demo1.wav -o bob-voice.wav --spectrogram
+  $ voiceswap convert recordings/ -o converted/ --model runs/alice-bob
+  $ voiceswap convert samples/demo/bob_demo1.wav --direction b2a`,
+    )
+    .action((inputs: string[], opts: ConvertCliOptions) => runConvert(inputs, opts));
+}
+
+async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<void> {
+  const files = expandInputs(inputs);
+  const single = files.length === 1 && !(opts.output && isDirectoryPath(opts.output));
+  const outputs = files.map((f) => outputPathFor(f, opts, single));
+  for (const out of outputs) assertNotInput(out, files);
+  const seen = new Map<string, string>();
+  outputs.forEach((out, i) => {
+    const other = seen.get(out);
+    if (other) throw new VoiceswapError(`${files[i]}: would write the same output ${out} as ${other}; convert them separately with -o`);
+    seen.set(out, files[i]);
+  });
+  if (!single && opts.output) mkdirSync(opts.output, { recursive: true });
+
+  await startBackend(opts, true);
+  const model = loadVoiceModel(opts.model ?? defaultModelDir(), [opts.direction]);
+  try {
+    assertFeatures(model, DEFAULT_FEATURE_CONFIG);
+    const progress = files.length > 1 ? new Progress({ label: 'convert', total: files.length, unit: 'file' }) : undefined;
+    let failed = 0;
+    for (let i = 0; i < files.length; i++) {
+      const started = Date.now();
+      try {
+        const result = convertFile(model, files[i], outputs[i], {
+          direction: opts.direction,
+          iterations: opts.iters,
+          keepRate: opts.keepRate,
+          encoding: opts.float ? 'float32' : 'pcm16',
+        });
+        if (opts.spectrogram) {
+          const png = outputs[i].replace(/\.wav$/i, '') + '.png';
+          const f = model.info.features;
+          writeFileAtomic(
+            png,
+            renderSpectrogramStackPng(
+              [
+                { spec: result.input, title: `input: ${files[i]}` },
+                { spec: result.output, title: `output (${opts.direction}): ${outputs[i]}` },
+              ],
+              { kind: 'mel', sampleRate: f.sampleRate, hopLength: f.hopLength, fMin: f.fMin, fMax: f.fMax },
+            ),
+          );
+        }
+        const seconds = result.samples.length / result.sampleRate;
+        const rtf = (Date.now() - started) / 1000 / seconds;
+        if (!progress) process.stderr.write(`wrote ${outputs[i]} (${seconds.toFixed(2)} s, real-time factor ${rtf.toFixed(3)})\n`);
+      } catch (err) {
+        if (!(err instanceof VoiceswapError) || files.length === 1) throw err;
+        failed++;
+        process.stderr.write(`\nvoiceswap: error: ${err.message}\n`);
+      }
+      progress?.update(i + 1);
+    }
+    progress?.finish();
+    if (files.length > 1) process.stderr.write(`converted ${files.length - failed} of ${files.length} files${failed ? `, ${failed} failed` : ''}\n`);
+    if (failed > 0) process.exitCode = 1;
+  } finally {
+    disposeVoiceModel(model);
+  }
+}
+
+/** Files as given, folders as every .wav inside (recursively). */
+function expandInputs(inputs: string[]): string[] {
+  const files: string[] = [];
+  for (const input of inputs) {
+    if (!existsSync(input)) throw new VoiceswapError(`${input}: file not found`);
+    if (statSync(input).isDirectory()) {
+      const wavs = listWavFiles(input);
+      if (wavs.length === 0) throw new VoiceswapError(`${input}: no .wav files in this folder`);
+      files.push(...wavs);
+    } else {
+      files.push(input);
+    }
+  }
+  return files;
+}
+
+function isDirectoryPath(path: string): boolean {
+  return path.endsWith('/') || (existsSync(path) && statSync(path).isDirectory());
+}
+
+function outputPathFor(input: string, opts: ConvertCliOptions, single: boolean): string {
+  if (single && opts.output) return opts.output;
+  const name = `${basename(input, extname(input))}.${opts.direction}.wav`;
+  return join(opts.output ?? '.', name);
+}
