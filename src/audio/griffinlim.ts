@@ -90,11 +90,17 @@ function checkOptions(magnitude: Spectrogram, plan: StftPlan, iterations: number
     throw new VoiceswapError(`griffinLim: the magnitude has ${magnitude.rows} rows but nFft ${plan.nFft} needs ${plan.bins}`);
   }
   if (magnitude.frames < 1) throw new VoiceswapError('griffinLim: the magnitude has no frames');
+  if (magnitude.data.length !== magnitude.rows * magnitude.frames) {
+    throw new VoiceswapError(`griffinLim: the magnitude holds ${magnitude.data.length} values, not ${magnitude.rows} × ${magnitude.frames}`);
+  }
   if (!Number.isInteger(iterations) || iterations < 0) {
     throw new VoiceswapError(`griffinLim: iterations must be a non-negative integer, got ${iterations}`);
   }
   if (!(momentum >= 0 && momentum < 1)) throw new VoiceswapError(`griffinLim: momentum must be in [0, 1), got ${momentum}`);
-  if (!Number.isInteger(length) || length < 1 || frameCount(length, plan.hopLength) !== magnitude.frames) {
+  if (!Number.isInteger(length) || length < 1) {
+    throw new VoiceswapError(`griffinLim: the output length must be a positive integer, got ${length} (a single frame needs an explicit length)`);
+  }
+  if (frameCount(length, plan.hopLength) !== magnitude.frames) {
     throw new VoiceswapError(
       `griffinLim: output length ${length} gives ${frameCount(length, plan.hopLength)} frames, not the magnitude's ${magnitude.frames}`,
     );

@@ -30,7 +30,7 @@
  *   kl                    < −130 (exact)        −19.1 −13.6 −15.6    0.83 0.86 0.73    −23.3 −14.8 −15.7
  *
  * (FISTA: projected gradient with Nesterov momentum from 'interpolate', the textbook
- * NNLS; dropped because 'kl' is better on every measure and about 5× cheaper.)
+ * NNLS; dropped because 'kl' is better on every measure and about 4× cheaper.)
  */
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig, type Spectrogram } from './config.js';
 import { sparseMelFilterbank, type SparseFilterbank } from './mel.js';

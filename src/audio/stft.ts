@@ -168,16 +168,6 @@ export function forEachMagnitude(
   return frames;
 }
 
-/** STFT of an already padded float64 signal: spec.frames frames written frame-major into spec. */
-export function stftOfPadded(plan: StftPlan, padded: Float64Array, spec: ComplexSpectrogram): void {
-  const { nFft, hopLength, window, frame, bins } = plan;
-  for (let t = 0; t < spec.frames; t++) {
-    const start = t * hopLength;
-    for (let j = 0; j < nFft; j++) frame[j] = padded[start + j] * window[j];
-    plan.fft.forward(frame, spec.re, spec.im, t * bins);
-  }
-}
-
 /** Complex STFT of x (centred frames), frame-major. */
 export function stft(
   x: Float32Array,
@@ -195,6 +185,9 @@ export function stft(
   });
   return spec;
 }
+
+/** Frames gathered before they are written out transposed (see stftMagnitude). */
+const TRANSPOSE_BLOCK = 16;
 
 /** |STFT(x)| as a [nFft/2 + 1, frames] float32 spectrogram (centred frames, reflect padding). */
 export function stftMagnitude(x: Float32Array, cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): Spectrogram {
@@ -220,8 +213,6 @@ export function stftMagnitude(x: Float32Array, cfg: Readonly<FeatureConfig> = DE
   if (frames % TRANSPOSE_BLOCK !== 0) flush(frames - (frames % TRANSPOSE_BLOCK), frames % TRANSPOSE_BLOCK);
   return { data, rows: bins, frames };
 }
-
-const TRANSPOSE_BLOCK = 16;
 
 /**
  * Σ_t w²[n − t·hop] over `frames` frames: the gain that overlap-add of windowed frames
