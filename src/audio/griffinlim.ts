@@ -162,13 +162,19 @@ function updateFrame(xRe: Float64Array, xIm: Float64Array, h: number, o: number,
     const wr = 0.5 * xCurRe - 0.25 * (xPrevRe + xNextRe);
     const wi = 0.5 * xCurIm - 0.25 * (xPrevIm + xNextIm);
     const i = o + k;
-    const ar = wr - beta * prevRe[i];
-    const ai = wi - beta * prevIm[i];
-    prevRe[i] = wr;
-    prevIm[i] = wi;
-    const scale = target[i] / (Math.sqrt(ar * ar + ai * ai) + eps);
-    const nRe = ar * scale;
-    const nIm = k === 0 || k === h ? 0 : ai * scale; // the inverse reads DC and Nyquist as real
+    let nRe = 0;
+    let nIm = 0;
+    // A zero target (e.g. above fMax after mel inversion) gives a zero angle whatever the
+    // phase, so its bin skips the update.
+    if (target[i] !== 0) {
+      const ar = wr - beta * prevRe[i];
+      const ai = wi - beta * prevIm[i];
+      prevRe[i] = wr;
+      prevIm[i] = wi;
+      const scale = target[i] / (Math.sqrt(ar * ar + ai * ai) + eps);
+      nRe = ar * scale;
+      nIm = k === 0 || k === h ? 0 : ai * scale; // the inverse reads DC and Nyquist as real
+    }
     if (k === 1) {
       winRe[o] = 0.5 * aCurRe - 0.5 * nRe;
       winIm[o] = 0;
