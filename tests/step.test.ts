@@ -125,9 +125,10 @@ describe('CycleGanTrainer', () => {
     const filterGrads = profile.kernels.filter((k) => k.name === 'Conv2DBackpropFilter').length;
     const gConvs = [...fresh.gAB.layers.values()].filter((l) => l.kind === 'conv2d').length;
     const dConvs = [...fresh.dA.layers.values()].filter((l) => l.kind === 'conv2d').length;
-    // 6 generator passes (2 fakes, 2 cycles, 2 identities) and 4 discriminator passes in
-    // the D step; the 2 frozen-D passes of the G step add none.
-    expect(filterGrads).toBe(6 * gConvs + 4 * dConvs);
+    // G step: each generator runs twice (fake + identity as one batched pass, then the
+    // cycle pass); D step: each discriminator runs once (real + fake batched). The two
+    // frozen-D passes of the G step must add no weight gradient.
+    expect(filterGrads).toBe(4 * gConvs + 2 * dConvs);
     fresh.dispose();
   });
 

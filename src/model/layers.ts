@@ -42,8 +42,9 @@ export function instanceNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor
   return tf.tidy(() => {
     const centred = tf.sub(x, tf.mean(x, [1, 2], true));
     const variance = tf.mean(tf.square(centred), [1, 2], true);
-    const normalised = tf.mul(centred, tf.rsqrt(tf.add(variance, eps)));
-    return tf.add(tf.mul(normalised, gamma), beta);
+    // gamma / std folded into one [B, 1, 1, C] factor: one full-size multiply, not two
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(centred, scale), beta);
   });
 }
 

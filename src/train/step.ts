@@ -144,16 +144,23 @@ export interface GeneratorLosses {
   total: tf.Scalar;
 }
 
-/** The generators' losses (forward only; differentiate `total` w.r.t. the G variables). */
+/**
+ * The generators' losses (forward only; differentiate `total` w.r.t. the G variables).
+ * A generator's two passes on real crops (fake and identity) run as one pass on the
+ * concatenated batch, and so do a discriminator's passes on real and fake crops: every
+ * layer treats samples independently (instance norm included), so this equals separate
+ * passes, in fewer and larger kernel calls.
+ */
 export function generatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, weights: LossWeights): GeneratorLosses {
-  const fakeB = generatorForward(nets.gAB, realA);
-  const fakeA = generatorForward(nets.gBA, realB);
+  const useIdentity = weights.identity !== 0;
+  const [fakeB, idB] = forwardPair(generatorForward, nets.gAB, realA, useIdentity ? realB : null);
+  const [fakeA, idA] = forwardPair(generatorForward, nets.gBA, realB, useIdentity ? realA : null);
   const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA))) as tf.Scalar;
   const cycle = tf.add(l1(generatorForward(nets.gBA, fakeB), realA), l1(generatorForward(nets.gAB, fakeA), realB)) as tf.Scalar;
   let total = tf.add(adv, tf.mul(cycle, weights.cycle)) as tf.Scalar;
   let identity: tf.Scalar | null = null;
-  if (weights.identity !== 0) {
-    identity = tf.add(l1(generatorForward(nets.gBA, realA), realA), l1(generatorForward(nets.gAB, realB), realB)) as tf.Scalar;
+  if (idA !== null && idB !== null) {
+    identity = tf.add(l1(idA, realA), l1(idB, realB)) as tf.Scalar;
     total = tf.add(total, tf.mul(identity, weights.identity));
   }
   return { fakeA, fakeB, adv, cycle, identity, total };
@@ -167,9 +174,24 @@ export interface DiscriminatorLosses {
 
 /** The discriminators' losses on real crops against given (detached) fakes. */
 export function discriminatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, fakeA: tf.Tensor3D, fakeB: tf.Tensor3D): DiscriminatorLosses {
-  const dA = lsganDiscriminatorLoss(discriminatorForward(nets.dA, realA), discriminatorForward(nets.dA, fakeA));
-  const dB = lsganDiscriminatorLoss(discriminatorForward(nets.dB, realB), discriminatorForward(nets.dB, fakeB));
+  const [realScoresA, fakeScoresA] = forwardPair(discriminatorForward, nets.dA, realA, fakeA);
+  const [realScoresB, fakeScoresB] = forwardPair(discriminatorForward, nets.dB, realB, fakeB);
+  const dA = lsganDiscriminatorLoss(realScoresA, fakeScoresA!);
+  const dB = lsganDiscriminatorLoss(realScoresB, fakeScoresB!);
   return { dA, dB, total: tf.add(dA, dB) as tf.Scalar };
+}
+
+/** forward(net, x) and, when y is given, forward(net, y), computed as one batched pass. */
+function forwardPair(
+  forward: (net: Network, x: tf.Tensor3D) => tf.Tensor3D,
+  net: Network,
+  x: tf.Tensor3D,
+  y: tf.Tensor3D | null,
+): [tf.Tensor3D, tf.Tensor3D | null] {
+  if (y === null) return [forward(net, x), null];
+  const out = forward(net, tf.concat([x, y], 0));
+  const [outX, outY] = tf.split(out, [x.shape[0], y.shape[0]], 0) as [tf.Tensor3D, tf.Tensor3D];
+  return [outX, outY];
 }
 
 function keepAll<T extends object>(tensors: T): T {
