@@ -38,7 +38,9 @@ async function importPackage(pkg: string): Promise<string | null> {
     return null;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine(err).includes(pkg);
+    // Only the package itself missing counts: a dependency of it that is missing names the
+    // package in its path, but not as the quoted name Node reports as not found.
+    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine(err).includes(`'${pkg}'`);
     if (missing) return `${pkg} is not installed (${INSTALL_HINT[pkg]})`;
     return `${pkg} failed to load: ${firstLine(err)}`;
   }

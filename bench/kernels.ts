@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { pathToFileURL } from 'node:url';
+import { initBackend } from '../src/backend/index.js';
+import { wasmBinaryDir } from '../src/backend/wasm.js';
+import type { BenchResult } from './common.js';
+
+/**
+ * GFLOP/s of the kernels a CycleGAN-VC2 training step spends its time in, on the wasm
+ * backend (and two small cases on the plain cpu backend, for contrast).
+ *
+ *   benchKernels()                    with this project's wasm kernel fixes
+ *   node dist/bench/kernels.js        the same, printed
+ *   node dist/bench/kernels.js --original
+ *                                     tfjs-backend-wasm's own kernels, for before/after
+ *                                     (in a fresh process: fixes cannot be uninstalled)
+ *
+ * Each figure is from the fastest of several runs (the machine is shared; the minimum is the
+ * least disturbed). Convolutions reuse their filter, i.e. the steady state in which XNNPACK's
+ * packed weights are cached; a training step pays the packing once per weight update.
+ */
+
+interface ConvLayer {
+  label: string;
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  stride: number;
+}
+
+// Layer shapes of the generator and discriminator at width 1/4 (the CPU preset), 80 mel x 64 frames.
+const CONV_LAYERS: ConvLayer[] = [
+  { label: 'G in 1->64 k(5,15) 80x64', x: [1, 80, 64, 1], filter: [5, 15, 1, 64], stride: 1 },
+  { label: 'G down 32->128 k5 s2 80x64', x: [1, 80, 64, 32], filter: [5, 5, 32, 128], stride: 2 },
+  { label: 'G up 64->256 k5 20x16', x: [1, 20, 16, 64], filter: [5, 5, 64, 256], stride: 1 },
+  { label: 'G 1-D 64->128 k3 16 frames', x: [1, 1, 16, 64], filter: [1, 3, 64, 128], stride: 1 },
+  { label: 'G out 16->1 k(5,15) 80x64', x: [1, 80, 64, 16], filter: [5, 15, 16, 1], stride: 1 },
+  { label: 'D down 64->256 k3 s2 20x16', x: [1, 20, 16, 64], filter: [3, 3, 64, 256], stride: 2 },
+];
+
+const MATMUL_SIZES = [512, 1024];
+
+/** Best time (ms) of at least `minRuns` runs, continuing until ~`budgetMs` is spent. */
+function bestTimeMs(run: () => void, minRuns = 3, budgetMs = 400): number {
+  run(); // warm-up: JIT, XNNPACK operator creation
+  let best = Infinity;
+  let spent = 0;
+  for (let i = 0; i < minRuns || spent < budgetMs; i++) {
+    const start = performance.now();
+    run();
+    const ms = performance.now() - start;
+    best = Math.min(best, ms);
+    spent += ms;
+  }
+  return best;
+}
+
+function gflops(flops: number, ms: number): number {
+  return flops / ms / 1e6;
+}
+
+/** Runs `op` inside tidy and forces it (wasm runs synchronously, the read is cheap insurance). */
+function timeOp(op: () => tf.Tensor): number {
+  return bestTimeMs(() => tf.tidy(() => void op().dataSync()));
+}
+
+function benchMatMuls(backend: string): BenchResult[] {
+  const rows: BenchResult[] = [];
+  for (const n of MATMUL_SIZES) {
+    const a = tf.randomNormal([n, n]);
+    const b = tf.randomNormal([n, n]);
+    for (const [ta, tb, tag] of [
+      [false, false, ''],
+      [true, false, ' A^T'],
+      [false, true, ' B^T'],
+    ] as const) {
+      const ms = timeOp(() => tf.matMul(a, b, ta, tb));
+      rows.push({ name: `${backend} matMul ${n}^2${tag}`, value: gflops(2 * n ** 3, ms), unit: 'GFLOP/s' });
+    }
+    tf.dispose([a, b]);
+  }
+  const batch = [4, 256, 256];
+  const a = tf.randomNormal(batch);
+  const b = tf.randomNormal(batch);
+  const ms = timeOp(() => tf.matMul(a, b));
+  rows.push({ name: `${backend} matMul batch 4 x 256^2`, value: gflops(4 * 2 * 256 ** 3, ms), unit: 'GFLOP/s' });
+  tf.dispose([a, b]);
+  return rows;
+}
+
+function convFlops(layer: ConvLayer, y: tf.Tensor): number {
+  const [kh, kw, cin] = layer.filter;
+  return 2 * y.size * kh * kw * cin;
+}
+
+function benchConv(backend: string, layer: ConvLayer): BenchResult[] {
+  const x = tf.randomNormal(layer.x) as tf.Tensor4D;
+  const w = tf.randomNormal(layer.filter) as tf.Tensor4D;
+  const y = tf.conv2d(x, w, layer.stride, 'same');
+  const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
+  const flops = convFlops(layer, y);
+  const row = (what: string, ms: number): BenchResult => ({ name: `${backend} conv ${what} ${layer.label}`, value: gflops(flops, ms), unit: 'GFLOP/s' });
+  const rows = [
+    row('fwd', timeOp(() => tf.conv2d(x, w, layer.stride, 'same'))),
+    row('bwd-input', timeOp(() => tf.conv2dTranspose(dy, w, layer.x, layer.stride, 'same'))),
+  ];
+  if (tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) == null) {
+    rows.push({ name: `${backend} conv bwd-filter ${layer.label}`, value: NaN, unit: 'GFLOP/s (kernel missing)' });
+  } else {
+    const attrs = { strides: layer.stride, pad: 'same', dataFormat: 'NHWC', filterShape: layer.filter };
+    rows.push(row('bwd-filter', timeOp(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor)));
+  }
+  tf.dispose([x, w, y, dy]);
+  return rows;
+}
+
+/** The wasm backend as tfjs-backend-wasm ships it, without this project's kernel fixes. */
+async function startOriginalWasm(): Promise<void> {
+  setWasmPaths(wasmBinaryDir() + '/');
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to start');
+}
+
+export async function benchKernels(options: { original?: boolean } = {}): Promise<BenchResult[]> {
+  const label = options.original ? 'wasm-original' : 'wasm';
+  if (options.original) await startOriginalWasm();
+  else await initBackend('wasm');
+  const rows = [...benchMatMuls(label), ...CONV_LAYERS.flatMap((layer) => benchConv(label, layer))];
+
+  await initBackend('cpu');
+  const n = 256;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  rows.push({ name: `cpu matMul ${n}^2`, value: gflops(2 * n ** 3, timeOp(() => tf.matMul(a, b))), unit: 'GFLOP/s' });
+  tf.dispose([a, b]);
+  rows.push(...benchConv('cpu', CONV_LAYERS[3]).slice(0, 1));
+  return rows;
+}
+
+// `node dist/bench/kernels.js [--original]` prints the table.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const rows = await benchKernels({ original: process.argv.includes('--original') });
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const r of rows) console.log(`${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(8)}  ${r.unit}`);
+}
