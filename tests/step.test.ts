@@ -171,6 +171,7 @@ describe('CycleGanTrainer', () => {
   });
 
   it('leaks no tensors: the count after iteration 5 equals the count after iteration 50, and training lowers the loss', () => {
+    const before = tf.memory().numTensors;
     // The smallest networks that run: only the op sequence matters for leaks.
     const fresh = new CycleGanTrainer(customConfig(1 / 64, 4, 1), { seed: 7 });
     const a = tf.randomNormal([1, 4, 8], 0, 1, 'float32', 13) as tf.Tensor3D;
@@ -187,5 +188,6 @@ describe('CycleGanTrainer', () => {
     expect(last.cycle + last.identity!).toBeLessThan(first.cycle + first.identity!);
     fresh.dispose();
     tf.dispose([a, b]);
+    expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
 });

@@ -35,7 +35,9 @@ export class Adam {
     this.slots = params.map(([name, param]) => {
       if (names.has(name)) throw new Error(`Adam: duplicate parameter name '${name}'`);
       names.add(name);
-      return { name, param, m: tf.variable(tf.zerosLike(param), false), v: tf.variable(tf.zerosLike(param), false) };
+      // tidy frees the zeros tensors and keeps the variables (tidy never disposes variables)
+      const [m, v] = tf.tidy(() => [tf.variable(tf.zerosLike(param), false), tf.variable(tf.zerosLike(param), false)]);
+      return { name, param, m: m!, v: v! };
     });
   }
 
