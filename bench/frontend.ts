@@ -6,47 +6,17 @@
  * the log-mel and 0.35 for the STFT on the 2-core reference machine
  * (tests/fixtures: see the fixtures README).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { logMelSpectrogram } from '../src/audio/features.js';
 import { melSpectrogram } from '../src/audio/mel.js';
 import { resample } from '../src/audio/resample.js';
 import { stftMagnitude } from '../src/audio/stft.js';
 import { readWav } from '../src/audio/wav.js';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-}
+import { fixturesDir, medianOf, timeRuns, type BenchResult } from './common.js';
 
 const SAMPLE_RATE = 22050;
 const AUDIO_SECONDS = 10;
 const WARMUP_RUNS = 5;
 const TIMED_RUNS = 21;
-
-/** tests/fixtures, whether this runs from bench/ (source) or dist/bench/ (compiled). */
-export function fixturesDir(): string {
-  for (const up of ['../tests/fixtures/', '../../tests/fixtures/']) {
-    const dir = fileURLToPath(new URL(up, import.meta.url));
-    if (existsSync(dir)) return dir;
-  }
-  throw new Error('cannot find tests/fixtures next to the benchmark');
-}
-
-/** Wall-clock times of `runs` calls after warm-up, sorted ascending (ms). */
-export function timeRuns(run: () => unknown, runs = TIMED_RUNS, warmup = WARMUP_RUNS): number[] {
-  for (let i = 0; i < warmup; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    run();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b);
-}
-
-const median = (sorted: number[]): number => sorted[Math.floor(sorted.length / 2)];
 
 /** The fixture speech, concatenated and repeated to `seconds` at 22.05 kHz. */
 export function speech(seconds: number): Float32Array {
@@ -67,8 +37,8 @@ export async function benchFrontend(): Promise<BenchResult[]> {
   const x = speech(AUDIO_SECONDS);
   const results: BenchResult[] = [];
   const perSecond = (name: string, run: () => unknown, seconds: number): void => {
-    const times = timeRuns(run);
-    results.push({ name: `${name} (median)`, value: median(times) / seconds, unit: 'ms per s of audio' });
+    const times = timeRuns(run, TIMED_RUNS, WARMUP_RUNS);
+    results.push({ name: `${name} (median)`, value: medianOf(times) / seconds, unit: 'ms per s of audio' });
     results.push({ name: `${name} (best)`, value: times[0] / seconds, unit: 'ms per s of audio' });
   };
   perSecond('frontend: log-mel of 10 s speech', () => logMelSpectrogram(x), AUDIO_SECONDS);

@@ -16,7 +16,7 @@ import { melFilterbank } from '../src/audio/mel.js';
 import { melToLinear, type MelInversionMethod } from '../src/audio/mel-inverse.js';
 import { readWav } from '../src/audio/wav.js';
 import { readNpy } from '../src/io/npy.js';
-import { fixturesDir, timeRuns, type BenchResult } from './frontend.js';
+import { fixturesDir, medianOf, timeRuns, type BenchResult } from './common.js';
 
 const ITERATIONS = [8, 16, 32, 64, 100];
 const INITS: PhaseInit[] = ['random', 'zero', 'pghi'];
@@ -51,8 +51,6 @@ function project(bank: Spectrogram, s: Spectrogram): Float64Array {
   }
   return out;
 }
-
-const medianOf = (sorted: number[]): number => sorted[Math.floor(sorted.length / 2)];
 
 function copySynthesis(results: BenchResult[]): void {
   const target = spectrogram('speech_female.stftmag.npy');

@@ -8,27 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resample } from '../src/audio/resample.js';
 import { readWav } from '../src/audio/wav.js';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-}
+import { medianOf, timeRuns, type BenchResult } from './common.js';
 
 const AUDIO_SECONDS = 10;
 const WARMUP_RUNS = 2;
 const TIMED_RUNS = 7;
 
 function medianMs(run: () => unknown): number {
-  for (let i = 0; i < WARMUP_RUNS; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < TIMED_RUNS; i++) {
-    const start = performance.now();
-    run();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return medianOf(timeRuns(run, TIMED_RUNS, WARMUP_RUNS));
 }
 
 /** A plain 16-bit stereo WAV of a two-tone signal, the commonest kind of user file. */
