@@ -1,0 +1,53 @@
+/**
+ * voiceswap as a library: every stage of the pipeline, the same code the CLI runs.
+ *
+ *   WAV --readWav/loadAudio--> samples --logMelSpectrogram--> log-mel [80, frames]
+ *       --convertLogMel (generator)--> log-mel --logMelToAudio (Griffin-Lim)--> samples --writeWav--> WAV
+ */
+
+// Errors: user-facing problems carry one-line messages.
+export { VoiceswapError, FileError } from './errors.js';
+
+// Audio front end (pure TypeScript, no tfjs).
+export { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogram } from './audio/config.js';
+export { readWav, decodeWav, writeWav, encodeWav, type DecodedWav, type WavEncoding, type WriteWavOptions } from './audio/wav.js';
+export { resample } from './audio/resample.js';
+export { loadAudio, type LoadedAudio, type AudioSourceInfo } from './audio/load.js';
+export { hannWindow } from './audio/window.js';
+export { stft, istft, stftMagnitude, type ComplexSpectrogram } from './audio/stft.js';
+export { melFilterbank, melSpectrogram } from './audio/mel.js';
+export { hzToMel, melToHz, melFrequencies } from './audio/melscale.js';
+export { logMelSpectrogram } from './audio/features.js';
+export { melToLinear, type MelInversionMethod } from './audio/mel-inverse.js';
+export {
+  griffinLim,
+  logMelToAudio,
+  spectralConvergenceDb,
+  VOCODER_DEFAULTS,
+  type GriffinLimOptions,
+  type PhaseInit,
+} from './audio/griffinlim.js';
+
+// NumPy .npy files (log-mel dumps).
+export { readNpy, writeNpy, parseNpy, encodeNpy, type NpyArray } from './io/npy.js';
+
+// Pictures.
+export { renderSpectrogramPng, renderSpectrogramStackPng } from './viz/spectrogram-image.js';
+export { renderLineChartPng } from './viz/line-chart.js';
+
+// Backends (tfjs).
+export { initBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './backend/index.js';
+
+// Models, training and conversion.
+export { presetConfig, customConfig, PRESET_NAMES, DEFAULT_PRESET, type ModelConfig, type PresetName } from './model/presets.js';
+export { computeSpeakerStats, normalizeLogMel, denormalizeLogMel, type SpeakerStats } from './model/normalization.js';
+export { CycleGanTrainer, type LossValues } from './train/step.js';
+export { train, type TrainOptions, type TrainResult, type RunConfig } from './train/train.js';
+export { defaultSchedule, settingsAt, type Schedule } from './train/schedule.js';
+export { loadVoiceModel, resolveModelDir, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
+export { convertLogMel } from './convert/convert-logmel.js';
+export { convertAudio, convertFile, type ConvertOptions, type ConvertedAudio } from './convert/convert-audio.js';
+
+// Evaluation.
+export { evaluatePairs, formatReportTable, DEFAULT_EVALUATION_CONFIG, type EvaluationReport, type EvaluationOptions } from './eval/evaluate.js';
+export { werForDir, formatWerReport } from './eval/recognize.js';
