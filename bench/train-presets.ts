@@ -7,7 +7,7 @@
  */
 import { initBackend, isBackendChoice } from '../src/backend/index.js';
 import { isPresetName, type PresetName } from '../src/model/presets.js';
-import { benchTrain } from './train.js';
+import { benchTrain } from '../src/train/benchmark.js';
 import type { BenchResult } from './common.js';
 
 const TORCH_2_THREADS_S: Partial<Record<PresetName, number>> = { tiny: 0.147, small: 0.288, base: 0.741, paper: 3.511 };

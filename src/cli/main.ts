@@ -5,6 +5,7 @@ import { registerResynth } from './resynth.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerTrain } from './train.js';
 import { registerConvert } from './convert.js';
+import { registerBench } from './bench.js';
 
 /** Build the `voiceswap` command tree. Each sub-command lives in its own file. */
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerConvert(program);
   registerEvaluate(program);
+  registerBench(program);
   program.addHelpText(
     'after',
     `

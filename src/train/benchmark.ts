@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendChoice } from '../src/backend/index.js';
-import { VoiceswapError } from '../src/errors.js';
-import { discriminatorConvFlops, discriminatorLayers } from '../src/model/discriminator.js';
-import { generatorConvFlops, generatorLayers } from '../src/model/generator.js';
-import { countParams } from '../src/model/params.js';
-import { customConfig, presetConfig, type ModelConfig, type PresetName } from '../src/model/presets.js';
-import { CycleGanTrainer, DEFAULT_LEARNING_RATES, DEFAULT_LOSS_WEIGHTS, type LossValues } from '../src/train/step.js';
+import { initBackend, type BackendChoice } from '../backend/index.js';
+import { VoiceswapError } from '../errors.js';
+import { discriminatorConvFlops, discriminatorLayers } from '../model/discriminator.js';
+import { generatorConvFlops, generatorLayers } from '../model/generator.js';
+import { countParams } from '../model/params.js';
+import { customConfig, presetConfig, type ModelConfig, type PresetName } from '../model/presets.js';
+import { CycleGanTrainer, DEFAULT_LEARNING_RATES, DEFAULT_LOSS_WEIGHTS, type LossValues } from './step.js';
 
 /**
  * Seconds per CycleGAN-VC2 training iteration on this machine, measured the way the
