@@ -191,3 +191,43 @@ describe('Conv2D gradients (Conv2DBackpropInput, Conv2DBackpropFilter) on wasm e
     ]);
   });
 });
+
+describe('Slice, SplitV, Concat on wasm equal cpu', () => {
+  it('split along the channel axis into two halves (GLU), with gradients', async () => {
+    await expectWasmMatchesCpu([[2, 5, 7, 6]], valueAndGrads((x) => {
+      const [a, b] = tf.split(x, 2, 3);
+      return tf.mul(a, tf.sigmoid(b));
+    }));
+  });
+
+  it('split into unequal sizes along a middle axis, and a 1-D split', async () => {
+    await expectWasmMatchesCpu([[3, 9, 5], [11]], (x, v) => [...tf.split(x, [2, 4, 3], 1), ...tf.split(v, [5, 6], 0)]);
+  });
+
+  it('slices: inner, middle and leading axes, a full-width row, rank 1 and rank 5', async () => {
+    await expectWasmMatchesCpu([[4, 6, 5, 7], [13], [2, 3, 2, 3, 4]], (x, v, w) => [
+      tf.slice(x, [1, 2, 1, 3], [2, 3, 4, 3]),
+      tf.slice(x, [0, 1, 0, 0], [4, 4, 5, 7]),
+      tf.slice(x, [3, 0, 0, 0], [1, 6, 5, 7]),
+      tf.slice(v, [4], [6]),
+      tf.slice(w, [1, 0, 1, 1, 0], [1, 3, 1, 2, 3]),
+    ]);
+  });
+
+  it('slice gradient (a pad)', async () => {
+    await expectWasmMatchesCpu([[2, 6, 5, 4]], valueAndGrads((x) => tf.slice(x, [0, 1, 1, 1], [2, 4, 3, 2])));
+  });
+
+  it('concat along each axis, with more than two inputs and an int32 concat', async () => {
+    await expectWasmMatchesCpu([[2, 3, 4], [2, 3, 5], [2, 3, 1], [2, 2, 4], [1, 3, 4]], (a, b, c, d, e) => [
+      tf.concat([a, b, c], 2),
+      tf.concat([a, d], 1),
+      tf.concat([a, e, a], 0),
+      tf.concat([tf.cast(tf.mul(a, 10), 'int32'), tf.cast(tf.mul(c, 10), 'int32')], 2).toFloat(),
+    ]);
+  });
+
+  it('concat gradient', async () => {
+    await expectWasmMatchesCpu([[2, 5, 3], [2, 5, 4]], valueAndGrads((a, b) => tf.concat([a, b], 2)));
+  });
+});

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './wasm-conv-grads.js';
+import { fastConcat, fastSlice, fastSplitV } from './wasm-copy-kernels.js';
 import { fastBatchMatMul } from './wasm-matmul.js';
 
 /**
@@ -9,7 +10,9 @@ import { fastBatchMatMul } from './wasm-matmul.js';
  *
  *  - BatchMatMul: transposed or batched operands no longer fall into the scalar loop.
  *  - Conv2DBackpropFilter: missing in wasm (conv training threw); added.
- *  - Conv2DBackpropInput: was a scalar loop; now a product plus col2im.
+ *  - Conv2DBackpropInput: was a scalar loop; now a product plus col2im, or a convolution.
+ *  - Slice, SplitV, Concat: copied the whole input per output and/or allocated per row; now
+ *    strided copies between heap views.
  */
 
 const BACKEND = 'wasm';
@@ -17,7 +20,7 @@ const BACKEND = 'wasm';
 let installed = false;
 
 /** The names of the kernels this module replaces or adds (for reports and tests). */
-export const PATCHED_WASM_KERNELS = ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
+export const PATCHED_WASM_KERNELS = ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Slice', 'SplitV', 'Concat'] as const;
 
 /**
  * Registers the fixed kernels. Idempotent. Call it after importing
@@ -31,6 +34,14 @@ export function installWasmKernels(): void {
   replace(originalMatMul, fastBatchMatMul(originalMatMul.kernelFunc));
   replace(original('Conv2DBackpropInput'), conv2dBackpropInput(originalMatMul.kernelFunc));
   add('Conv2DBackpropFilter', conv2dBackpropFilter(originalMatMul.kernelFunc));
+  for (const [name, fast] of [
+    ['Slice', fastSlice],
+    ['SplitV', fastSplitV],
+    ['Concat', fastConcat],
+  ] as const) {
+    const config = original(name);
+    replace(config, fast(config.kernelFunc));
+  }
   installed = true;
 }
 
