@@ -1,0 +1,310 @@
+// The Node-API surface of the addon. Every kernel reads its inputs from, and writes its
+// output into, Float32Arrays the caller owns (tfjs's cpu-backend buffers): no copies.
+#include <node_api.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <vector>
+
+#include "context.h"
+#include "conv.h"
+#include "copy.h"
+#include "elementwise.h"
+#include "matmul.h"
+#include "napi_args.h"
+#include "reduce.h"
+
+namespace voiceswap {
+namespace {
+
+size_t product(std::initializer_list<int> dims) {
+  size_t n = 1;
+  for (int d : dims) n *= static_cast<size_t>(d);
+  return n;
+}
+
+ConvShape readConvShape(napi_env env, napi_value value) {
+  const auto ints = int32Array(env, value, "conv shape");
+  expectLength(ints, kConvShapeFields, "conv shape");
+  const ConvShape s = convShapeFromInts(ints.data);
+  for (int i = 0; i < kConvShapeFields; i++) {
+    const bool isPadding = i >= 11 && i <= 14;  // the bottom/right padding may be negative (see ConvShape)
+    if (!isPadding && ints.data[i] < 1) throw ArgumentError("conv shape field " + std::to_string(i) + " must be >= 1");
+  }
+  return s;
+}
+
+size_t inputSize(const ConvShape& s) { return product({s.batch, s.inH, s.inW, s.inC}); }
+size_t outputSize(const ConvShape& s) { return product({s.batch, s.outH, s.outW, s.outC}); }
+size_t filterSize(const ConvShape& s) { return product({s.kH, s.kW, s.inC, s.outC}); }
+
+// conv2dForward(shape: Int32Array, x, w, y: Float32Array): y = conv(x, w)
+napi_value Conv2dForward(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const ConvShape s = readConvShape(env, args.values[0]);
+  const auto x = float32Array(env, args.values[1], "x");
+  const auto w = float32Array(env, args.values[2], "filter");
+  const auto y = float32Array(env, args.values[3], "y");
+  expectLength(x, inputSize(s), "x");
+  expectLength(w, filterSize(s), "filter");
+  expectLength(y, outputSize(s), "y");
+  conv2dForward(s, x.data, w.data, y.data);
+  return nullptr;
+}
+
+// conv2dBackwardData(shape, dy, w, dx): dx = d(conv)/dx applied to dy
+napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const ConvShape s = readConvShape(env, args.values[0]);
+  const auto dy = float32Array(env, args.values[1], "dy");
+  const auto w = float32Array(env, args.values[2], "filter");
+  const auto dx = float32Array(env, args.values[3], "dx");
+  expectLength(dy, outputSize(s), "dy");
+  expectLength(w, filterSize(s), "filter");
+  expectLength(dx, inputSize(s), "dx");
+  conv2dBackwardData(s, dy.data, w.data, dx.data);
+  return nullptr;
+}
+
+// conv2dBackwardWeights(shape, x, dy, dw): dw = d(conv)/dw applied to dy
+napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const ConvShape s = readConvShape(env, args.values[0]);
+  const auto x = float32Array(env, args.values[1], "x");
+  const auto dy = float32Array(env, args.values[2], "dy");
+  const auto dw = float32Array(env, args.values[3], "dw");
+  expectLength(x, inputSize(s), "x");
+  expectLength(dy, outputSize(s), "dy");
+  expectLength(dw, filterSize(s), "dw");
+  conv2dBackwardWeights(s, x.data, dy.data, dw.data);
+  return nullptr;
+}
+
+// batchMatMul(shape: Int32Array [batchA, batchB, m, n, k, transposeA, transposeB], a, b, c)
+napi_value BatchMatMul(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const auto dims = int32Array(env, args.values[0], "matmul shape");
+  expectLength(dims, 7, "matmul shape");
+  const MatMulShape s{dims.data[0], dims.data[1], dims.data[2], dims.data[3], dims.data[4], dims.data[5] != 0,
+                      dims.data[6] != 0};
+  for (int i = 0; i < 5; i++) {
+    if (dims.data[i] < 1) throw ArgumentError("matmul shape field " + std::to_string(i) + " must be >= 1");
+  }
+  if (s.batchA != s.batchB && s.batchA != 1 && s.batchB != 1) throw ArgumentError("matmul batches must match or be 1");
+  const auto a = float32Array(env, args.values[1], "a");
+  const auto b = float32Array(env, args.values[2], "b");
+  const auto c = float32Array(env, args.values[3], "c");
+  expectLength(a, product({s.batchA, s.m, s.k}), "a");
+  expectLength(b, product({s.batchB, s.k, s.n}), "b");
+  expectLength(c, product({std::max(s.batchA, s.batchB), s.m, s.n}), "c");
+  batchMatMul(s, a.data, b.data, c.data);
+  return nullptr;
+}
+
+size_t product(const int* dims, int rank) {
+  size_t n = 1;
+  for (int i = 0; i < rank; i++) n *= static_cast<size_t>(dims[i]);
+  return n;
+}
+
+// An Int32Array [rank, then `groups` blocks of rank ints]; returns rank and checks the length.
+int readRanked(const TypedView<int32_t>& ints, int groups, const char* name) {
+  if (ints.length < 1 || ints.data[0] < 0 || ints.length != 1 + static_cast<size_t>(groups) * ints.data[0]) {
+    throw ArgumentError(std::string(name) + " must be [rank, then " + std::to_string(groups) + " x rank ints]");
+  }
+  for (size_t i = 1; i < ints.length; i++) {
+    if (ints.data[i] < 0) throw ArgumentError(std::string(name) + " holds a negative value");
+  }
+  return ints.data[0];
+}
+
+// binary(op, shapes: Int32Array [rank, out..., a..., b...], a, b, out): out = a op b, broadcast
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Args args(env, info, 5);
+  const int32_t op = int32Value(env, args.values[0], "op");
+  if (op < 0 || op >= kBinaryOps) throw ArgumentError("unknown binary op " + std::to_string(op));
+  const auto shapes = int32Array(env, args.values[1], "shapes");
+  const int rank = readRanked(shapes, 3, "shapes");
+  const int* outShape = shapes.data + 1;
+  const int* aShape = outShape + rank;
+  const int* bShape = aShape + rank;
+  for (int i = 0; i < rank; i++) {
+    if ((aShape[i] != outShape[i] && aShape[i] != 1) || (bShape[i] != outShape[i] && bShape[i] != 1)) {
+      throw ArgumentError("operand shapes do not broadcast to the output shape");
+    }
+  }
+  const auto a = float32Array(env, args.values[2], "a");
+  const auto b = float32Array(env, args.values[3], "b");
+  const auto out = float32Array(env, args.values[4], "out");
+  expectLength(a, product(aShape, rank), "a");
+  expectLength(b, product(bShape, rank), "b");
+  expectLength(out, product(outShape, rank), "out");
+  if (out.length > 0) binaryBroadcast(static_cast<BinaryOp>(op), rank, outShape, a.data, aShape, b.data, bShape, out.data);
+  return nullptr;
+}
+
+// unary(op, x, out): out = f(x) element by element
+napi_value Unary(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const int32_t op = int32Value(env, args.values[0], "op");
+  if (op < 0 || op >= kUnaryOps) throw ArgumentError("unknown unary op " + std::to_string(op));
+  const auto x = float32Array(env, args.values[1], "x");
+  const auto out = float32Array(env, args.values[2], "out");
+  expectLength(out, x.length, "out");
+  unary(static_cast<UnaryOp>(op), x.data, out.data, static_cast<int64_t>(x.length));
+  return nullptr;
+}
+
+// reduceSum(shapeAndFlags: Int32Array [rank, shape..., reduced...], mean: 0|1, x, out)
+napi_value ReduceSum(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const auto ints = int32Array(env, args.values[0], "shape and flags");
+  const int rank = readRanked(ints, 2, "shape and flags");
+  const int* shape = ints.data + 1;
+  const int* reduced = shape + rank;
+  const bool mean = int32Value(env, args.values[1], "mean") != 0;
+  const auto x = float32Array(env, args.values[2], "x");
+  const auto out = float32Array(env, args.values[3], "out");
+  expectLength(x, product(shape, rank), "x");
+  size_t kept = 1;
+  for (int d = 0; d < rank; d++) {
+    if (reduced[d] == 0) kept *= static_cast<size_t>(shape[d]);
+  }
+  expectLength(out, kept, "out");
+  if (x.length > 0) reduceSum(x.data, rank, shape, reduced, mean, out.data);
+  return nullptr;
+}
+
+// transpose(shapeAndPerm: Int32Array [rank, shape..., perm...], x, out)
+napi_value Transpose(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const auto ints = int32Array(env, args.values[0], "shape and permutation");
+  const int rank = readRanked(ints, 2, "shape and permutation");
+  const int* shape = ints.data + 1;
+  const int* perm = shape + rank;
+  std::vector<bool> seen(rank, false);
+  for (int i = 0; i < rank; i++) {
+    if (perm[i] >= rank || seen[perm[i]]) throw ArgumentError("not a permutation");
+    seen[perm[i]] = true;
+  }
+  const auto x = float32Array(env, args.values[1], "x");
+  const auto out = float32Array(env, args.values[2], "out");
+  expectLength(x, product(shape, rank), "x");
+  expectLength(out, x.length, "out");
+  if (x.length > 0) transpose(x.data, rank, shape, perm, out.data);
+  return nullptr;
+}
+
+// The Float32Arrays of a JavaScript array, each split into `rows` rows: their data and widths.
+void readParts(napi_env env, napi_value array, int64_t rows, std::vector<float*>& data, std::vector<int64_t>& widths) {
+  uint32_t count = 0;
+  if (napi_get_array_length(env, array, &count) != napi_ok) throw ArgumentError("parts must be an array");
+  for (uint32_t k = 0; k < count; k++) {
+    napi_value element;
+    if (napi_get_element(env, array, k, &element) != napi_ok) throw ArgumentError("cannot read a part");
+    const auto part = float32Array(env, element, "part");
+    if (part.length % rows != 0) throw ArgumentError("a part's size is not a multiple of the row count");
+    data.push_back(part.data);
+    widths.push_back(static_cast<int64_t>(part.length) / rows);
+  }
+}
+
+// concat(parts: Float32Array[], rows, out): out's rows are the parts' rows side by side
+napi_value Concat(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const int32_t rows = int32Value(env, args.values[1], "rows");
+  if (rows < 1) throw ArgumentError("rows must be >= 1");
+  std::vector<float*> parts;
+  std::vector<int64_t> widths;
+  readParts(env, args.values[0], rows, parts, widths);
+  const auto out = float32Array(env, args.values[2], "out");
+  size_t total = 0;
+  for (int64_t w : widths) total += static_cast<size_t>(w) * rows;
+  expectLength(out, total, "out");
+  concatRows(parts.data(), widths.data(), static_cast<int>(parts.size()), rows, out.data);
+  return nullptr;
+}
+
+// split(x, rows, parts: Float32Array[]): the inverse of concat
+napi_value Split(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const auto x = float32Array(env, args.values[0], "x");
+  const int32_t rows = int32Value(env, args.values[1], "rows");
+  if (rows < 1) throw ArgumentError("rows must be >= 1");
+  std::vector<float*> parts;
+  std::vector<int64_t> widths;
+  readParts(env, args.values[2], rows, parts, widths);
+  size_t total = 0;
+  for (int64_t w : widths) total += static_cast<size_t>(w) * rows;
+  expectLength(x, total, "x");
+  splitRows(x.data, widths.data(), static_cast<int>(parts.size()), rows, parts.data());
+  return nullptr;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Args args(env, info, 1);
+  const int32_t n = int32Value(env, args.values[0], "threads");
+  if (n < 1) throw ArgumentError("threads must be >= 1");
+  setThreadCount(n);
+  return nullptr;
+}
+
+napi_value Threads(napi_env env, napi_callback_info info) {
+  Args args(env, info, 0);
+  napi_value out;
+  napi_create_int32(env, threadCount(), &out);
+  return out;
+}
+
+// "oneDNN 2.6.3 (cpu runtime: OpenMP)"
+napi_value Library(napi_env env, napi_callback_info info) {
+  Args args(env, info, 0);
+  const dnnl_version_t* v = dnnl_version();
+  const std::string text = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                           std::to_string(v->patch) + (v->cpu_runtime == DNNL_RUNTIME_OMP ? " (OpenMP)" : "");
+  napi_value out;
+  napi_create_string_utf8(env, text.c_str(), text.size(), &out);
+  return out;
+}
+
+// Turns C++ exceptions into JavaScript ones: a bad argument is a TypeError, a library
+// failure an Error naming oneDNN.
+template <napi_value (*F)(napi_env, napi_callback_info)>
+napi_value guarded(napi_env env, napi_callback_info info) {
+  try {
+    return F(env, info);
+  } catch (const ArgumentError& e) {
+    napi_throw_type_error(env, nullptr, e.what());
+  } catch (const dnnl::error& e) {
+    napi_throw_error(env, nullptr, (std::string("oneDNN: ") + e.what()).c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+      {"conv2dForward", nullptr, guarded<Conv2dForward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"conv2dBackwardData", nullptr, guarded<Conv2dBackwardData>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"conv2dBackwardWeights", nullptr, guarded<Conv2dBackwardWeights>, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
+      {"binary", nullptr, guarded<Binary>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"unary", nullptr, guarded<Unary>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reduceSum", nullptr, guarded<ReduceSum>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"transpose", nullptr, guarded<Transpose>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"concat", nullptr, guarded<Concat>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"split", nullptr, guarded<Split>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchMatMul", nullptr, guarded<BatchMatMul>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setThreads", nullptr, guarded<SetThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"threads", nullptr, guarded<Threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"library", nullptr, guarded<Library>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+  return exports;
+}
+
+}  // namespace
+}  // namespace voiceswap
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, voiceswap::Init)

@@ -1,0 +1,34 @@
+// 2D convolutions on NHWC activations and HWIO filters (tfjs's layouts), over oneDNN.
+#pragma once
+
+namespace voiceswap {
+
+// Every size of one convolution, in tfjs's terms. Padding is explicit per side; the
+// bottom/right padding may be smaller than the top/left one when a strided conv does not
+// reach the last rows (tfjs's 'valid' with stride), which oneDNN expresses the same way.
+struct ConvShape {
+  int batch, inH, inW, inC;
+  int outH, outW, outC;
+  int kH, kW;
+  int strideH, strideW;
+  int padTop, padLeft, padBottom, padRight;
+  int dilationH, dilationW;  // 1 = no dilation (tfjs's convention)
+};
+
+constexpr int kConvShapeFields = 17;
+
+// Reads a ConvShape from kConvShapeFields ints in the field order above.
+ConvShape convShapeFromInts(const int* v);
+
+// y[N, outH, outW, outC] = conv(x[N, inH, inW, inC], w[kH, kW, inC, outC])
+void conv2dForward(const ConvShape& s, const float* x, const float* w, float* y);
+// dx[N, inH, inW, inC] = gradient of the conv w.r.t. its input, given dy
+void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx);
+// dw[kH, kW, inC, outC] = gradient of the conv w.r.t. its filter, given x and dy
+void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw);
+
+// Forgets every prepared convolution (needed when the thread count changes: oneDNN's
+// kernels are prepared for the thread count in force when they are created).
+void clearConvPlans();
+
+}  // namespace voiceswap

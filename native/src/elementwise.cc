@@ -1,0 +1,197 @@
+#include "elementwise.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "parallel.h"
+
+namespace voiceswap {
+namespace {
+
+struct Add {
+  static float apply(float a, float b) { return a + b; }
+};
+struct Sub {
+  static float apply(float a, float b) { return a - b; }
+};
+struct Mul {
+  static float apply(float a, float b) { return a * b; }
+};
+struct Div {
+  static float apply(float a, float b) { return a / b; }
+};
+struct SquaredDifference {
+  static float apply(float a, float b) { return (a - b) * (a - b); }
+};
+// As JavaScript's Math.max / Math.min, which tfjs's cpu kernels use: NaN wins, and +0 is
+// larger than -0.
+struct Maximum {
+  static float apply(float a, float b) {
+    if (a > b) return a;
+    if (b > a) return b;
+    if (std::isnan(a) || std::isnan(b)) return NAN;
+    return std::signbit(a) ? b : a;
+  }
+};
+struct Minimum {
+  static float apply(float a, float b) {
+    if (a < b) return a;
+    if (b < a) return b;
+    if (std::isnan(a) || std::isnan(b)) return NAN;
+    return std::signbit(a) ? a : b;
+  }
+};
+
+// The broadcast iteration space after merging dimensions: `rows` runs of `inner` output
+// elements; a row's operand offsets follow from its index through the outer dimensions.
+struct Layout {
+  std::vector<int64_t> outer;          // outer dimension sizes, outermost first
+  std::vector<int64_t> aOuter, bOuter;  // element strides of a and b along them (0 = broadcast)
+  int64_t inner = 1;
+  int64_t aInner = 1, bInner = 1;  // 1 = contiguous, 0 = one value repeated
+  int64_t rows = 1;
+};
+
+Layout broadcastLayout(int rank, const int* outShape, const int* aShape, const int* bShape) {
+  // element strides of a and b per output dimension, 0 where broadcast
+  std::vector<int64_t> dims, aStrides(rank), bStrides(rank);
+  int64_t aStride = 1, bStride = 1;
+  for (int i = rank - 1; i >= 0; i--) {
+    aStrides[i] = aShape[i] == 1 ? 0 : aStride;
+    bStrides[i] = bShape[i] == 1 ? 0 : bStride;
+    aStride *= aShape[i];
+    bStride *= bShape[i];
+  }
+  // Merge each dimension into the one after it where both operands step through them as
+  // one (contiguous, or both broadcast), dropping size-1 dimensions.
+  std::vector<int64_t> size, sa, sb;
+  for (int i = 0; i < rank; i++) {
+    if (outShape[i] == 1) continue;
+    if (!size.empty()) {
+      const int64_t n = outShape[i];
+      const bool aJoins = sa.back() == aStrides[i] * n;
+      const bool bJoins = sb.back() == bStrides[i] * n;
+      if (aJoins && bJoins) {
+        size.back() *= n;
+        sa.back() = aStrides[i];
+        sb.back() = bStrides[i];
+        continue;
+      }
+    }
+    size.push_back(outShape[i]);
+    sa.push_back(aStrides[i]);
+    sb.push_back(bStrides[i]);
+  }
+  Layout l;
+  if (size.empty()) return l;  // one element
+  l.inner = size.back();
+  l.aInner = sa.back();
+  l.bInner = sb.back();
+  l.outer.assign(size.begin(), size.end() - 1);
+  l.aOuter.assign(sa.begin(), sa.end() - 1);
+  l.bOuter.assign(sb.begin(), sb.end() - 1);
+  for (int64_t n : l.outer) l.rows *= n;
+  return l;
+}
+
+// One run of `n` outputs; the three cases give the compiler plain vectorisable loops.
+template <typename Op>
+inline void run(const float* a, int64_t aStep, const float* b, int64_t bStep, float* out, int64_t n) {
+  if (aStep == 1 && bStep == 1) {
+    for (int64_t i = 0; i < n; i++) out[i] = Op::apply(a[i], b[i]);
+  } else if (aStep == 1) {
+    const float bv = b[0];
+    for (int64_t i = 0; i < n; i++) out[i] = Op::apply(a[i], bv);
+  } else if (bStep == 1) {
+    const float av = a[0];
+    for (int64_t i = 0; i < n; i++) out[i] = Op::apply(av, b[i]);
+  } else {
+    const float v = Op::apply(a[0], b[0]);
+    for (int64_t i = 0; i < n; i++) out[i] = v;
+  }
+}
+
+template <typename Op>
+void broadcastLoop(const Layout& l, const float* a, const float* b, float* out) {
+  const int64_t total = l.rows * l.inner;
+  const int depth = static_cast<int>(l.outer.size());
+#pragma omp parallel for schedule(static) if (total >= kParallelMinElements)
+  for (int64_t row = 0; row < l.rows; row++) {
+    int64_t aOffset = 0, bOffset = 0, rest = row;
+    for (int d = depth - 1; d >= 0; d--) {
+      const int64_t index = rest % l.outer[d];
+      rest /= l.outer[d];
+      aOffset += index * l.aOuter[d];
+      bOffset += index * l.bOuter[d];
+    }
+    run<Op>(a + aOffset, l.aInner, b + bOffset, l.bInner, out + row * l.inner, l.inner);
+  }
+}
+
+template <typename Op>
+void unaryLoop(const float* x, float* out, int64_t size) {
+#pragma omp parallel for simd schedule(static) if (size >= kParallelMinElements)
+  for (int64_t i = 0; i < size; i++) out[i] = Op::apply(x[i]);
+}
+
+struct Sigmoid {
+  static float apply(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+};
+struct Sqrt {
+  static float apply(float x) { return std::sqrt(x); }
+};
+struct Rsqrt {
+  static float apply(float x) { return 1.0f / std::sqrt(x); }
+};
+struct Square {
+  static float apply(float x) { return x * x; }
+};
+struct Neg {
+  static float apply(float x) { return -x; }
+};
+struct Abs {
+  static float apply(float x) { return std::fabs(x); }
+};
+struct Exp {
+  static float apply(float x) { return std::exp(x); }
+};
+struct Log {
+  static float apply(float x) { return std::log(x); }
+};
+struct Relu {
+  // Math.max(0, x), as tfjs: NaN stays NaN, -0 becomes +0
+  static float apply(float x) { return x > 0.0f || std::isnan(x) ? x : 0.0f; }
+};
+
+}  // namespace
+
+void binaryBroadcast(BinaryOp op, int rank, const int* outShape, const float* a, const int* aShape, const float* b,
+                     const int* bShape, float* out) {
+  const Layout l = broadcastLayout(rank, outShape, aShape, bShape);
+  switch (op) {
+    case BinaryOp::Add: return broadcastLoop<Add>(l, a, b, out);
+    case BinaryOp::Sub: return broadcastLoop<Sub>(l, a, b, out);
+    case BinaryOp::Mul: return broadcastLoop<Mul>(l, a, b, out);
+    case BinaryOp::Div: return broadcastLoop<Div>(l, a, b, out);
+    case BinaryOp::SquaredDifference: return broadcastLoop<SquaredDifference>(l, a, b, out);
+    case BinaryOp::Maximum: return broadcastLoop<Maximum>(l, a, b, out);
+    case BinaryOp::Minimum: return broadcastLoop<Minimum>(l, a, b, out);
+  }
+}
+
+void unary(UnaryOp op, const float* x, float* out, int64_t size) {
+  switch (op) {
+    case UnaryOp::Sigmoid: return unaryLoop<Sigmoid>(x, out, size);
+    case UnaryOp::Sqrt: return unaryLoop<Sqrt>(x, out, size);
+    case UnaryOp::Rsqrt: return unaryLoop<Rsqrt>(x, out, size);
+    case UnaryOp::Square: return unaryLoop<Square>(x, out, size);
+    case UnaryOp::Neg: return unaryLoop<Neg>(x, out, size);
+    case UnaryOp::Abs: return unaryLoop<Abs>(x, out, size);
+    case UnaryOp::Exp: return unaryLoop<Exp>(x, out, size);
+    case UnaryOp::Log: return unaryLoop<Log>(x, out, size);
+    case UnaryOp::Relu: return unaryLoop<Relu>(x, out, size);
+  }
+}
+
+}  // namespace voiceswap

@@ -1,0 +1,20 @@
+// Element-wise arithmetic with numpy/tfjs broadcasting, and element-wise functions.
+#pragma once
+#include <cstdint>
+
+namespace voiceswap {
+
+enum class BinaryOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, Maximum = 5, Minimum = 6 };
+enum class UnaryOp : int { Sigmoid = 0, Sqrt = 1, Rsqrt = 2, Square = 3, Neg = 4, Abs = 5, Exp = 6, Log = 7, Relu = 8 };
+
+constexpr int kBinaryOps = 7;
+constexpr int kUnaryOps = 9;
+
+// out[outShape] = a op b. aShape and bShape have outShape's rank; each of their
+// dimensions equals outShape's or is 1 (broadcast).
+void binaryBroadcast(BinaryOp op, int rank, const int* outShape, const float* a, const int* aShape, const float* b,
+                     const int* bShape, float* out);
+
+void unary(UnaryOp op, const float* x, float* out, int64_t size);
+
+}  // namespace voiceswap

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
+import { firstLine } from './candidate.js';
+
+/**
+ * The compiled native kernel addon (native/, built by scripts/build-native.mjs at install
+ * time when oneDNN and a C++ compiler are present). Every kernel reads its inputs from and
+ * writes its output into Float32Arrays the caller owns: the cpu backend's own buffers.
+ */
+export interface NativeAddon {
+  /** shape: the 17 ints of convShapeInts(); y = conv(x, filter). */
+  conv2dForward(shape: Int32Array, x: Float32Array, filter: Float32Array, y: Float32Array): void;
+  /** dx = gradient of the conv with respect to its input, given dy. */
+  conv2dBackwardData(shape: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
+  /** dw = gradient of the conv with respect to its filter, given x and dy. */
+  conv2dBackwardWeights(shape: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  /** shape: [batchA, batchB, m, n, k, transposeA, transposeB]; c[batch, m, n] = op(a) op(b). */
+  batchMatMul(shape: Int32Array, a: Float32Array, b: Float32Array, c: Float32Array): void;
+  /** shapes: [rank, out..., a..., b...] (a and b padded to rank); out = a op b, broadcast. */
+  binary(op: number, shapes: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** shapeAndFlags: [rank, shape..., reduced (0/1)...]; mean: 1 divides by the reduced count. */
+  reduceSum(shapeAndFlags: Int32Array, mean: number, x: Float32Array, out: Float32Array): void;
+  /** shapeAndPerm: [rank, shape..., perm...]. */
+  transpose(shapeAndPerm: Int32Array, x: Float32Array, out: Float32Array): void;
+  /** Each part is `rows` rows; out's rows are the parts' rows side by side. */
+  concat(parts: Float32Array[], rows: number, out: Float32Array): void;
+  /** The inverse of concat. */
+  split(x: Float32Array, rows: number, parts: Float32Array[]): void;
+  setThreads(threads: number): void;
+  threads(): number;
+  /** The library doing the work, e.g. "oneDNN 2.6.3 (OpenMP)". */
+  library(): string;
+}
+
+export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };
+
+export const ADDON_FILE = 'voiceswap_native.node';
+
+/** Where the build script puts the addon: <package root>/native/build/. */
+export function nativeAddonPath(): string | undefined {
+  const root = packageRoot();
+  return root === undefined ? undefined : join(root, 'native', 'build', ADDON_FILE);
+}
+
+let cached: AddonLoad | undefined;
+
+/** Loads the addon once; the reason says what to do when it is not there or does not load. */
+export function loadNativeAddon(): AddonLoad {
+  cached ??= tryLoad();
+  return cached;
+}
+
+function tryLoad(): AddonLoad {
+  const path = nativeAddonPath();
+  if (path === undefined || !existsSync(path)) {
+    return {
+      ok: false,
+      reason: 'the native addon is not built (apt-get install g++ libdnnl-dev, then npm run build:native or npm install)',
+    };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    return { ok: true, addon };
+  } catch (err) {
+    return { ok: false, reason: `${path} does not load: ${firstLine(err)}` };
+  }
+}

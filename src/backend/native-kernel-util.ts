@@ -1,0 +1,29 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NativeAddon } from './native-addon.js';
+
+/** What the native kernels share: access to the cpu backend's buffers, and the fallback. */
+
+/** The part of tfjs's MathBackendCPU these kernels use. */
+export interface CpuBackendLike {
+  data: { get(dataId: tf.DataId): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
+}
+
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
+/** A native kernel body: the output(s), or null when it does not cover these inputs. */
+export type NativeBody = (addon: NativeAddon, args: KernelArgs, backend: CpuBackendLike) => tf.TensorInfo | tf.TensorInfo[] | null;
+
+/** The Float32Array behind a float32 tensor of the cpu backend, or null for anything else. */
+export function float32Values(backend: CpuBackendLike, t: tf.TensorInfo): Float32Array | null {
+  if (t.dtype !== 'float32') return null;
+  const values = backend.data.get(t.dataId).values;
+  return values instanceof Float32Array ? values : null;
+}
+
+/**
+ * The kernel function registered on the native backend: the native body, or the cpu
+ * backend's kernel (`fallback`) where the body does not cover the inputs.
+ */
+export function nativeKernel(addon: NativeAddon, body: NativeBody, fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => body(addon, args, args.backend as CpuBackendLike) ?? fallback(args);
+}

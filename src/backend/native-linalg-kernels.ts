@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs';
+import { float32Values, type NativeBody } from './native-kernel-util.js';
+
+/** Convolutions and matrix products over oneDNN: the arithmetic-heavy kernels. */
+
+// ---------------------------------------------------------------- convolutions
+
+/**
+ * The addon's 17-int description of a convolution, from tfjs's Conv2DInfo; null when the
+ * native kernel does not cover it (NCHW, or tfjs's output size disagrees with the floor
+ * rule oneDNN uses, e.g. dimRoundingMode 'ceil').
+ */
+export function convShapeInts(info: tf.backend_util.Conv2DInfo): Int32Array | null {
+  if (info.dataFormat !== 'channelsLast') return null;
+  const { top, bottom, left, right } = info.padInfo;
+  const floorSize = (input: number, before: number, after: number, effectiveKernel: number, stride: number) =>
+    Math.floor((input + before + after - effectiveKernel) / stride) + 1;
+  if (
+    floorSize(info.inHeight, top, bottom, info.effectiveFilterHeight, info.strideHeight) !== info.outHeight ||
+    floorSize(info.inWidth, left, right, info.effectiveFilterWidth, info.strideWidth) !== info.outWidth ||
+    top < 0 ||
+    left < 0
+  ) {
+    return null;
+  }
+  return Int32Array.of(
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth,
+    info.strideHeight, info.strideWidth,
+    top, left, bottom, right,
+    info.dilationHeight, info.dilationWidth,
+  );
+}
+
+type Conv2DAttrs = { strides: number | [number, number]; pad: Parameters<typeof tf.conv2d>[3]; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+
+function convInfo(
+  inShape: number[],
+  filterShape: number[],
+  attrs: Conv2DAttrs,
+  dilations: number | [number, number] = 1,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+}
+
+export const conv2D: NativeBody = (addon, { inputs, attrs }, backend) => {
+  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as Conv2DAttrs & { dilations: number | [number, number] };
+  const xs = float32Values(backend, x);
+  const w = float32Values(backend, filter);
+  const info = convInfo(x.shape, filter.shape, a, a.dilations);
+  const shape = convShapeInts(info);
+  if (xs === null || w === null || shape === null) return null;
+  const y = new Float32Array(tf.util.sizeFromShape(info.outShape));
+  addon.conv2dForward(shape, xs, w, y);
+  return backend.makeTensorInfo(info.outShape, 'float32', y);
+};
+
+export const conv2DBackpropInput: NativeBody = (addon, { inputs, attrs }, backend) => {
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as Conv2DAttrs & { inputShape: number[] };
+  const dys = float32Values(backend, dy);
+  const w = float32Values(backend, filter);
+  const info = convInfo(a.inputShape, filter.shape, a);
+  const shape = convShapeInts(info);
+  if (dys === null || w === null || shape === null) return null;
+  const dx = new Float32Array(tf.util.sizeFromShape(info.inShape));
+  addon.conv2dBackwardData(shape, dys, w, dx);
+  return backend.makeTensorInfo(info.inShape, 'float32', dx);
+};
+
+export const conv2DBackpropFilter: NativeBody = (addon, { inputs, attrs }, backend) => {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as Conv2DAttrs & { filterShape: number[] };
+  const xs = float32Values(backend, x);
+  const dys = float32Values(backend, dy);
+  const info = convInfo(x.shape, a.filterShape, a);
+  const shape = convShapeInts(info);
+  if (xs === null || dys === null || shape === null) return null;
+  const dw = new Float32Array(tf.util.sizeFromShape(info.filterShape));
+  addon.conv2dBackwardWeights(shape, xs, dys, dw);
+  return backend.makeTensorInfo(info.filterShape, 'float32', dw);
+};
+
+// ---------------------------------------------------------------- matrix products
+
+export const batchMatMul: NativeBody = (addon, { inputs, attrs }, backend) => {
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+  const as = float32Values(backend, a);
+  const bs = float32Values(backend, b);
+  if (as === null || bs === null) return null;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = tf.util.sizeFromShape(outerA);
+  const batchB = tf.util.sizeFromShape(outerB);
+  // Only whole-batch broadcasting: equal batch shapes, or one side a single matrix.
+  const sameBatches = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  if (!sameBatches && batchA !== 1 && batchB !== 1) return null;
+  const [rowsA, colsA] = a.shape.slice(-2) as [number, number];
+  const [rowsB, colsB] = b.shape.slice(-2) as [number, number];
+  const m = transposeA ? colsA : rowsA;
+  const k = transposeA ? rowsA : colsA;
+  const n = transposeB ? rowsB : colsB;
+  if ((transposeB ? colsB : rowsB) !== k) return null; // let the cpu kernel report the mismatch
+  const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB), m, n];
+  const c = new Float32Array(tf.util.sizeFromShape(outShape));
+  if (c.length > 0 && k > 0) {
+    addon.batchMatMul(Int32Array.of(batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0), as, bs, c);
+  }
+  return backend.makeTensorInfo(outShape, 'float32', c);
+};

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import { BackendOptions, StartOutcome } from './candidate.js';
+import { loadNativeAddon, type NativeAddon } from './native-addon.js';
+import { NATIVE_KERNELS } from './native-kernels.js';
+import { nativeKernel } from './native-kernel-util.js';
+
+/**
+ * The 'native' backend: tfjs's plain cpu backend (JavaScript typed arrays) with its heavy
+ * kernels replaced by the native addon's (oneDNN convolutions and matrix products,
+ * multi-threaded). It is a backend of its own, not a patch of 'cpu', so that the cpu
+ * backend stays the pure reference the tests compare against.
+ */
+
+export const NATIVE_BACKEND = 'native';
+/** Below cpu's priority 1: registering it never changes tfjs's default backend. */
+const PRIORITY = 0;
+
+let registered = false;
+
+/**
+ * Registers the native backend and its kernels with tfjs (once): every cpu kernel, then
+ * the addon's over the ones it replaces.
+ */
+export function registerNativeBackend(addon: NativeAddon): void {
+  if (registered) return;
+  const cpuFactory = tf.findBackendFactory('cpu');
+  if (cpuFactory == null) throw new Error('the tfjs cpu backend is not registered');
+  tf.registerBackend(NATIVE_BACKEND, () => quietCpuBackend(cpuFactory), PRIORITY);
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    const body = NATIVE_KERNELS[config.kernelName];
+    const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(addon, body, config.kernelFunc);
+    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
+  }
+  registered = true;
+}
+
+/**
+ * A new cpu backend instance for the native backend to run on. Each instance prints an
+ * "install tfjs-node to speed things up" banner on first use, which would be wrong
+ * advice here: the flag it checks is cleared.
+ */
+async function quietCpuBackend(factory: () => tf.KernelBackend | Promise<tf.KernelBackend>): Promise<tf.KernelBackend> {
+  const backend = await factory();
+  if ('firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
+  return backend;
+}
+
+/** Starts the native backend, or says why it cannot run here (addon not built, or does not load). */
+export async function startNative(options: BackendOptions): Promise<StartOutcome> {
+  const load = loadNativeAddon();
+  if (!load.ok) return { ok: false, reason: load.reason };
+  const { addon } = load;
+  if (options.threads != null) addon.setThreads(options.threads);
+  registerNativeBackend(addon);
+  if (!(await tf.setBackend(NATIVE_BACKEND))) return { ok: false, reason: 'the native backend failed to initialise' };
+  const threads = addon.threads();
+  return { ok: true, description: `${addon.library()} kernels over the cpu backend (${threads} thread${threads === 1 ? '' : 's'})` };
+}

@@ -1,0 +1,270 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startNative, NATIVE_BACKEND } from '../src/backend/native.js';
+import { loadNativeAddon } from '../src/backend/native-addon.js';
+import { NATIVE_KERNELS } from '../src/backend/native-kernels.js';
+
+/**
+ * The native backend against the plain cpu backend, in one process: every native kernel
+ * on random inputs of odd shapes (values and gradients within 1e-4, relative to the
+ * largest expected magnitude), then a whole CycleGAN-VC2 training step.
+ */
+
+const TOLERANCE = 1e-4;
+const addon = loadNativeAddon();
+if (!addon.ok) console.warn(`native kernel tests skipped: ${addon.reason}`);
+
+/** Deterministic values in [-1, 1) (a linear congruential generator), so failures reproduce. */
+function pseudoRandom(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let state = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < size; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = state / 2147483648 - 1;
+  }
+  return out;
+}
+
+/** max |actual - expected| / max |expected|: relative to the tensor's scale, robust near zeros. */
+function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+type Compute = (...inputs: tf.Tensor[]) => tf.Tensor[];
+
+/** The outputs of `compute` on `backend`, from inputs made from the same seeds every time. */
+async function outputsOn(backend: string, shapes: number[][], compute: Compute): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const inputs = shapes.map((shape, i) => tf.tensor(pseudoRandom(tf.util.sizeFromShape(shape), 101 + i), shape));
+    return compute(...inputs).map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function expectNativeEqualsCpu(shapes: number[][], compute: Compute): Promise<void> {
+  const expected = await outputsOn('cpu', shapes, compute);
+  const actual = await outputsOn(NATIVE_BACKEND, shapes, compute);
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((values, i) => {
+    expect(values.length, `output ${i} size`).toBe(expected[i]!.length);
+    expect(scaledError(values, expected[i]!), `output ${i}`).toBeLessThan(TOLERANCE);
+  });
+}
+
+/** f's output, and the gradients with respect to every input of a random weighting of it. */
+function withGradients(f: (...inputs: tf.Tensor[]) => tf.Tensor): Compute {
+  return (...inputs) => {
+    const y = f(...inputs);
+    const weights = tf.tensor(pseudoRandom(y.size, 7), y.shape);
+    const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), weights)))(inputs);
+    return [y, ...grads];
+  };
+}
+
+describe.skipIf(!addon.ok)('native backend', () => {
+  beforeAll(async () => {
+    const started = await startNative({});
+    if (!started.ok) throw new Error(started.reason);
+  });
+
+  it('has every cpu kernel, and native ones where the addon provides them', () => {
+    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName);
+    const native = new Set(tf.getKernelsForBackend(NATIVE_BACKEND).map((k) => k.kernelName));
+    for (const name of cpu) expect(native.has(name), name).toBe(true);
+    for (const name of Object.keys(NATIVE_KERNELS)) {
+      expect(tf.getKernel(name, NATIVE_BACKEND).kernelFunc).not.toBe(tf.getKernel(name, 'cpu').kernelFunc);
+    }
+  });
+
+  interface ConvCase {
+    label: string;
+    x: number[];
+    filter: number[];
+    strides: number | [number, number];
+    pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+    dilations?: number | [number, number];
+  }
+
+  const convCases: ConvCase[] = [
+    { label: "generator input conv: kernel (5,15), explicit 'same' padding, 1 channel", x: [2, 12, 17, 1], filter: [5, 15, 1, 6], strides: 1, pad: [[0, 0], [2, 2], [7, 7], [0, 0]] },
+    { label: "generator downsampling: kernel 5, stride 2, padding 2, odd sizes", x: [2, 11, 13, 3], filter: [5, 5, 3, 8], strides: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] },
+    { label: "generator to-1D: kernel (rows,1), 'valid'", x: [2, 5, 9, 4], filter: [5, 1, 4, 6], strides: 1, pad: 'valid' },
+    { label: "residual block: kernel (1,3), 'same', H = 1", x: [3, 1, 11, 6], filter: [1, 3, 6, 12], strides: 1, pad: 'same' },
+    { label: '1x1, many output channels', x: [2, 1, 7, 5], filter: [1, 1, 5, 35], strides: 1, pad: 'valid' },
+    { label: "generator output conv: kernel (5,15), 1 output channel, 'same'", x: [1, 9, 19, 7], filter: [5, 15, 7, 1], strides: 1, pad: 'same' },
+    { label: 'discriminator downsampling: kernel 3, stride 2, padding 1, odd sizes', x: [2, 9, 7, 5], filter: [3, 3, 5, 6], strides: 2, pad: 1 },
+    { label: 'discriminator (1,5) block, padding (0,2)', x: [2, 3, 5, 4], filter: [1, 5, 4, 8], strides: 1, pad: [[0, 0], [0, 0], [2, 2], [0, 0]] },
+    { label: "tfjs 'same' with stride 2 (extra padding at the bottom/right)", x: [1, 10, 9, 3], filter: [4, 3, 3, 5], strides: 2, pad: 'same' },
+    { label: "'valid' with stride 2 that leaves the last row unused", x: [2, 8, 10, 3], filter: [3, 3, 3, 4], strides: [2, 3], pad: 'valid' },
+    { label: 'asymmetric explicit padding, strides (2,1)', x: [2, 7, 10, 3], filter: [3, 4, 3, 2], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+    { label: 'filter wider than the input', x: [1, 4, 3, 2], filter: [3, 7, 2, 3], strides: 1, pad: 'same' },
+  ];
+
+  describe('Conv2D and its gradients (Conv2DBackpropInput, Conv2DBackpropFilter) equal cpu', () => {
+    for (const c of convCases) {
+      it(c.label, async () => {
+        const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad);
+        await expectNativeEqualsCpu([c.x, c.filter], withGradients(conv));
+      });
+    }
+
+    it('a dilated conv (not native: the cpu kernel runs) still equals cpu', async () => {
+      const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2);
+      await expectNativeEqualsCpu([[1, 7, 8, 2], [3, 3, 2, 3]], (x, w) => [conv(x!, w!)]);
+    });
+
+    it('conv2dTranspose (Conv2DBackpropInput alone), stride 2', async () => {
+      await expectNativeEqualsCpu([[2, 5, 6, 4], [5, 5, 3, 4]], (dy, w) => [
+        tf.conv2dTranspose(dy as tf.Tensor4D, w as tf.Tensor4D, [2, 9, 11, 3], 2, 'same'),
+      ]);
+    });
+  });
+
+  describe('element-wise arithmetic with broadcasting equals cpu (values and gradients)', () => {
+    const ops: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
+      ['add', tf.add],
+      ['sub', tf.sub],
+      ['mul', tf.mul],
+      ['div', tf.div],
+      ['squaredDifference', tf.squaredDifference],
+      ['maximum', tf.maximum],
+      ['minimum', tf.minimum],
+    ];
+    // the patterns of the networks: same shape, per-channel [C], per-sample-and-channel
+    // [B,1,1,C], scalars, and broadcasting on both sides at once
+    const shapePairs: number[][][] = [
+      [[2, 5, 7, 3], [2, 5, 7, 3]],
+      [[2, 5, 7, 3], [3]],
+      [[2, 5, 7, 3], [2, 1, 1, 3]],
+      [[2, 1, 1, 3], [2, 5, 7, 3]],
+      [[3, 1, 5], [1, 4, 1]],
+      [[], [4, 3]],
+      [[6, 1], []],
+    ];
+    // tfjs's gradients of these three do not sum over broadcast dimensions (on any
+    // backend): their gradients are compared on equal shapes only
+    const gradientNeedsEqualShapes = new Set(['squaredDifference', 'maximum', 'minimum']);
+    for (const [name, op] of ops) {
+      it(name, async () => {
+        for (const shapes of shapePairs) {
+          // keep divisors away from zero so the division's gradient is well conditioned
+          const compute = name === 'div' ? (a: tf.Tensor, b: tf.Tensor) => op(a, tf.add(tf.abs(b), 0.5)) : op;
+          const f = (a?: tf.Tensor, b?: tf.Tensor) => compute(a!, b!);
+          const equalShapes = tf.util.arraysEqual(shapes[0]!, shapes[1]!);
+          await expectNativeEqualsCpu(shapes, gradientNeedsEqualShapes.has(name) && !equalShapes ? (a, b) => [f(a, b)] : withGradients(f));
+        }
+      });
+    }
+  });
+
+  describe('element-wise functions equal cpu (values and gradients)', () => {
+    const fns: Array<[string, (x: tf.Tensor) => tf.Tensor]> = [
+      ['sigmoid', tf.sigmoid],
+      ['sqrt', (x) => tf.sqrt(tf.add(tf.abs(x), 0.1))],
+      ['rsqrt', (x) => tf.rsqrt(tf.add(tf.abs(x), 0.1))],
+      ['square', tf.square],
+      ['neg', tf.neg],
+      ['abs', tf.abs],
+      ['exp', tf.exp],
+      ['log', (x) => tf.log(tf.add(tf.abs(x), 0.1))],
+      ['relu', tf.relu],
+    ];
+    for (const [name, fn] of fns) {
+      it(name, async () => {
+        await expectNativeEqualsCpu([[3, 7, 11, 5]], withGradients((x) => fn(x!)));
+        await expectNativeEqualsCpu([[70001]], (x) => [fn(x!)]); // large enough to run multi-threaded
+      });
+    }
+
+    it('NaN and infinities pass through as on cpu', async () => {
+      const special = () => tf.tensor1d([NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30]);
+      const zeros = () => tf.tensor1d([0, -0, 0, -0, -0, 0, 0]);
+      const compute = () => [
+        tf.sigmoid(special()),
+        tf.relu(special()),
+        tf.maximum(special(), zeros()),
+        tf.maximum(zeros(), special()),
+        tf.minimum(special(), zeros()),
+        tf.minimum(zeros(), special()),
+        tf.exp(special()),
+      ];
+      const expected = await outputsOn('cpu', [], compute);
+      const actual = await outputsOn(NATIVE_BACKEND, [], compute);
+      actual.forEach((values, i) => expect(Array.from(values), `output ${i}`).toEqual(Array.from(expected[i]!)));
+    });
+  });
+
+  describe('sums and means equal cpu', () => {
+    const cases: Array<[number[], number | number[], boolean]> = [
+      [[2, 9, 7, 5], [1, 2], true], // instance norm statistics
+      [[2, 9, 7, 5], [0, 1, 2], false], // bias gradient
+      [[2, 9, 7, 5], [0, 1, 2, 3], false], // a loss
+      [[2, 9, 7, 5], [0, 2], true], // two separate reduced groups
+      [[2, 9, 7, 5], 3, false], // innermost axis
+      [[2, 1, 1, 5], [1, 2], false], // only size-1 axes
+      [[300, 401], 0, false], // large enough to run multi-threaded
+      [[300, 401], 1, true],
+    ];
+    for (const [shape, axis, keepDims] of cases) {
+      it(`[${shape}] over axis ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''}`, async () => {
+        await expectNativeEqualsCpu([shape], withGradients((x) => tf.sum(x!, axis, keepDims)));
+        await expectNativeEqualsCpu([shape], withGradients((x) => tf.mean(x!, axis, keepDims)));
+      });
+    }
+
+    it('sums that cancel keep their precision (double accumulation, as on cpu)', async () => {
+      const compute = () => {
+        const big = tf.fill([20000], 1e4);
+        const x = tf.concat([big, tf.neg(big), tf.fill([3], 1e-3)]);
+        return [tf.sum(x), tf.mean(x)];
+      };
+      const expected = await outputsOn('cpu', [], compute);
+      const actual = await outputsOn(NATIVE_BACKEND, [], compute);
+      actual.forEach((values, i) => expect(scaledError(values, expected[i]!)).toBeLessThan(TOLERANCE));
+    });
+  });
+
+  describe('data movement equals cpu', () => {
+    it('transpose: the generator reshapes, a 2-D transpose, an identity permutation', async () => {
+      await expectNativeEqualsCpu([[2, 3, 5, 2, 2]], withGradients((x) => tf.transpose(x!, [0, 3, 1, 4, 2])));
+      await expectNativeEqualsCpu([[2, 7, 3, 5]], withGradients((x) => tf.transpose(x!, [0, 3, 1, 2])));
+      await expectNativeEqualsCpu([[301, 257]], (x) => [tf.transpose(x!)]);
+      await expectNativeEqualsCpu([[3, 4, 5]], (x) => [tf.transpose(x!, [0, 1, 2])]);
+    });
+
+    it('split (GLU halves, uneven sizes, the batch axis) and concat, with gradients', async () => {
+      await expectNativeEqualsCpu([[2, 5, 7, 6]], withGradients((x) => tf.concat(tf.split(x!, 2, 3).map((h, i) => tf.mul(h, i + 1)), 3)));
+      await expectNativeEqualsCpu([[3, 5, 7]], (x) => tf.split(x!, [1, 4, 2], 2));
+      await expectNativeEqualsCpu([[4, 3, 2]], (x) => tf.split(x!, [3, 1], 0));
+      await expectNativeEqualsCpu([[2, 3, 4], [2, 1, 4], [2, 5, 4]], withGradients((a, b, c) => tf.concat([a!, b!, c!], 1)));
+      await expectNativeEqualsCpu([[300, 200], [300, 57]], (a, b) => [tf.concat([a!, b!], 1)]);
+    });
+  });
+
+  describe('BatchMatMul equals cpu', () => {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      it(`7x5 by 5x9, transposeA=${ta}, transposeB=${tb}, with gradients`, async () => {
+        const a = ta ? [5, 7] : [7, 5];
+        const b = tb ? [9, 5] : [5, 9];
+        await expectNativeEqualsCpu([a, b], withGradients((x, y) => tf.matMul(x!, y!, ta, tb)));
+      });
+    }
+
+    it('rank 4, batched both sides, with gradients', async () => {
+      await expectNativeEqualsCpu([[2, 3, 4, 5], [2, 3, 5, 6]], withGradients((a, b) => tf.matMul(a!, b!)));
+    });
+
+    it('batched against a single matrix, both ways round', async () => {
+      await expectNativeEqualsCpu([[3, 7, 5], [5, 9], [6, 5], [2, 9, 6]], (a, b, c, d) => [
+        tf.matMul(a!, b!),
+        tf.matMul(c!, d!, true, true),
+      ]);
+    });
+  });
+});
