@@ -1,5 +1,6 @@
 import { Option } from 'commander';
-import { BACKEND_CHOICES, initBackend, type BackendChoice, type BackendInfo } from '../backend/index.js';
+import type { BackendInfo } from '../backend/index.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend/choices.js';
 import { choiceOption, intOption } from './options.js';
 
 /** The --backend and --threads options every tfjs-using command shares. */
@@ -12,7 +13,9 @@ export function backendOptions(): Option[] {
   ];
 }
 
+/** Start the chosen backend; tfjs is loaded only now, so `--help` and errors stay fast. */
 export async function startBackend(opts: { backend: BackendChoice; threads?: number }, quiet = false): Promise<BackendInfo> {
+  const { initBackend } = await import('../backend/index.js');
   const log = quiet ? () => {} : (m: string) => process.stderr.write(m + '\n');
   return initBackend(opts.backend, { threads: opts.threads, log });
 }

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import type { BackendChoice } from '../backend/index.js';
+import type { BackendChoice } from '../backend/choices.js';
 import { DEFAULT_PRESET, parsePreset, PRESET_NAMES } from '../model/presets.js';
-import { benchTrain } from '../train/benchmark.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { intOption } from './options.js';
 
@@ -45,6 +44,7 @@ Examples:
     .action(async (opts: BenchTrainCliOptions) => {
       const preset = parsePreset(opts.preset);
       const backend = await startBackend(opts, Boolean(opts.json));
+      const { benchTrain } = await import('../train/benchmark.js');
       const log = opts.json ? undefined : (line: string) => process.stderr.write(line + '\n');
       const r = await benchTrain({ preset, batch: opts.batch, iterations: opts.iterations, frames: opts.frames, warmup: opts.warmup, log });
       if (opts.json) {

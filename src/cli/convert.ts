@@ -1,16 +1,14 @@
 import { Command } from 'commander';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import type { BackendChoice } from '../backend/index.js';
+import type { BackendChoice } from '../backend/choices.js';
 import { DEFAULT_FEATURE_CONFIG } from '../audio/config.js';
-import { convertFile } from '../convert/convert-audio.js';
-import { assertFeatures, DIRECTIONS, disposeVoiceModel, loadVoiceModel, type Direction } from '../convert/voice-model.js';
+import { DIRECTIONS, type Direction } from '../convert/direction.js';
 import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { assertNotInput } from '../io/protect.js';
 import { listWavFiles } from '../train/corpus.js';
 import { packageRoot } from '../util/package-root.js';
-import { renderSpectrogramStackPng } from '../viz/spectrogram-image.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { choiceOption, intOption } from './options.js';
 import { Progress } from './progress.js';
@@ -76,6 +74,11 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
   if (!single && opts.output) mkdirSync(opts.output, { recursive: true });
 
   await startBackend(opts, true);
+  const [{ convertFile }, { assertFeatures, disposeVoiceModel, loadVoiceModel }, { renderSpectrogramStackPng }] = await Promise.all([
+    import('../convert/convert-audio.js'),
+    import('../convert/voice-model.js'),
+    import('../viz/spectrogram-image.js'),
+  ]);
   const model = loadVoiceModel(opts.model ?? defaultModelDir(), [opts.direction]);
   try {
     assertFeatures(model, DEFAULT_FEATURE_CONFIG);

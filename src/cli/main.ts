@@ -14,7 +14,6 @@ export function buildProgram(): Command {
     .name('voiceswap')
     .description('Voice conversion with a spectrogram CycleGAN: make speaker A sound like speaker B.')
     .version(packageVersion(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerSpectrogram(program);
   registerResynth(program);

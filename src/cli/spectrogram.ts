@@ -7,7 +7,6 @@ import { stftMagnitude } from '../audio/stft.js';
 import { FileError } from '../errors.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { renderSpectrogramPng } from '../viz/spectrogram-image.js';
 import { choiceOption, numberOption } from './options.js';
 import { derivedOutputPath } from './paths.js';
 import { assertNotInput } from '../io/protect.js';
@@ -45,7 +44,7 @@ Examples:
     .action((input: string, opts: SpectrogramOptions) => runSpectrogram(input, opts));
 }
 
-function runSpectrogram(input: string, opts: SpectrogramOptions): void {
+async function runSpectrogram(input: string, opts: SpectrogramOptions): Promise<void> {
   const cfg = DEFAULT_FEATURE_CONFIG;
   const output = opts.output ?? derivedOutputPath(input, '.png');
   assertNotInput(output, [input]);
@@ -62,6 +61,7 @@ function runSpectrogram(input: string, opts: SpectrogramOptions): void {
     spec = opts.linear ? stftMagnitude(audio.samples, cfg) : logMelSpectrogram(audio.samples, cfg);
     if (opts.npy) writeNpy(opts.npy, { shape: [spec.rows, spec.frames], data: spec.data });
   }
+  const { renderSpectrogramPng } = await import('../viz/spectrogram-image.js'); // loads the native canvas
   const png = renderSpectrogramPng(spec, {
     kind: opts.linear ? 'linear' : 'mel',
     sampleRate: cfg.sampleRate,

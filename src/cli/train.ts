@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import type { BackendChoice } from '../backend/index.js';
+import type { BackendChoice } from '../backend/choices.js';
 import { customConfig, DEFAULT_PRESET, parsePreset, presetConfig, PRESET_NAMES } from '../model/presets.js';
-import { train } from '../train/train.js';
 import type { LossValues } from '../train/step.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { intOption, numberOption } from './options.js';
@@ -71,6 +70,7 @@ Examples:
 async function runTrain(opts: TrainCliOptions): Promise<void> {
   const model = opts.scale !== undefined ? customConfig(opts.scale) : presetConfig(parsePreset(opts.preset));
   await startBackend(opts);
+  const { train } = await import('../train/train.js');
   let stopRequested = false;
   const onSigint = () => {
     if (stopRequested) process.exit(130); // a second Ctrl-C: give up at once (checkpoints are atomic)

@@ -7,9 +7,9 @@ import { disposeNetwork, type Network } from '../model/params.js';
 import type { ModelConfig } from '../model/presets.js';
 import type { SpeakerStats } from '../model/normalization.js';
 
-/** Which way to convert: speaker A's voice into B's, or back. */
-export type Direction = 'a2b' | 'b2a';
-export const DIRECTIONS: readonly Direction[] = ['a2b', 'b2a'];
+import { DIRECTIONS, type Direction } from './direction.js';
+
+export { DIRECTIONS, type Direction };
 
 /** The generator that maps each direction, by its network name. */
 export const GENERATOR_OF: Readonly<Record<Direction, string>> = Object.freeze({ a2b: 'G_AB', b2a: 'G_BA' });

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    // CLI tests start child processes and CI machines have 2 cores: be patient, not flaky.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
