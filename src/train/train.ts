@@ -172,6 +172,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (!Number.isFinite(losses.gTotal) || !Number.isFinite(losses.dA) || !Number.isFinite(losses.dB)) {
         throw new VoiceswapError(`training diverged at iteration ${iteration} (loss is not finite); resume from the last checkpoint with a lower learning rate or another seed`);
       }
+      // The step is synchronous: yield to the event loop so a Ctrl-C (SIGINT) gets handled.
+      await new Promise((r) => setImmediate(r));
       const stop = options.shouldStop?.() ?? false;
       if (iteration % options.checkpointEvery === 0 || iteration === total || stop) {
         saved = await saveState(iteration);

@@ -1,0 +1,196 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/index.js';
+import { convertLogMel } from '../src/convert/convert-logmel.js';
+import { loadVoiceModel } from '../src/convert/voice-model.js';
+import { VoiceswapError } from '../src/errors.js';
+import { customConfig } from '../src/model/presets.js';
+import { readLossRecords } from '../src/train/loss-log.js';
+import { train, type TrainOptions } from '../src/train/train.js';
+import { REPO, errorLine, runCli } from './helpers/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'voiceswap-train-'));
+const dirA = join(root, 'alice');
+const dirB = join(root, 'bob');
+const BIN = join(REPO, 'bin', 'voiceswap.js');
+const quiet = { log: () => {}, warn: () => {} };
+
+/** A small speaker folder: `count` sample files (about 3 s each), in a nested folder to check recursion. */
+function speakerDir(dir: string, speaker: string, count: number): void {
+  mkdirSync(join(dir, 'nested'), { recursive: true });
+  const files = readdirSync(join(REPO, 'samples', speaker)).filter((f) => f.endsWith('.wav')).slice(0, count);
+  files.forEach((f, i) => copyFileSync(join(REPO, 'samples', speaker, f), join(dir, i % 2 ? 'nested' : '.', f)));
+}
+
+function options(out: string, extra: Partial<TrainOptions> = {}): TrainOptions {
+  return {
+    dirA,
+    dirB,
+    out,
+    model: customConfig(1 / 32),
+    iterations: 6,
+    batch: 1,
+    frames: 16,
+    seed: 7,
+    resume: false,
+    sampleEvery: 6,
+    checkpointEvery: 3,
+    keep: 3,
+    ...quiet,
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  speakerDir(dirA, 'alice', 8);
+  speakerDir(dirB, 'bob', 8);
+  await initBackend('wasm');
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('train (library)', () => {
+  it('runs end to end: checkpoints, an export that converts, samples, losses, no tensor growth', async () => {
+    const out = join(root, 'e2e');
+    const tensorsAt: number[] = [];
+    const result = await train(options(out, { onIteration: () => tensorsAt.push(tf.memory().numTensors) }));
+    expect(result.iteration).toBe(6);
+    expect(result.interrupted).toBe(false);
+    expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual(['iter-00000003', 'iter-00000006']);
+    const sampleFiles = readdirSync(join(out, 'samples', 'iter-00000006'));
+    expect(sampleFiles.filter((f) => f.endsWith('.png')).length).toBe(4); // 2 held-out clips per speaker
+    expect(sampleFiles.filter((f) => f.endsWith('.wav')).length).toBe(8); // converted + reconstructed
+    const records = readLossRecords(join(out, 'losses.jsonl'));
+    expect(records.map((r) => r.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(records[0].identityWeight).toBe(5);
+    expect(records[5].identityWeight).toBe(0); // identity loss only for the first half
+    expect(existsSync(join(out, 'losses.png'))).toBe(true);
+    expect(new Set(tensorsAt.slice(1)).size).toBe(1); // the same tensor count after every iteration
+
+    // The export converts, and de-normalises with the TARGET speaker's statistics.
+    const model = loadVoiceModel(out);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.heldOut.a.length).toBe(2);
+    const frames = 40;
+    const logMel = { data: new Float32Array(80 * frames).fill(-4), rows: 80, frames };
+    const a2b = convertLogMel(model, logMel, 'a2b');
+    const b2a = convertLogMel(model, logMel, 'b2a');
+    expect(a2b.frames).toBe(frames);
+    // Per-bin mean of the output over time follows the target's statistics: compare the
+    // spread of the a2b output around B's means with its spread around A's means.
+    const meanDistance = (spec: typeof a2b, mean: Float32Array) => {
+      let d = 0;
+      for (let r = 0; r < 80; r++) {
+        let m = 0;
+        for (let t = 0; t < frames; t++) m += spec.data[r * frames + t] / frames;
+        d += Math.abs(m - mean[r]);
+      }
+      return d / 80;
+    };
+    expect(meanDistance(a2b, model.stats.b.mean)).toBeLessThan(meanDistance(a2b, model.stats.a.mean));
+    expect(meanDistance(b2a, model.stats.a.mean)).toBeLessThan(meanDistance(b2a, model.stats.b.mean));
+  });
+
+  it('a resumed run reproduces the losses of an uninterrupted one exactly', async () => {
+    const straight = join(root, 'straight');
+    await train(options(straight));
+    const split = join(root, 'split');
+    let seen = 0;
+    const first = await train(options(split, { onIteration: () => seen++, shouldStop: () => seen >= 4 }));
+    expect(first.interrupted).toBe(true);
+    expect(first.iteration).toBe(4);
+    const second = await train(options(split, { resume: true }));
+    expect(second.iteration).toBe(6);
+    const a = readLossRecords(join(straight, 'losses.jsonl'));
+    const b = readLossRecords(join(split, 'losses.jsonl'));
+    expect(b.map((r) => r.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (let i = 0; i < 6; i++) {
+      for (const key of ['gAdv', 'cycle', 'dA', 'dB', 'gTotal'] as const) expect(b[i][key]).toBe(a[i][key]);
+    }
+  });
+
+  it('refuses a resume with another model size, and a fresh start over an existing run', async () => {
+    const out = join(root, 'e2e');
+    await expect(train(options(out, { resume: true, model: customConfig(1 / 16) }))).rejects.toThrow(/does not match this command.*model/);
+    await expect(train(options(out))).rejects.toThrow(/already holds a training run; add --resume/);
+    await expect(train(options(join(root, 'nothing-here'), { resume: true }))).rejects.toThrow(/no checkpoint to resume from/);
+  });
+
+  it('skips a damaged newest checkpoint with a warning and resumes from the one before', async () => {
+    const out = join(root, 'damaged');
+    cpSync(join(root, 'e2e'), out, { recursive: true });
+    writeFileSync(join(out, 'checkpoints', 'iter-00000006', 'weights.bin'), 'garbage');
+    const warnings: string[] = [];
+    const r = await train(options(out, { resume: true, iterations: 6, warn: (m) => warnings.push(m) }));
+    expect(warnings.some((w) => w.includes('iter-00000006'))).toBe(true);
+    expect(r.iteration).toBe(6);
+  });
+
+  it('reports data problems clearly', async () => {
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'broken.wav'), 'not a wav');
+    await expect(train(options(join(root, 'o1'), { dirA: empty }))).rejects.toThrow(VoiceswapError);
+    await expect(train(options(join(root, 'o2'), { dirA: empty }))).rejects.toThrow(/not enough audio to train: found 0 usable WAV file\(s\).*1 skipped.*need at least 10 s/);
+    const short = join(root, 'short');
+    speakerDir(short, 'alice', 2);
+    await expect(train(options(join(root, 'o3'), { dirB: short }))).rejects.toThrow(/short: not enough audio.*found 2 usable/);
+    await expect(train(options(join(root, 'o4'), { dirA: join(root, 'missing') }))).rejects.toThrow(/missing: cannot read folder/);
+  });
+});
+
+/** Start `voiceswap train` as a child process. */
+function startCli(out: string, extra: string[] = []) {
+  const args = [BIN, 'train', '--a', dirA, '--b', dirB, '--out', out, '--scale', '0.03125', '--frames', '16', '--backend', 'wasm', ...extra];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  return { child, exited, stderr: () => stderr };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const lossLines = (out: string) => (existsSync(join(out, 'losses.jsonl')) ? readFileSync(join(out, 'losses.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0);
+
+describe('train (CLI process)', () => {
+  it('Ctrl-C finishes the step, writes a checkpoint, says how to resume and exits 130', async () => {
+    const out = join(root, 'sigint');
+    const run = startCli(out, ['--iterations', '100000', '--checkpoint-every', '100000', '--sample-every', '100000']);
+    await waitFor(() => lossLines(out) >= 2);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const [ckpt] = readdirSync(join(out, 'checkpoints'));
+    const iteration = Number(ckpt.slice(5));
+    expect(iteration).toBeGreaterThanOrEqual(2);
+    expect(lossLines(out)).toBe(iteration);
+    expect(run.stderr()).toContain('--resume');
+  });
+
+  it('kill -9 loses at most the iterations since the last checkpoint, and --resume continues', async () => {
+    const out = join(root, 'sigkill');
+    const run = startCli(out, ['--iterations', '100000', '--checkpoint-every', '2', '--sample-every', '100000']);
+    const checkpoints = () => (existsSync(join(out, 'checkpoints')) ? readdirSync(join(out, 'checkpoints')).filter((n) => /^iter-\d+$/.test(n)) : []);
+    await waitFor(() => checkpoints().length >= 2);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const newest = checkpoints().sort().pop()!;
+    const saved = Number(newest.slice(5));
+    expect(saved).toBeGreaterThanOrEqual(4);
+    const target = saved + 2;
+    const r = runCli(['train', '--a', dirA, '--b', dirB, '--out', out, '--scale', '0.03125', '--frames', '16', '--backend', 'wasm', '--iterations', String(target), '--checkpoint-every', '2', '--sample-every', '100000', '--resume']);
+    expect(r.status, errorLine(r)).toBe(0);
+    expect(r.stderr).toContain(`resuming ${out} from iteration ${saved}`);
+    const records = readLossRecords(join(out, 'losses.jsonl'));
+    expect(records.map((x) => x.iteration)).toEqual(Array.from({ length: target }, (_, i) => i + 1));
+  });
+});
