@@ -136,6 +136,16 @@ const convCases: ConvCase[] = [
   { label: 'filter wider than the input, 1 output channel', x: [1, 5, 4, 2], filter: [3, 7, 2, 1], strides: 1, pad: 'same' },
   { label: "1 output channel from 6, kernel (5,15), 'same' (the generator's output conv)", x: [2, 8, 13, 6], filter: [5, 15, 6, 1], strides: 1, pad: 'same' },
   { label: "fewer outputs than inputs, 'valid', stride 1", x: [1, 7, 9, 5], filter: [3, 3, 5, 2], strides: 1, pad: 'valid' },
+  // Few pixels and many filter taps (the deep layers): the input gradient streams the filter.
+  { label: "deep layer: 3x4 pixels, 16 -> 32 channels, 'same'", x: [1, 3, 4, 16], filter: [3, 3, 16, 32], strides: 1, pad: 'same' },
+  { label: 'deep layer, stride 2, batch 2', x: [2, 5, 4, 8], filter: [3, 3, 8, 16], strides: 2, pad: 'same' },
+  {
+    label: 'deep layer, explicit asymmetric padding, stride 2',
+    x: [1, 5, 6, 8],
+    filter: [3, 3, 8, 12],
+    strides: 2,
+    pad: [[0, 0], [1, 2], [2, 0], [0, 0]],
+  },
   {
     label: 'explicit padding wider than the filter, stride 1',
     x: [1, 6, 7, 4],

@@ -171,3 +171,34 @@ export function col2im(cols: Float32Array, g: ConvGeometry, dx: Float32Array): v
     }
   }
 }
+
+/**
+ * The adjoint of im2colTransposed: overwrites the NHWC `dx` with the sum of every entry of
+ * `colsT` ([KH*KW*Cin, pixels]) added at the input pixel it was read from. Padding taps are
+ * dropped.
+ */
+export function col2imTransposed(colsT: Float32Array, g: ConvGeometry, dx: Float32Array): void {
+  const cin = g.inChannels;
+  const pixels = outputPixels(g);
+  const dxStep = g.strideWidth * cin;
+  dx.fill(0);
+  for (let kh = 0; kh < g.filterHeight; kh++) {
+    for (let kw = 0; kw < g.filterWidth; kw++) {
+      // Output columns whose tap kw lands inside the image: 0 <= ow*sw - padLeft + kw < inWidth.
+      const owFrom = Math.max(0, Math.ceil((g.padLeft - kw) / g.strideWidth));
+      const owTo = Math.min(g.outWidth, Math.floor((g.inWidth - 1 + g.padLeft - kw) / g.strideWidth) + 1);
+      for (let ci = 0; ci < cin; ci++) {
+        const row = ((kh * g.filterWidth + kw) * cin + ci) * pixels;
+        for (let n = 0; n < g.batch; n++) {
+          for (let oh = 0; oh < g.outHeight; oh++) {
+            const ih = oh * g.strideHeight - g.padTop + kh;
+            if (ih < 0 || ih >= g.inHeight) continue;
+            let src = row + (n * g.outHeight + oh) * g.outWidth + owFrom;
+            let dst = ((n * g.inHeight + ih) * g.inWidth + owFrom * g.strideWidth - g.padLeft + kw) * cin + ci;
+            for (let ow = owFrom; ow < owTo; ow++, src++, dst += dxStep) dx[dst] += colsT[src];
+          }
+        }
+      }
+    }
+  }
+}

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   col2im,
+  col2imTransposed,
   ConvGeometry,
   filterTaps,
   im2colTransposed,
@@ -23,19 +24,26 @@ import { input, WasmScratch, withScratch } from './wasm-scratch.js';
  * operands straight to XNNPACK (the original wasm kernel).
  */
 
-/** Per filter tensor: [1, Cout, KH*KW*Cin] for the product path. */
+/** Per filter tensor: [1, Cout, KH*KW*Cin], for products that take the filter transposed. */
 const transposedFilters = new DerivedTensorCache();
+
+/** The filter as [1, Cout, KH*KW*Cin], derived once per filter tensor. */
+function transposedFilter(s: WasmScratch, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  return transposedFilters.get(s.backend, filter, () =>
+    withScratch(s.backend, (t) => t.keep(t.reshape(t.transpose(t.reshape(filter, [filterTaps(g), g.outChannels]), [1, 0]), [1, g.outChannels, filterTaps(g)]))),
+  );
+}
 /** Per filter tensor: flipped in space, channel axes swapped, for the convolution path. */
 const flippedFilters = new DerivedTensorCache();
 
-type ConvGradAttrs = Pick<tf.Conv2DBackpropInputAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'>;
+type ConvAttrs = Pick<tf.Conv2DBackpropInputAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'>;
 
 interface Geometry extends ConvGeometry {
   padBottom: number;
   padRight: number;
 }
 
-function convGeometry(kernel: string, inShape: number[], filterShape: number[], attrs: ConvGradAttrs): Geometry {
+function convGeometry(kernel: string, inShape: number[], filterShape: number[], attrs: ConvAttrs): Geometry {
   if (attrs.dataFormat !== 'NHWC') throw new Error(`wasm ${kernel}: only NHWC is supported, got ${attrs.dataFormat}`);
   const info = tf.backend_util.computeConv2DInfo(
     inShape as [number, number, number, number],
@@ -156,15 +164,40 @@ function inputGradByConv(s: WasmScratch, dy: tf.TensorInfo, filter: tf.TensorInf
   });
 }
 
-/** Any stride: dx = col2im(dy · W^T), with W as [KH*KW*Cin, Cout]. */
+/**
+ * Any stride: dx = col2im(dy · W^T), with W as [KH*KW*Cin, Cout]. XNNPACK packs W^T, which
+ * is derived and packed once per filter tensor (the cache), not per call.
+ */
 function inputGradByCols(s: WasmScratch, matMul: tf.KernelFunc, dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry, inShape: number[]): tf.TensorInfo {
-  const filterT = transposedFilters.get(s.backend, filter, () =>
-    withScratch(s.backend, (t) => t.keep(t.reshape(t.transpose(t.reshape(filter, [filterTaps(g), g.outChannels]), [1, 0]), [1, g.outChannels, filterTaps(g)]))),
-  );
-  const cols = product(s, matMul, s.reshape(dy, [1, outputPixels(g), g.outChannels]), filterT);
+  const cols = product(s, matMul, s.reshape(dy, [1, outputPixels(g), g.outChannels]), transposedFilter(s, filter, g));
   const dx = s.allocate(inShape);
   col2im(s.view(cols), g, s.view(dx));
   return dx;
+}
+
+/**
+ * Any stride: dx = col2imTransposed(W · dy^T). The filter is the streamed operand, so no
+ * weights are packed at all; XNNPACK packs dy^T instead, which is the smaller of the two in
+ * the deep, low-resolution layers (few pixels, many weights).
+ */
+function inputGradByColsT(s: WasmScratch, matMul: tf.KernelFunc, dy: tf.TensorInfo, filter: tf.TensorInfo, g: Geometry, inShape: number[]): tf.TensorInfo {
+  const pixels = outputPixels(g);
+  const dyT = s.reshape(s.transpose(s.reshape(dy, [pixels, g.outChannels]), [1, 0]), [1, g.outChannels, pixels]);
+  const colsT = product(s, matMul, s.reshape(filter, [1, filterTaps(g), g.outChannels]), dyT);
+  const dx = s.allocate(inShape);
+  col2imTransposed(s.view(colsT), g, s.view(dx));
+  return dx;
+}
+
+/**
+ * Packing costs about the same per element whichever operand it is; a filter is packed once
+ * per filter tensor and shared by this many backward passes (a CycleGAN step runs each
+ * network 2-3 times), dy once per call.
+ */
+const PASSES_PER_FILTER = 2;
+
+function packsFilter(g: Geometry): boolean {
+  return outputPixels(g) * PASSES_PER_FILTER >= filterTaps(g);
 }
 
 export function conv2dBackpropInput(matMul: tf.KernelFunc): tf.KernelFunc {
@@ -174,7 +207,9 @@ export function conv2dBackpropInput(matMul: tf.KernelFunc): tf.KernelFunc {
     const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
     const g = convGeometry('Conv2DBackpropInput', a.inputShape, filter.shape, a);
     return withScratch(backend as BackendWasm, (s) => {
-      const dx = inputGradByConv(s, dy, filter, g) ?? inputGradByCols(s, matMul, dy, filter, g, a.inputShape);
+      const dx =
+        inputGradByConv(s, dy, filter, g) ??
+        (packsFilter(g) ? inputGradByCols(s, matMul, dy, filter, g, a.inputShape) : inputGradByColsT(s, matMul, dy, filter, g, a.inputShape));
       return s.keep(dx);
     });
   };
