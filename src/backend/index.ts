@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { VoiceswapError } from '../errors.js';
 import { BackendOptions, StartBackend, StartOutcome } from './candidate.js';
+import { BACKEND_CHOICES, type BackendChoice } from './choices.js';
 import { startTensorflowCpu, startTensorflowGpu } from './tfjs-node.js';
 import { startWasm } from './wasm.js';
 
@@ -14,9 +15,8 @@ import { startWasm } from './wasm.js';
  */
 
 export type { BackendOptions } from './candidate.js';
+export { BACKEND_CHOICES, type BackendChoice } from './choices.js';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 
 export interface BackendInfo {
