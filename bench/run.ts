@@ -12,6 +12,7 @@ const SECTIONS: Record<string, Section> = {
   frontend: async () => (await import('./frontend.js')).benchFrontend(),
   resample: async () => (await import('./resample.js')).benchResample(),
   griffinlim: async () => (await import('./griffinlim.js')).benchGriffinLim(),
+  kernels: async () => (await import('./kernels.js')).benchKernels(),
   train: async () => (await import('./train-presets.js')).benchTrainPresets(),
 };
 
