@@ -10,6 +10,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Seconds between plain lines when not on a TTY; 0 = silent. */
   plainEvery?: number;
+  /** Units already done before this process started (a resumed run): left out of the rate. */
+  initial?: number;
 }
 
 export class Progress {
@@ -46,7 +48,7 @@ export class Progress {
     const { total, label } = this.opts;
     const unit = this.opts.unit ?? 'it';
     const elapsed = (Date.now() - this.start) / 1000;
-    const rate = elapsed > 0 ? this.done / elapsed : 0;
+    const rate = elapsed > 0 ? (this.done - (this.opts.initial ?? 0)) / elapsed : 0;
     const eta = rate > 0 ? (total - this.done) / rate : Infinity;
     const frac = total > 0 ? Math.min(1, this.done / total) : 1;
     const stats = `${this.done}/${total} ${formatRate(rate, unit)} ${final ? formatDuration(elapsed) : 'ETA ' + formatDuration(eta)}`;

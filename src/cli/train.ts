@@ -95,7 +95,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
       checkpointEvery: opts.checkpointEvery,
       keep: opts.keep,
       onIteration: (iteration, total, losses) => {
-        progress ??= new Progress({ label: 'train', total, plainEvery: 30 });
+        progress ??= new Progress({ label: 'train', total, plainEvery: 30, initial: iteration - 1 });
         progress.update(iteration, formatLosses(losses));
       },
       log: (m) => {
