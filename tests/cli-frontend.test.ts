@@ -82,7 +82,7 @@ describe('voiceswap CLI: front-end commands', () => {
     const before = readFileSync(input);
     const r = runCli(['resynth', input, '-o', input]);
     expect(r.status).not.toBe(0);
-    expect(errorLine(r)).toMatch(/refusing to overwrite the input/);
+    expect(errorLine(r)).toMatch(/refusing to overwrite input file/);
     expect(readFileSync(input).equals(before)).toBe(true);
   });
 });

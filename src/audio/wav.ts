@@ -10,11 +10,11 @@
  * Writing: mono 16-bit PCM (default) or 32-bit IEEE float, clamped to [-1, 1] first so a
  * loud sample saturates instead of wrapping round, and written atomically.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import wavefilePkg from 'wavefile';
 import { FileError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { assertNotInput } from '../io/protect.js';
 
 // wavefile ships CommonJS; a default import is the form that works under plain Node ESM.
 const { WaveFile } = wavefilePkg;
@@ -452,32 +452,13 @@ export function encodeWav(samples: Float32Array, sampleRate: number, encoding: W
   return out;
 }
 
-/** The real path of `path`, or of its directory joined with its name when it does not exist yet. */
-function canonicalPath(path: string): string {
-  const absolute = resolve(path);
-  try {
-    return realpathSync(absolute);
-  } catch {
-    try {
-      return join(realpathSync(dirname(absolute)), basename(absolute));
-    } catch {
-      return absolute;
-    }
-  }
-}
-
 /**
  * Write mono `samples` to `path` as a WAV (see encodeWav), atomically. Refuses with a
  * FileError to write over any path in `options.protect` (compared by real path, so a
  * symlink or `./` spelling of an input is caught too).
  */
 export function writeWav(path: string, samples: Float32Array, sampleRate: number, options: WriteWavOptions = {}): void {
-  const target = canonicalPath(path);
-  for (const input of options.protect ?? []) {
-    if (canonicalPath(input) === target) {
-      throw new FileError(path, `refusing to overwrite input file ${input}; choose another output path`);
-    }
-  }
+  assertNotInput(path, options.protect ?? []);
   const bytes = encodeWav(samples, sampleRate, options.encoding ?? 'pcm16');
   try {
     writeFileAtomic(path, bytes);

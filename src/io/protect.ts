@@ -1,21 +1,30 @@
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { VoiceswapError } from '../errors.js';
+import { basename, dirname, join, resolve } from 'node:path';
+import { FileError } from '../errors.js';
 
-/** Refuse an output path that is one of the inputs (after resolving links): inputs are never overwritten. */
-export function assertNotInput(output: string, inputs: string[]): void {
-  const out = canonical(output);
+/**
+ * Refuse an output path that is one of the inputs: inputs are never overwritten. Paths are
+ * compared by real path, so a symlink or `./` spelling of an input is caught too.
+ */
+export function assertNotInput(output: string, inputs: readonly string[]): void {
+  const target = canonicalPath(output);
   for (const input of inputs) {
-    if (canonical(input) === out) {
-      throw new VoiceswapError(`${output}: refusing to overwrite the input file; choose another output path`);
+    if (canonicalPath(input) === target) {
+      throw new FileError(output, `refusing to overwrite input file ${input}; choose another output path`);
     }
   }
 }
 
-function canonical(path: string): string {
+/** The real path of `path`, or of its directory joined with its name when it does not exist yet. */
+function canonicalPath(path: string): string {
+  const absolute = resolve(path);
   try {
-    return realpathSync(path);
+    return realpathSync(absolute);
   } catch {
-    return resolve(path);
+    try {
+      return join(realpathSync(dirname(absolute)), basename(absolute));
+    } catch {
+      return absolute;
+    }
   }
 }
