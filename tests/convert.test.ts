@@ -1,0 +1,105 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWav } from '../src/audio/wav.js';
+import { initBackend } from '../src/backend/index.js';
+import { convertInChunks, convertLogMel } from '../src/convert/convert-logmel.js';
+import { loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
+import { customConfig } from '../src/model/presets.js';
+import { train } from '../src/train/train.js';
+import { errorLine, REPO, runCli } from './helpers/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'voiceswap-convert-'));
+let modelDir = '';
+let model: VoiceModel;
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  for (const speaker of ['alice', 'bob']) {
+    mkdirSync(join(root, speaker));
+    for (const f of readdirSync(join(REPO, 'samples', speaker)).filter((f) => f.endsWith('.wav')).slice(0, 6)) {
+      copyFileSync(join(REPO, 'samples', speaker, f), join(root, speaker, f));
+    }
+  }
+  const run = join(root, 'run');
+  const r = await train({
+    dirA: join(root, 'alice'), dirB: join(root, 'bob'), out: run, model: customConfig(1 / 32), iterations: 2, batch: 1, frames: 16,
+    seed: 1, resume: false, sampleEvery: 100, checkpointEvery: 100, keep: 1, log: () => {}, warn: () => {},
+  });
+  modelDir = r.exportDir;
+  model = loadVoiceModel(modelDir);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('convert', () => {
+  it('converts a sample file: model rate, input length, not silent, not the input', () => {
+    const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
+    const out = join(root, 'demo.a2b.wav');
+    const r = runCli(['convert', input, '-o', out, '--model', modelDir, '--backend', 'wasm', '--spectrogram']);
+    expect(r.status, errorLine(r)).toBe(0);
+    const x = readWav(input);
+    const y = readWav(out);
+    expect(y.sampleRate).toBe(22050);
+    expect(y.samples.length).toBe(x.samples.length);
+    let energy = 0;
+    let diff = 0;
+    for (let i = 0; i < y.samples.length; i++) {
+      energy += y.samples[i] ** 2;
+      diff += (y.samples[i] - x.samples[i]) ** 2;
+    }
+    expect(Math.sqrt(energy / y.samples.length)).toBeGreaterThan(1e-3);
+    expect(diff).toBeGreaterThan(0);
+    expect(existsSync(join(root, 'demo.a2b.png'))).toBe(true);
+  });
+
+  it('converts a folder in one process, reporting a bad file and exiting 1 while converting the rest', () => {
+    const inDir = join(root, 'in');
+    mkdirSync(inDir);
+    copyFileSync(join(REPO, 'samples', 'demo', 'bob_demo1.wav'), join(inDir, 'one.wav'));
+    copyFileSync(join(REPO, 'samples', 'demo', 'bob_demo2.wav'), join(inDir, 'two.wav'));
+    writeFileSync(join(inDir, 'bad.wav'), 'garbage');
+    const outDir = join(root, 'out');
+    const r = runCli(['convert', inDir, '-o', outDir + '/', '--model', join(root, 'run'), '--direction', 'b2a', '--backend', 'wasm']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad\.wav: .*RIFF/);
+    expect(readdirSync(outDir).sort()).toEqual(['one.b2a.wav', 'two.b2a.wav']);
+  });
+
+  it('gives one-line errors for a missing model and for a model directory that is not a model', () => {
+    const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
+    const missing = runCli(['convert', input, '--model', join(root, 'nope'), '-o', join(root, 'x.wav'), '--backend', 'wasm']);
+    expect(missing.status).toBe(1);
+    expect(errorLine(missing)).toMatch(/nope: model not found/);
+    const notModel = runCli(['convert', input, '--model', join(root, 'alice'), '-o', join(root, 'x.wav'), '--backend', 'wasm']);
+    expect(errorLine(notModel)).toMatch(/alice: not a voiceswap model/);
+    expect(existsSync(join(root, 'x.wav'))).toBe(false);
+  });
+
+  it('chunked conversion of a long input keeps its length and joins chunks without a seam', () => {
+    const frames = 700;
+    const data = new Float32Array(80 * frames);
+    for (let r = 0; r < 80; r++) for (let t = 0; t < frames; t++) data[r * frames + t] = -6 + 3 * Math.sin(t / 7 + r / 5);
+    const logMel = { data, rows: 80, frames };
+    const whole = convertLogMel(model, logMel, 'a2b', { maxChunkFrames: 4096, overlapFrames: 64 });
+    const chunked = convertLogMel(model, logMel, 'a2b', { maxChunkFrames: 256, overlapFrames: 32 });
+    expect(chunked.frames).toBe(frames);
+    // Seams would show as larger frame-to-frame jumps than the one-pass output has.
+    const meanJump = (spec: typeof whole) => {
+      let sum = 0;
+      for (let r = 0; r < 80; r++) for (let t = 1; t < frames; t++) sum += Math.abs(spec.data[r * frames + t] - spec.data[r * frames + t - 1]);
+      return sum / (80 * (frames - 1));
+    };
+    let meanAbsDiff = 0;
+    for (let i = 0; i < data.length; i++) meanAbsDiff += Math.abs(chunked.data[i] - whole.data[i]) / data.length;
+    expect(meanAbsDiff).toBeLessThan(0.5); // close to the one-pass result
+    expect(meanJump(chunked)).toBeLessThan(1.1 * meanJump(whole));
+  });
+
+  it('cross-fades overlapping chunks into the exact input where the converter is the identity', () => {
+    const frames = 1000;
+    const data = Float32Array.from({ length: 3 * frames }, (_, i) => Math.sin(i / 13));
+    const out = convertInChunks({ data, rows: 3, frames }, { maxChunkFrames: 128, overlapFrames: 16 }, (c) => c);
+    for (let i = 0; i < data.length; i++) expect(out.data[i]).toBeCloseTo(data[i], 5);
+  });
+});
