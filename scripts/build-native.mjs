@@ -88,6 +88,8 @@ const flags = [
   '-shared',
   '-fopenmp',
   '-fvisibility=hidden',
+  '-Wall',
+  '-Wextra',
   '-DNAPI_VERSION=8',
   '-DNODE_GYP_MODULE_NAME=voiceswap_native',
   `-I${include}`,

@@ -104,6 +104,10 @@ describe.skipIf(!addon.ok)('native backend', () => {
     { label: "'valid' with stride 2 that leaves the last row unused", x: [2, 8, 10, 3], filter: [3, 3, 3, 4], strides: [2, 3], pad: 'valid' },
     { label: 'asymmetric explicit padding, strides (2,1)', x: [2, 7, 10, 3], filter: [3, 4, 3, 2], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
     { label: 'filter wider than the input', x: [1, 4, 3, 2], filter: [3, 7, 2, 3], strides: 1, pad: 'same' },
+    // one output or input channel at stride 1: the addon's own product-and-shift path
+    { label: 'one output channel, asymmetric padding, filter wider than the input', x: [2, 4, 5, 3], filter: [3, 7, 3, 1], strides: 1, pad: [[0, 0], [2, 0], [1, 4], [0, 0]] },
+    { label: "one input channel, 'valid'", x: [2, 6, 9, 1], filter: [2, 3, 1, 4], strides: 1, pad: 'valid' },
+    { label: 'one input and one output channel', x: [1, 5, 6, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
   ];
 
   describe('Conv2D and its gradients (Conv2DBackpropInput, Conv2DBackpropFilter) equal cpu', () => {

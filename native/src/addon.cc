@@ -10,7 +10,7 @@
 #include "conv.h"
 #include "copy.h"
 #include "elementwise.h"
-#include "matmul.h"
+#include "gemm.h"
 #include "napi_args.h"
 #include "reduce.h"
 
@@ -37,6 +37,18 @@ ConvShape readConvShape(napi_env env, napi_value value) {
 size_t inputSize(const ConvShape& s) { return product({s.batch, s.inH, s.inW, s.inC}); }
 size_t outputSize(const ConvShape& s) { return product({s.batch, s.outH, s.outW, s.outC}); }
 size_t filterSize(const ConvShape& s) { return product({s.kH, s.kW, s.inC, s.outC}); }
+
+// conv2dSupported(pass: 0 forward | 1 input gradient | 2 filter gradient, shape): whether
+// the addon computes that pass of that convolution (prepares it on the first call)
+napi_value Conv2dSupported(napi_env env, napi_callback_info info) {
+  Args args(env, info, 2);
+  const int32_t pass = int32Value(env, args.values[0], "pass");
+  if (pass < 0 || pass > 2) throw ArgumentError("pass must be 0, 1 or 2");
+  const ConvShape s = readConvShape(env, args.values[1]);
+  napi_value out;
+  napi_get_boolean(env, conv2dSupported(static_cast<ConvPass>(pass), s), &out);
+  return out;
+}
 
 // conv2dForward(shape: Int32Array, x, w, y: Float32Array): y = conv(x, w)
 napi_value Conv2dForward(napi_env env, napi_callback_info info) {
@@ -85,7 +97,7 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   Args args(env, info, 4);
   const auto dims = int32Array(env, args.values[0], "matmul shape");
   expectLength(dims, 7, "matmul shape");
-  const MatMulShape s{dims.data[0], dims.data[1], dims.data[2], dims.data[3], dims.data[4], dims.data[5] != 0,
+  const GemmShape s{dims.data[0], dims.data[1], dims.data[2], dims.data[3], dims.data[4], dims.data[5] != 0,
                       dims.data[6] != 0};
   for (int i = 0; i < 5; i++) {
     if (dims.data[i] < 1) throw ArgumentError("matmul shape field " + std::to_string(i) + " must be >= 1");
@@ -97,7 +109,7 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   expectLength(a, product({s.batchA, s.m, s.k}), "a");
   expectLength(b, product({s.batchB, s.k, s.n}), "b");
   expectLength(c, product({std::max(s.batchA, s.batchB), s.m, s.n}), "c");
-  batchMatMul(s, a.data, b.data, c.data);
+  gemm(s, a.data, b.data, c.data);
   return nullptr;
 }
 
@@ -125,6 +137,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   if (op < 0 || op >= kBinaryOps) throw ArgumentError("unknown binary op " + std::to_string(op));
   const auto shapes = int32Array(env, args.values[1], "shapes");
   const int rank = readRanked(shapes, 3, "shapes");
+  if (rank > kMaxRank) throw ArgumentError("rank above " + std::to_string(kMaxRank));
   const int* outShape = shapes.data + 1;
   const int* aShape = outShape + rank;
   const int* bShape = aShape + rank;
@@ -285,6 +298,7 @@ napi_value guarded(napi_env env, napi_callback_info info) {
 
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
+      {"conv2dSupported", nullptr, guarded<Conv2dSupported>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dForward", nullptr, guarded<Conv2dForward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardData", nullptr, guarded<Conv2dBackwardData>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardWeights", nullptr, guarded<Conv2dBackwardWeights>, nullptr, nullptr, nullptr, napi_enumerable,

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include "conv.h"
+#include "gemm.h"
 
 namespace voiceswap {
 
@@ -22,6 +23,7 @@ void setThreadCount(int n) {
   if (n == omp_get_max_threads()) return;
   omp_set_num_threads(n);
   clearConvPlans();
+  clearGemmPlans();
 }
 
 }  // namespace voiceswap

@@ -3,10 +3,13 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
 #include "context.h"
+#include "gemm.h"
+#include "thin_conv.h"
 
 namespace voiceswap {
 
@@ -20,11 +23,9 @@ ConvShape convShapeFromInts(const int* v) {
 
 namespace {
 
-enum class Pass { Forward, BackwardData, BackwardWeights };
-
-// One operand of a prepared primitive. tfjs's buffers are NHWC / HWIO; oneDNN's fastest
-// kernels may want a blocked layout, in which case the plan owns a buffer in that layout
-// and a reorder between the two.
+// One operand of a prepared primitive. tfjs's buffers are NHWC / HWIO; oneDNN's kernel
+// may want another layout, in which case the plan owns a buffer in that layout and a
+// reorder between the two.
 struct Operand {
   int arg = 0;
   memory::desc user;
@@ -35,28 +36,18 @@ struct Operand {
 
 struct Plan {
   dnnl::primitive op;
+  std::string implementation;
   std::vector<Operand> inputs;
   Operand output;
 };
 
-memory::dims activationDims(const ConvShape& s, bool input) {
-  return input ? memory::dims{s.batch, s.inC, s.inH, s.inW} : memory::dims{s.batch, s.outC, s.outH, s.outW};
-}
-
 memory::desc userActivation(const ConvShape& s, bool input) {
-  return memory::desc(activationDims(s, input), memory::data_type::f32, Tag::nhwc);
+  const memory::dims dims = input ? memory::dims{s.batch, s.inC, s.inH, s.inW} : memory::dims{s.batch, s.outC, s.outH, s.outW};
+  return memory::desc(dims, memory::data_type::f32, Tag::nhwc);
 }
 
 memory::desc userFilter(const ConvShape& s) {
   return memory::desc({s.outC, s.inC, s.kH, s.kW}, memory::data_type::f32, Tag::hwio);
-}
-
-// Activations stay NHWC (a reorder of every activation would cost more than it saves at
-// these sizes); filters are small, so they may be reordered into oneDNN's preferred layout.
-memory::desc anyActivation(const ConvShape& s, bool input) { return userActivation(s, input); }
-
-memory::desc anyFilter(const ConvShape& s) {
-  return memory::desc({s.outC, s.inC, s.kH, s.kW}, memory::data_type::f32, Tag::any);
 }
 
 Operand makeOperand(int arg, const memory::desc& user, const memory::desc& wanted, bool isInput) {
@@ -72,47 +63,51 @@ Operand makeOperand(int arg, const memory::desc& user, const memory::desc& wante
   return o;
 }
 
-dnnl::convolution_forward::primitive_desc forwardDesc(const ConvShape& s) {
+// A plan for one pass. `plainActivations` keeps activations in NHWC (no reorders of the
+// large tensors); otherwise oneDNN may pick any layout for them. Filters are small and
+// always go to oneDNN's preferred layout.
+std::unique_ptr<Plan> makePlan(ConvPass pass, const ConvShape& s, bool plainActivations) {
   const memory::dims strides{s.strideH, s.strideW};
   const memory::dims dilation{s.dilationH - 1, s.dilationW - 1};  // oneDNN counts the gaps
   const memory::dims padBefore{s.padTop, s.padLeft};
   const memory::dims padAfter{s.padBottom, s.padRight};
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                    anyActivation(s, true), anyFilter(s), anyActivation(s, false), strides, dilation,
-                                    padBefore, padAfter);
-  return dnnl::convolution_forward::primitive_desc(d, cpuEngine());
-}
+  const auto activation = [&](bool input) {
+    return plainActivations ? userActivation(s, input)
+                            : memory::desc(userActivation(s, input).dims(), memory::data_type::f32, Tag::any);
+  };
+  const memory::desc filter({s.outC, s.inC, s.kH, s.kW}, memory::data_type::f32, Tag::any);
+  const memory::desc src = activation(true), dst = activation(false);
+  const auto algorithm = dnnl::algorithm::convolution_direct;
 
-std::unique_ptr<Plan> makePlan(Pass pass, const ConvShape& s) {
-  const memory::dims strides{s.strideH, s.strideW};
-  const memory::dims dilation{s.dilationH - 1, s.dilationW - 1};
-  const memory::dims padBefore{s.padTop, s.padLeft};
-  const memory::dims padAfter{s.padBottom, s.padRight};
+  const dnnl::convolution_forward::primitive_desc fwd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algorithm, src, filter, dst, strides, dilation,
+                                      padBefore, padAfter),
+      cpuEngine());
   auto plan = std::make_unique<Plan>();
-  const auto fwd = forwardDesc(s);
   switch (pass) {
-    case Pass::Forward:
+    case ConvPass::Forward:
+      plan->implementation = fwd.impl_info_str();
       plan->op = dnnl::convolution_forward(fwd);
       plan->inputs.push_back(makeOperand(DNNL_ARG_SRC, userActivation(s, true), fwd.src_desc(), true));
       plan->inputs.push_back(makeOperand(DNNL_ARG_WEIGHTS, userFilter(s), fwd.weights_desc(), true));
       plan->output = makeOperand(DNNL_ARG_DST, userActivation(s, false), fwd.dst_desc(), false);
       break;
-    case Pass::BackwardData: {
-      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, anyActivation(s, true),
-                                              anyFilter(s), anyActivation(s, false), strides, dilation, padBefore,
-                                              padAfter);
-      dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), fwd);
+    case ConvPass::BackwardData: {
+      const dnnl::convolution_backward_data::primitive_desc pd(
+          dnnl::convolution_backward_data::desc(algorithm, src, filter, dst, strides, dilation, padBefore, padAfter),
+          cpuEngine(), fwd);
+      plan->implementation = pd.impl_info_str();
       plan->op = dnnl::convolution_backward_data(pd);
       plan->inputs.push_back(makeOperand(DNNL_ARG_DIFF_DST, userActivation(s, false), pd.diff_dst_desc(), true));
       plan->inputs.push_back(makeOperand(DNNL_ARG_WEIGHTS, userFilter(s), pd.weights_desc(), true));
       plan->output = makeOperand(DNNL_ARG_DIFF_SRC, userActivation(s, true), pd.diff_src_desc(), false);
       break;
     }
-    case Pass::BackwardWeights: {
-      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, anyActivation(s, true),
-                                                 anyFilter(s), anyActivation(s, false), strides, dilation,
-                                                 padBefore, padAfter);
-      dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), fwd);
+    case ConvPass::BackwardWeights: {
+      const dnnl::convolution_backward_weights::primitive_desc pd(
+          dnnl::convolution_backward_weights::desc(algorithm, src, filter, dst, strides, dilation, padBefore, padAfter),
+          cpuEngine(), fwd);
+      plan->implementation = pd.impl_info_str();
       plan->op = dnnl::convolution_backward_weights(pd);
       plan->inputs.push_back(makeOperand(DNNL_ARG_SRC, userActivation(s, true), pd.src_desc(), true));
       plan->inputs.push_back(makeOperand(DNNL_ARG_DIFF_DST, userActivation(s, false), pd.diff_dst_desc(), true));
@@ -121,6 +116,27 @@ std::unique_ptr<Plan> makePlan(Pass pass, const ConvShape& s) {
     }
   }
   return plan;
+}
+
+bool isReference(const std::string& implementation) { return implementation.rfind("ref", 0) == 0; }
+
+// The plan to run: NHWC activations if oneDNN has a proper kernel for them, else any
+// layout; a reference kernel only when nothing better exists; never a signal-unsafe one
+// (null: the pass is not supported natively).
+std::unique_ptr<Plan> choosePlan(ConvPass pass, const ConvShape& s) {
+  std::unique_ptr<Plan> reference;
+  for (const bool plain : {true, false}) {
+    std::unique_ptr<Plan> plan;
+    try {
+      plan = makePlan(pass, s, plain);
+    } catch (const dnnl::error&) {
+      continue;  // no kernel for this layout
+    }
+    if (isSignalUnsafe(plan->implementation.c_str())) continue;
+    if (!isReference(plan->implementation)) return plan;
+    if (!reference) reference = std::move(plan);
+  }
+  return reference;
 }
 
 using PlanKey = std::array<int, kConvShapeFields + 1>;
@@ -132,22 +148,24 @@ std::map<PlanKey, std::unique_ptr<Plan>>& plans() {
   return cache;
 }
 
-Plan& planFor(Pass pass, const ConvShape& s) {
+Plan* planFor(ConvPass pass, const ConvShape& s) {
   const PlanKey key{static_cast<int>(pass), s.batch,    s.inH,    s.inW,       s.inC,      s.outH,
                     s.outW,                 s.outC,     s.kH,     s.kW,        s.strideH,  s.strideW,
                     s.padTop,               s.padLeft,  s.padBottom, s.padRight, s.dilationH, s.dilationW};
   auto& cache = plans();
   auto found = cache.find(key);
-  if (found == cache.end()) found = cache.emplace(key, makePlan(pass, s)).first;
-  return *found->second;
+  if (found == cache.end()) found = cache.emplace(key, choosePlan(pass, s)).first;
+  return found->second.get();
 }
 
-void execute(Plan& plan, std::initializer_list<const float*> inputs, float* output) {
+void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const float*> inputs, float* output) {
+  Plan* plan = planFor(pass, s);
+  if (plan == nullptr) throw std::logic_error("convolution pass not supported natively (check conv2dSupported)");
   dnnl::stream& stream = cpuStream();
   std::unordered_map<int, memory> args;
   size_t i = 0;
   for (const float* data : inputs) {
-    Operand& o = plan.inputs[i++];
+    Operand& o = plan->inputs[i++];
     memory user(o.user, cpuEngine(), const_cast<float*>(data));
     if (o.reordered) {
       o.convert.execute(stream, user, o.inner);
@@ -156,26 +174,33 @@ void execute(Plan& plan, std::initializer_list<const float*> inputs, float* outp
       args.emplace(o.arg, user);
     }
   }
-  Operand& out = plan.output;
+  Operand& out = plan->output;
   memory userOut(out.user, cpuEngine(), output);
   args.emplace(out.arg, out.reordered ? out.inner : userOut);
-  plan.op.execute(stream, args);
+  plan->op.execute(stream, args);
   if (out.reordered) out.convert.execute(stream, out.inner, userOut);
   stream.wait();
 }
 
 }  // namespace
 
+bool conv2dSupported(ConvPass pass, const ConvShape& s) {
+  return thinConvApplies(pass, s) || planFor(pass, s) != nullptr;
+}
+
 void conv2dForward(const ConvShape& s, const float* x, const float* w, float* y) {
-  execute(planFor(Pass::Forward, s), {x, w}, y);
+  if (thinConvApplies(ConvPass::Forward, s)) return thinConvForward(s, x, w, y);
+  execute(ConvPass::Forward, s, {x, w}, y);
 }
 
 void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
-  execute(planFor(Pass::BackwardData, s), {dy, w}, dx);
+  if (thinConvApplies(ConvPass::BackwardData, s)) return thinConvBackwardData(s, dy, w, dx);
+  execute(ConvPass::BackwardData, s, {dy, w}, dx);
 }
 
 void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
-  execute(planFor(Pass::BackwardWeights, s), {x, dy}, dw);
+  if (thinConvApplies(ConvPass::BackwardWeights, s)) return thinConvBackwardWeights(s, x, dy, dw);
+  execute(ConvPass::BackwardWeights, s, {x, dy}, dw);
 }
 
 void clearConvPlans() { plans().clear(); }

@@ -17,9 +17,17 @@ struct ConvShape {
 
 constexpr int kConvShapeFields = 17;
 
+enum class ConvPass : int { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
+
 // Reads a ConvShape from kConvShapeFields ints in the field order above.
 ConvShape convShapeFromInts(const int* v);
 
+// Whether this pass of this convolution runs natively: false when oneDNN offers only
+// kernels that are unsafe under signals (see gemm.h) for it; the caller then computes it
+// some other way. Prepares (and caches) the kernel.
+bool conv2dSupported(ConvPass pass, const ConvShape& s);
+
+// The three passes; each requires conv2dSupported for its pass.
 // y[N, outH, outW, outC] = conv(x[N, inH, inW, inC], w[kH, kW, inC, outC])
 void conv2dForward(const ConvShape& s, const float* x, const float* w, float* y);
 // dx[N, inH, inW, inC] = gradient of the conv w.r.t. its input, given dy

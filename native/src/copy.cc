@@ -37,43 +37,46 @@ void transpose(const float* x, int rank, const int* shape, const int* perm, floa
   const int64_t innerStep = step.back();
   const int64_t rows = total / inner;
   const int depth = static_cast<int>(size.size()) - 1;
-#pragma omp parallel for schedule(static) if (total >= kParallelMinElements)
-  for (int64_t row = 0; row < rows; row++) {
-    int64_t offset = 0, rest = row;
-    for (int d = depth - 1; d >= 0; d--) {
-      offset += (rest % size[d]) * step[d];
-      rest /= size[d];
+  parallelFor(rows, total, [&](int64_t first, int64_t end) {
+    for (int64_t row = first; row < end; row++) {
+      int64_t offset = 0, rest = row;
+      for (int d = depth - 1; d >= 0; d--) {
+        offset += (rest % size[d]) * step[d];
+        rest /= size[d];
+      }
+      const float* src = x + offset;
+      float* dst = out + row * inner;
+      for (int64_t i = 0; i < inner; i++) dst[i] = src[i * innerStep];
     }
-    const float* src = x + offset;
-    float* dst = out + row * inner;
-    for (int64_t i = 0; i < inner; i++) dst[i] = src[i * innerStep];
-  }
+  });
 }
 
 void concatRows(const float* const* parts, const int64_t* widths, int count, int64_t rows, float* out) {
   int64_t rowWidth = 0;
   for (int k = 0; k < count; k++) rowWidth += widths[k];
-#pragma omp parallel for schedule(static) if (rows * rowWidth >= kParallelMinElements)
-  for (int64_t r = 0; r < rows; r++) {
-    float* dst = out + r * rowWidth;
-    for (int k = 0; k < count; k++) {
-      std::memcpy(dst, parts[k] + r * widths[k], widths[k] * sizeof(float));
-      dst += widths[k];
+  parallelFor(rows, rows * rowWidth, [&](int64_t first, int64_t end) {
+    for (int64_t r = first; r < end; r++) {
+      float* dst = out + r * rowWidth;
+      for (int k = 0; k < count; k++) {
+        std::memcpy(dst, parts[k] + r * widths[k], widths[k] * sizeof(float));
+        dst += widths[k];
+      }
     }
-  }
+  });
 }
 
 void splitRows(const float* x, const int64_t* widths, int count, int64_t rows, float* const* parts) {
   int64_t rowWidth = 0;
   for (int k = 0; k < count; k++) rowWidth += widths[k];
-#pragma omp parallel for schedule(static) if (rows * rowWidth >= kParallelMinElements)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* src = x + r * rowWidth;
-    for (int k = 0; k < count; k++) {
-      std::memcpy(parts[k] + r * widths[k], src, widths[k] * sizeof(float));
-      src += widths[k];
+  parallelFor(rows, rows * rowWidth, [&](int64_t first, int64_t end) {
+    for (int64_t r = first; r < end; r++) {
+      const float* src = x + r * rowWidth;
+      for (int k = 0; k < count; k++) {
+        std::memcpy(parts[k] + r * widths[k], src, widths[k] * sizeof(float));
+        src += widths[k];
+      }
     }
-  }
+  });
 }
 
 }  // namespace voiceswap

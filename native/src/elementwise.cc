@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "parallel.h"
 
@@ -45,9 +44,10 @@ struct Minimum {
 
 // The broadcast iteration space after merging dimensions: `rows` runs of `inner` output
 // elements; a row's operand offsets follow from its index through the outer dimensions.
+// Fixed-size arrays: this runs for every one of a training step's thousands of small ops.
 struct Layout {
-  std::vector<int64_t> outer;          // outer dimension sizes, outermost first
-  std::vector<int64_t> aOuter, bOuter;  // element strides of a and b along them (0 = broadcast)
+  int depth = 0;                                  // outer dimensions
+  int64_t outer[kMaxRank], aOuter[kMaxRank], bOuter[kMaxRank];  // sizes, a/b strides (0 = broadcast)
   int64_t inner = 1;
   int64_t aInner = 1, bInner = 1;  // 1 = contiguous, 0 = one value repeated
   int64_t rows = 1;
@@ -55,7 +55,7 @@ struct Layout {
 
 Layout broadcastLayout(int rank, const int* outShape, const int* aShape, const int* bShape) {
   // element strides of a and b per output dimension, 0 where broadcast
-  std::vector<int64_t> dims, aStrides(rank), bStrides(rank);
+  int64_t aStrides[kMaxRank], bStrides[kMaxRank];
   int64_t aStride = 1, bStride = 1;
   for (int i = rank - 1; i >= 0; i--) {
     aStrides[i] = aShape[i] == 1 ? 0 : aStride;
@@ -63,35 +63,36 @@ Layout broadcastLayout(int rank, const int* outShape, const int* aShape, const i
     aStride *= aShape[i];
     bStride *= bShape[i];
   }
-  // Merge each dimension into the one after it where both operands step through them as
-  // one (contiguous, or both broadcast), dropping size-1 dimensions.
-  std::vector<int64_t> size, sa, sb;
+  // Merge each dimension into the one before it where both operands step through the two
+  // as one (contiguous, or both broadcast), dropping size-1 dimensions.
+  int64_t size[kMaxRank], sa[kMaxRank], sb[kMaxRank];
+  int count = 0;
   for (int i = 0; i < rank; i++) {
     if (outShape[i] == 1) continue;
-    if (!size.empty()) {
-      const int64_t n = outShape[i];
-      const bool aJoins = sa.back() == aStrides[i] * n;
-      const bool bJoins = sb.back() == bStrides[i] * n;
-      if (aJoins && bJoins) {
-        size.back() *= n;
-        sa.back() = aStrides[i];
-        sb.back() = bStrides[i];
-        continue;
-      }
+    const int64_t n = outShape[i];
+    if (count > 0 && sa[count - 1] == aStrides[i] * n && sb[count - 1] == bStrides[i] * n) {
+      size[count - 1] *= n;
+      sa[count - 1] = aStrides[i];
+      sb[count - 1] = bStrides[i];
+      continue;
     }
-    size.push_back(outShape[i]);
-    sa.push_back(aStrides[i]);
-    sb.push_back(bStrides[i]);
+    size[count] = n;
+    sa[count] = aStrides[i];
+    sb[count] = bStrides[i];
+    count++;
   }
   Layout l;
-  if (size.empty()) return l;  // one element
-  l.inner = size.back();
-  l.aInner = sa.back();
-  l.bInner = sb.back();
-  l.outer.assign(size.begin(), size.end() - 1);
-  l.aOuter.assign(sa.begin(), sa.end() - 1);
-  l.bOuter.assign(sb.begin(), sb.end() - 1);
-  for (int64_t n : l.outer) l.rows *= n;
+  if (count == 0) return l;  // one element
+  l.inner = size[count - 1];
+  l.aInner = sa[count - 1];
+  l.bInner = sb[count - 1];
+  l.depth = count - 1;
+  for (int d = 0; d < l.depth; d++) {
+    l.outer[d] = size[d];
+    l.aOuter[d] = sa[d];
+    l.bOuter[d] = sb[d];
+    l.rows *= size[d];
+  }
   return l;
 }
 
@@ -113,13 +114,10 @@ inline void run(const float* a, int64_t aStep, const float* b, int64_t bStep, fl
 }
 
 template <typename Op>
-void broadcastLoop(const Layout& l, const float* a, const float* b, float* out) {
-  const int64_t total = l.rows * l.inner;
-  const int depth = static_cast<int>(l.outer.size());
-#pragma omp parallel for schedule(static) if (total >= kParallelMinElements)
-  for (int64_t row = 0; row < l.rows; row++) {
+void broadcastRows(const Layout& l, const float* a, const float* b, float* out, int64_t firstRow, int64_t endRow) {
+  for (int64_t row = firstRow; row < endRow; row++) {
     int64_t aOffset = 0, bOffset = 0, rest = row;
-    for (int d = depth - 1; d >= 0; d--) {
+    for (int d = l.depth - 1; d >= 0; d--) {
       const int64_t index = rest % l.outer[d];
       rest /= l.outer[d];
       aOffset += index * l.aOuter[d];
@@ -130,9 +128,22 @@ void broadcastLoop(const Layout& l, const float* a, const float* b, float* out) 
 }
 
 template <typename Op>
+void broadcastLoop(const Layout& l, const float* a, const float* b, float* out) {
+  const int64_t total = l.rows * l.inner;
+  if (l.rows == 1) {  // one long run: split it
+    parallelFor(l.inner, total, [&](int64_t begin, int64_t end) {
+      run<Op>(a + begin * l.aInner, l.aInner, b + begin * l.bInner, l.bInner, out + begin, end - begin);
+    });
+    return;
+  }
+  parallelFor(l.rows, total, [&](int64_t begin, int64_t end) { broadcastRows<Op>(l, a, b, out, begin, end); });
+}
+
+template <typename Op>
 void unaryLoop(const float* x, float* out, int64_t size) {
-#pragma omp parallel for simd schedule(static) if (size >= kParallelMinElements)
-  for (int64_t i = 0; i < size; i++) out[i] = Op::apply(x[i]);
+  parallelFor(size, size, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) out[i] = Op::apply(x[i]);
+  });
 }
 
 struct Sigmoid {

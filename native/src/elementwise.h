@@ -7,6 +7,9 @@ namespace voiceswap {
 enum class BinaryOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, Maximum = 5, Minimum = 6 };
 enum class UnaryOp : int { Sigmoid = 0, Sqrt = 1, Rsqrt = 2, Square = 3, Neg = 4, Abs = 5, Exp = 6, Log = 7, Relu = 8 };
 
+// Highest rank the broadcasting kernel takes (tfjs tensors rarely exceed 6).
+constexpr int kMaxRank = 8;
+
 constexpr int kBinaryOps = 7;
 constexpr int kUnaryOps = 9;
 

@@ -38,11 +38,10 @@ template <typename In>
 void sumMiddle(const In* x, int64_t outer, int64_t reduce, int64_t inner, double* out) {
   const int64_t total = outer * reduce * inner;
   const int threads = total >= kParallelMinElements && reduce >= 2 ? omp_get_max_threads() : 1;
+  // (partials per thread: the shares below are of the reduce range, and each thread writes its own)
   const int64_t outSize = outer * inner;
   std::vector<double> partials(static_cast<size_t>(threads) * outSize, 0.0);
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num();
+  auto sumShare = [&](int t) {
     const int64_t r0 = reduce * t / threads;
     const int64_t r1 = reduce * (t + 1) / threads;
     double* acc = partials.data() + t * outSize;
@@ -62,6 +61,12 @@ void sumMiddle(const In* x, int64_t outer, int64_t reduce, int64_t inner, double
         }
       }
     }
+  };
+  if (threads == 1) {
+    sumShare(0);
+  } else {
+#pragma omp parallel num_threads(threads)
+    sumShare(omp_get_thread_num());
   }
   std::copy(partials.begin(), partials.begin() + outSize, out);
   for (int t = 1; t < threads; t++) {

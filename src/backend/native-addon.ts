@@ -10,6 +10,11 @@ import { firstLine } from './candidate.js';
  * writes its output into Float32Arrays the caller owns: the cpu backend's own buffers.
  */
 export interface NativeAddon {
+  /**
+   * Whether the addon computes a pass (0 forward, 1 input gradient, 2 filter gradient) of
+   * a convolution; false where oneDNN has no kernel that is safe under signals for it.
+   */
+  conv2dSupported(pass: 0 | 1 | 2, shape: Int32Array): boolean;
   /** shape: the 17 ints of convShapeInts(); y = conv(x, filter). */
   conv2dForward(shape: Int32Array, x: Float32Array, filter: Float32Array, y: Float32Array): void;
   /** dx = gradient of the conv with respect to its input, given dy. */

@@ -10,33 +10,58 @@ import { float32Values, type NativeBody } from './native-kernel-util.js';
 const BINARY_OPS = ['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'Maximum', 'Minimum'] as const;
 const UNARY_OPS = ['Sigmoid', 'Sqrt', 'Rsqrt', 'Square', 'Neg', 'Abs', 'Exp', 'Log', 'Relu'] as const;
 
-/** `shape` with leading 1s up to `rank` (numpy broadcasting aligns trailing dimensions). */
-function padShape(shape: readonly number[], rank: number): number[] {
-  return [...new Array<number>(rank - shape.length).fill(1), ...shape];
+/** kMaxRank in native/src/elementwise.h. */
+const MAX_BROADCAST_RANK = 8;
+
+/**
+ * The addon's packed shape argument [rank, then `blocks` x rank ints], in an array reused
+ * per (blocks, rank): kernels run one at a time, and a training step makes thousands of
+ * small calls whose garbage would otherwise keep the GC busy.
+ */
+const packedArrays = new Map<number, Int32Array>();
+function packed(blocks: number, rank: number): Int32Array {
+  const key = blocks * 64 + rank;
+  let ints = packedArrays.get(key);
+  if (ints === undefined) packedArrays.set(key, (ints = new Int32Array(1 + blocks * rank)));
+  ints[0] = rank;
+  return ints;
+}
+
+/** Writes `shape` into block `block` of a packed array, with leading 1s up to the rank (numpy broadcasting aligns trailing dimensions). */
+function putShape(ints: Int32Array, block: number, shape: readonly number[]): void {
+  const rank = ints[0]!;
+  const start = 1 + block * rank;
+  const pad = rank - shape.length;
+  for (let i = 0; i < rank; i++) ints[start + i] = i < pad ? 1 : shape[i - pad]!;
 }
 
 export function binaryKernel(name: (typeof BINARY_OPS)[number]): NativeBody {
   const op = BINARY_OPS.indexOf(name);
-  return (addon, { inputs }, backend) => {
+  return ({ addon, output }, { inputs }, backend) => {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const av = float32Values(backend, a);
     const bv = float32Values(backend, b);
     if (av === null || bv === null) return null;
-    const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const outShape = tf.util.arraysEqual(a.shape, b.shape) ? a.shape : tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const rank = outShape.length;
-    const out = new Float32Array(tf.util.sizeFromShape(outShape));
-    addon.binary(op, Int32Array.of(rank, ...outShape, ...padShape(a.shape, rank), ...padShape(b.shape, rank)), av, bv, out);
+    if (rank > MAX_BROADCAST_RANK) return null;
+    const out = output(tf.util.sizeFromShape(outShape));
+    const shapes = packed(3, rank);
+    putShape(shapes, 0, outShape);
+    putShape(shapes, 1, a.shape);
+    putShape(shapes, 2, b.shape);
+    addon.binary(op, shapes, av, bv, out);
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 }
 
 export function unaryKernel(name: (typeof UNARY_OPS)[number]): NativeBody {
   const op = UNARY_OPS.indexOf(name);
-  return (addon, { inputs }, backend) => {
+  return ({ addon, output }, { inputs }, backend) => {
     const { x } = inputs as { x: tf.TensorInfo };
     const xv = float32Values(backend, x);
     if (xv === null) return null;
-    const out = new Float32Array(xv.length);
+    const out = output(xv.length);
     addon.unary(op, xv, out);
     return backend.makeTensorInfo(x.shape, 'float32', out);
   };
@@ -44,27 +69,34 @@ export function unaryKernel(name: (typeof UNARY_OPS)[number]): NativeBody {
 
 /** Sum (mean = false) or Mean over the `axis` attribute, with keepDims. */
 export function reduceKernel(mean: boolean): NativeBody {
-  return (addon, { inputs, attrs }, backend) => {
+  return ({ addon, output }, { inputs, attrs }, backend) => {
     const { x } = inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
     const xv = float32Values(backend, x);
     if (xv === null || xv.length === 0) return null;
-    const reduced = new Array<number>(x.shape.length).fill(0);
-    for (const a of tf.util.parseAxisParam(axis, x.shape)) reduced[a] = 1;
-    const outShape = keepDims ? x.shape.map((d, i) => (reduced[i] ? 1 : d)) : x.shape.filter((_, i) => !reduced[i]);
-    const out = new Float32Array(tf.util.sizeFromShape(outShape));
-    addon.reduceSum(Int32Array.of(x.shape.length, ...x.shape, ...reduced), mean ? 1 : 0, xv, out);
+    const rank = x.shape.length;
+    const shapeAndFlags = packed(2, rank);
+    putShape(shapeAndFlags, 0, x.shape);
+    shapeAndFlags.fill(0, 1 + rank);
+    for (const a of tf.util.parseAxisParam(axis, x.shape)) shapeAndFlags[1 + rank + a] = 1;
+    const reduced = (i: number) => shapeAndFlags[1 + rank + i] === 1;
+    const outShape = keepDims ? x.shape.map((d, i) => (reduced(i) ? 1 : d)) : x.shape.filter((_, i) => !reduced(i));
+    const out = output(tf.util.sizeFromShape(outShape));
+    addon.reduceSum(shapeAndFlags, mean ? 1 : 0, xv, out);
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 }
 
-export const transpose: NativeBody = (addon, { inputs, attrs }, backend) => {
+export const transpose: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
   const { x } = inputs as { x: tf.TensorInfo };
   const { perm } = attrs as { perm: number[] };
   const xv = float32Values(backend, x);
   if (xv === null) return null;
-  const out = new Float32Array(xv.length);
-  addon.transpose(Int32Array.of(x.shape.length, ...x.shape, ...perm), xv, out);
+  const out = output(xv.length);
+  const shapeAndPerm = packed(2, x.shape.length);
+  putShape(shapeAndPerm, 0, x.shape);
+  shapeAndPerm.set(perm, 1 + x.shape.length);
+  addon.transpose(shapeAndPerm, xv, out);
   return backend.makeTensorInfo(
     perm.map((p) => x.shape[p]!),
     'float32',
@@ -77,7 +109,7 @@ function rowsBefore(shape: readonly number[], axis: number): number {
   return tf.util.sizeFromShape(shape.slice(0, axis));
 }
 
-export const concat: NativeBody = (addon, { inputs, attrs }, backend) => {
+export const concat: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
   const parts = Object.values(inputs) as tf.TensorInfo[];
   const { axis } = attrs as { axis: number | number[] };
   if (parts.length === 0) return null;
@@ -88,12 +120,12 @@ export const concat: NativeBody = (addon, { inputs, attrs }, backend) => {
     parts.map((t) => t.shape),
     $axis,
   );
-  const out = new Float32Array(tf.util.sizeFromShape(outShape));
+  const out = output(tf.util.sizeFromShape(outShape));
   addon.concat(values as Float32Array[], rowsBefore(outShape, $axis), out);
   return backend.makeTensorInfo(outShape, 'float32', out);
 };
 
-export const splitV: NativeBody = (addon, { inputs, attrs }, backend) => {
+export const splitV: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
   const { x } = inputs as { x: tf.TensorInfo };
   const { numOrSizeSplits, axis } = attrs as { numOrSizeSplits: number | number[]; axis: number | number[] };
   const xv = float32Values(backend, x);
@@ -101,7 +133,7 @@ export const splitV: NativeBody = (addon, { inputs, attrs }, backend) => {
   const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
   const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, $axis);
   const shapes = sizes.map((s) => x.shape.map((d, i) => (i === $axis ? s : d)));
-  const parts = shapes.map((shape) => new Float32Array(tf.util.sizeFromShape(shape)));
+  const parts = shapes.map((shape) => output(tf.util.sizeFromShape(shape)));
   addon.split(xv, rowsBefore(x.shape, $axis), parts);
   return shapes.map((shape, i) => backend.makeTensorInfo(shape, 'float32', parts[i]));
 };

@@ -11,7 +11,14 @@ export interface CpuBackendLike {
 
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
 /** A native kernel body: the output(s), or null when it does not cover these inputs. */
-export type NativeBody = (addon: NativeAddon, args: KernelArgs, backend: CpuBackendLike) => tf.TensorInfo | tf.TensorInfo[] | null;
+export type NativeBody = (native: NativeContext, args: KernelArgs, backend: CpuBackendLike) => tf.TensorInfo | tf.TensorInfo[] | null;
+
+/** What a native kernel body works with: the addon, and where its outputs come from. */
+export interface NativeContext {
+  addon: NativeAddon;
+  /** An output buffer of `length` floats, possibly recycled: the kernel must write every element. */
+  output(length: number): Float32Array;
+}
 
 /** The Float32Array behind a float32 tensor of the cpu backend, or null for anything else. */
 export function float32Values(backend: CpuBackendLike, t: tf.TensorInfo): Float32Array | null {
@@ -24,6 +31,6 @@ export function float32Values(backend: CpuBackendLike, t: tf.TensorInfo): Float3
  * The kernel function registered on the native backend: the native body, or the cpu
  * backend's kernel (`fallback`) where the body does not cover the inputs.
  */
-export function nativeKernel(addon: NativeAddon, body: NativeBody, fallback: tf.KernelFunc): tf.KernelFunc {
-  return (args) => body(addon, args, args.backend as CpuBackendLike) ?? fallback(args);
+export function nativeKernel(native: NativeContext, body: NativeBody, fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => body(native, args, args.backend as CpuBackendLike) ?? fallback(args);
 }

@@ -53,48 +53,48 @@ function convInfo(
   );
 }
 
-export const conv2D: NativeBody = (addon, { inputs, attrs }, backend) => {
+export const conv2D: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
   const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as Conv2DAttrs & { dilations: number | [number, number] };
   const xs = float32Values(backend, x);
   const w = float32Values(backend, filter);
   const info = convInfo(x.shape, filter.shape, a, a.dilations);
   const shape = convShapeInts(info);
-  if (xs === null || w === null || shape === null) return null;
-  const y = new Float32Array(tf.util.sizeFromShape(info.outShape));
+  if (xs === null || w === null || shape === null || !addon.conv2dSupported(0, shape)) return null;
+  const y = output(tf.util.sizeFromShape(info.outShape));
   addon.conv2dForward(shape, xs, w, y);
   return backend.makeTensorInfo(info.outShape, 'float32', y);
 };
 
-export const conv2DBackpropInput: NativeBody = (addon, { inputs, attrs }, backend) => {
+export const conv2DBackpropInput: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as Conv2DAttrs & { inputShape: number[] };
   const dys = float32Values(backend, dy);
   const w = float32Values(backend, filter);
   const info = convInfo(a.inputShape, filter.shape, a);
   const shape = convShapeInts(info);
-  if (dys === null || w === null || shape === null) return null;
-  const dx = new Float32Array(tf.util.sizeFromShape(info.inShape));
+  if (dys === null || w === null || shape === null || !addon.conv2dSupported(1, shape)) return null;
+  const dx = output(tf.util.sizeFromShape(info.inShape));
   addon.conv2dBackwardData(shape, dys, w, dx);
   return backend.makeTensorInfo(info.inShape, 'float32', dx);
 };
 
-export const conv2DBackpropFilter: NativeBody = (addon, { inputs, attrs }, backend) => {
+export const conv2DBackpropFilter: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as Conv2DAttrs & { filterShape: number[] };
   const xs = float32Values(backend, x);
   const dys = float32Values(backend, dy);
   const info = convInfo(x.shape, a.filterShape, a);
   const shape = convShapeInts(info);
-  if (xs === null || dys === null || shape === null) return null;
-  const dw = new Float32Array(tf.util.sizeFromShape(info.filterShape));
+  if (xs === null || dys === null || shape === null || !addon.conv2dSupported(2, shape)) return null;
+  const dw = output(tf.util.sizeFromShape(info.filterShape));
   addon.conv2dBackwardWeights(shape, xs, dys, dw);
   return backend.makeTensorInfo(info.filterShape, 'float32', dw);
 };
 
 // ---------------------------------------------------------------- matrix products
 
-export const batchMatMul: NativeBody = (addon, { inputs, attrs }, backend) => {
+export const batchMatMul: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
   const as = float32Values(backend, a);
@@ -114,8 +114,10 @@ export const batchMatMul: NativeBody = (addon, { inputs, attrs }, backend) => {
   const n = transposeB ? rowsB : colsB;
   if ((transposeB ? colsB : rowsB) !== k) return null; // let the cpu kernel report the mismatch
   const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB), m, n];
-  const c = new Float32Array(tf.util.sizeFromShape(outShape));
-  if (c.length > 0 && k > 0) {
+  const c = output(tf.util.sizeFromShape(outShape));
+  if (k === 0) {
+    c.fill(0); // an empty sum
+  } else if (c.length > 0) {
     addon.batchMatMul(Int32Array.of(batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0), as, bs, c);
   }
   return backend.makeTensorInfo(outShape, 'float32', c);

@@ -1,19 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
+import { totalmem } from 'node:os';
 import { BackendOptions, StartOutcome } from './candidate.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
+import { BufferPool, recycleBuffers } from './native-buffers.js';
+import { nativeKernel, type NativeContext } from './native-kernel-util.js';
 import { NATIVE_KERNELS } from './native-kernels.js';
-import { nativeKernel } from './native-kernel-util.js';
 
 /**
  * The 'native' backend: tfjs's plain cpu backend (JavaScript typed arrays) with its heavy
  * kernels replaced by the native addon's (oneDNN convolutions and matrix products,
- * multi-threaded). It is a backend of its own, not a patch of 'cpu', so that the cpu
- * backend stays the pure reference the tests compare against.
+ * multi-threaded element-wise kernels), and their output buffers recycled. It is a
+ * backend of its own, not a patch of 'cpu', so that the cpu backend stays the pure
+ * reference the tests compare against.
  */
 
 export const NATIVE_BACKEND = 'native';
 /** Below cpu's priority 1: registering it never changes tfjs's default backend. */
 const PRIORITY = 0;
+/** Free output buffers kept for reuse: a training step's churn, within reason. */
+const POOL_BYTES = Math.min(4 * 2 ** 30, totalmem() / 4);
 
 let registered = false;
 
@@ -25,23 +30,27 @@ export function registerNativeBackend(addon: NativeAddon): void {
   if (registered) return;
   const cpuFactory = tf.findBackendFactory('cpu');
   if (cpuFactory == null) throw new Error('the tfjs cpu backend is not registered');
-  tf.registerBackend(NATIVE_BACKEND, () => quietCpuBackend(cpuFactory), PRIORITY);
+  const pool = new BufferPool(POOL_BYTES);
+  tf.registerBackend(NATIVE_BACKEND, () => nativeCpuBackend(cpuFactory, pool), PRIORITY);
+  const native: NativeContext = { addon, output: (length) => pool.take(length) };
   for (const config of tf.getKernelsForBackend('cpu')) {
     const body = NATIVE_KERNELS[config.kernelName];
-    const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(addon, body, config.kernelFunc);
+    const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(native, body, config.kernelFunc);
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
   registered = true;
 }
 
 /**
- * A new cpu backend instance for the native backend to run on. Each instance prints an
- * "install tfjs-node to speed things up" banner on first use, which would be wrong
- * advice here: the flag it checks is cleared.
+ * A new cpu backend instance for the native backend to run on, recycling the native
+ * kernels' outputs through `pool`. Each cpu backend instance also prints an "install
+ * tfjs-node to speed things up" banner on first use, which would be wrong advice here:
+ * the flag it checks is cleared.
  */
-async function quietCpuBackend(factory: () => tf.KernelBackend | Promise<tf.KernelBackend>): Promise<tf.KernelBackend> {
+async function nativeCpuBackend(factory: () => tf.KernelBackend | Promise<tf.KernelBackend>, pool: BufferPool): Promise<tf.KernelBackend> {
   const backend = await factory();
   if ('firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
+  recycleBuffers(backend, pool);
   return backend;
 }
 
