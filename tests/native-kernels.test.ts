@@ -234,6 +234,37 @@ describe.skipIf(!addon.ok)('native backend', () => {
     });
   });
 
+  describe('Sum and Mean gradients (broadcast instead of a product with ones)', () => {
+    it("equal tfjs's formulation, dy * ones(x.shape) (/ n for a mean), exactly", async () => {
+      await tf.setBackend('cpu');
+      for (const [shape, axis] of [[[2, 5, 7, 3], [1, 2]], [[4, 6], 0], [[3, 4, 5], [0, 2]], [[6], 0]] as Array<[number[], number | number[]]>) {
+        tf.tidy(() => {
+          const x = tf.tensor(pseudoRandom(tf.util.sizeFromShape(shape), 3), shape);
+          const kept = tf.sum(x, axis, true);
+          const w = tf.tensor(pseudoRandom(kept.size, 4), kept.shape);
+          const count = x.size / kept.size;
+          const sumGrad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.sum(t, axis, true), w)))(x);
+          const meanGrad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, axis, true), w)))(x);
+          expect(Array.from(sumGrad.dataSync())).toEqual(Array.from(tf.mul(w, tf.ones(shape)).dataSync()));
+          expect(Array.from(meanGrad.dataSync())).toEqual(Array.from(tf.div(tf.mul(w, tf.ones(shape)), count).dataSync()));
+        });
+      }
+    });
+  });
+
+  describe('fills and broadcasts equal cpu', () => {
+    it('zerosLike, onesLike, fill, broadcastTo (Tile), and a Tile that is not a broadcast', async () => {
+      await expectNativeEqualsCpu([[3, 1, 5, 1]], (x) => [
+        tf.zerosLike(x!),
+        tf.onesLike(x!),
+        tf.fill([70, 30], 2.5),
+        tf.broadcastTo(x!, [2, 3, 4, 5, 6]),
+        tf.tile(x!, [2, 3, 1, 2]),
+      ]);
+      await expectNativeEqualsCpu([[1, 300, 1]], withGradients((x) => tf.broadcastTo(x!, [4, 300, 90])));
+    });
+  });
+
   describe('data movement equals cpu', () => {
     it('transpose: the generator reshapes, a 2-D transpose, an identity permutation', async () => {
       await expectNativeEqualsCpu([[2, 3, 5, 2, 2]], withGradients((x) => tf.transpose(x!, [0, 3, 1, 4, 2])));
@@ -269,6 +300,47 @@ describe.skipIf(!addon.ok)('native backend', () => {
         tf.matMul(a!, b!),
         tf.matMul(c!, d!, true, true),
       ]);
+    });
+  });
+
+  describe('recycled output buffers', () => {
+    const size = 4096; // large enough to be pooled
+
+    it('data read from a tensor stays valid after the tensor is disposed and its buffer reused', async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const a = tf.tensor(pseudoRandom(size, 5));
+      const t = tf.mul(a, 2);
+      const read = t.dataSync();
+      const copy = Array.from(read);
+      t.dispose();
+      const others = Array.from({ length: 4 }, (_, i) => tf.add(a, i + 10)); // take the freed buffer
+      expect(Array.from(read)).toEqual(copy);
+      tf.dispose([a, ...others]);
+    });
+
+    it('a slice that views a recycled output keeps its values after the output is disposed', async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const a = tf.tensor(pseudoRandom(size, 6));
+      const t = tf.mul(a, 3);
+      const half = tf.slice(t, [0], [size / 2]); // the cpu kernel returns a view of t's buffer
+      const expected = Array.from(half.dataSync());
+      t.dispose();
+      const others = Array.from({ length: 4 }, (_, i) => tf.add(a, i + 10));
+      expect(Array.from(half.dataSync())).toEqual(expected);
+      tf.dispose([a, half, ...others]);
+    });
+
+    it('a training-like loop gives the same values as on cpu, iteration after iteration', async () => {
+      const loop = (x: tf.Tensor): tf.Tensor[] => {
+        let h = x;
+        const outs: tf.Tensor[] = [];
+        for (let i = 0; i < 5; i++) {
+          h = tf.tidy(() => tf.add(tf.mul(tf.sigmoid(h), 1.5), tf.mean(h, 0, true)));
+          outs.push(h);
+        }
+        return outs;
+      };
+      await expectNativeEqualsCpu([[64, 100]], loop);
     });
   });
 });

@@ -156,6 +156,25 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// broadcast(shapes: Int32Array [rank, out..., x...], x, out): x repeated to out's shape
+napi_value Broadcast(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const auto shapes = int32Array(env, args.values[0], "shapes");
+  const int rank = readRanked(shapes, 2, "shapes");
+  if (rank > kMaxRank) throw ArgumentError("rank above " + std::to_string(kMaxRank));
+  const int* outShape = shapes.data + 1;
+  const int* xShape = outShape + rank;
+  for (int i = 0; i < rank; i++) {
+    if (xShape[i] != outShape[i] && xShape[i] != 1) throw ArgumentError("x does not broadcast to the output shape");
+  }
+  const auto x = float32Array(env, args.values[1], "x");
+  const auto out = float32Array(env, args.values[2], "out");
+  expectLength(x, product(xShape, rank), "x");
+  expectLength(out, product(outShape, rank), "out");
+  if (out.length > 0) broadcastTo(rank, outShape, x.data, xShape, out.data);
+  return nullptr;
+}
+
 // unary(op, x, out): out = f(x) element by element
 napi_value Unary(napi_env env, napi_callback_info info) {
   Args args(env, info, 3);
@@ -304,6 +323,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackwardWeights", nullptr, guarded<Conv2dBackwardWeights>, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},
       {"binary", nullptr, guarded<Binary>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"broadcast", nullptr, guarded<Broadcast>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unary", nullptr, guarded<Unary>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduceSum", nullptr, guarded<ReduceSum>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"transpose", nullptr, guarded<Transpose>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

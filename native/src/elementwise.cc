@@ -146,6 +146,10 @@ void unaryLoop(const float* x, float* out, int64_t size) {
   });
 }
 
+struct First {
+  static float apply(float a, float) { return a; }
+};
+
 struct Sigmoid {
   static float apply(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 };
@@ -189,6 +193,10 @@ void binaryBroadcast(BinaryOp op, int rank, const int* outShape, const float* a,
     case BinaryOp::Maximum: return broadcastLoop<Maximum>(l, a, b, out);
     case BinaryOp::Minimum: return broadcastLoop<Minimum>(l, a, b, out);
   }
+}
+
+void broadcastTo(int rank, const int* outShape, const float* x, const int* xShape, float* out) {
+  broadcastLoop<First>(broadcastLayout(rank, outShape, xShape, xShape), x, x, out);
 }
 
 void unary(UnaryOp op, const float* x, float* out, int64_t size) {

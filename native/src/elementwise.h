@@ -20,4 +20,8 @@ void binaryBroadcast(BinaryOp op, int rank, const int* outShape, const float* a,
 
 void unary(UnaryOp op, const float* x, float* out, int64_t size);
 
+// out[outShape] = x[xShape] repeated along the dimensions where xShape is 1 (tfjs's
+// broadcastTo; xShape has outShape's rank).
+void broadcastTo(int rank, const int* outShape, const float* x, const int* xShape, float* out);
+
 }  // namespace voiceswap

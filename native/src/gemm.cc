@@ -10,6 +10,7 @@
 
 #include "context.h"
 #include "parallel.h"
+#include "scratch.h"
 
 namespace voiceswap {
 
@@ -68,12 +69,12 @@ std::map<PlanKey, std::unique_ptr<GemmPlan>>& plans() {
 // block of c's rows; with a transposed a, the block's rows are updated together for each
 // p so that a is read along its stored rows.
 void gemmLoops(const GemmShape& s, const float* a, const float* b, float* c) {
-  std::vector<float> bRows;
   if (s.transposeB) {
-    bRows.resize(int64_t(s.k) * s.n);
+    static Scratch scratch;
+    float* bRows = scratch.floats(int64_t(s.k) * s.n);
     for (int j = 0; j < s.n; j++)
       for (int p = 0; p < s.k; p++) bRows[int64_t(p) * s.n + j] = b[int64_t(j) * s.k + p];
-    b = bRows.data();
+    b = bRows;
   }
   parallelFor(s.m, int64_t(s.m) * s.n * s.k / 16, [&](int64_t first, int64_t end) {
     std::fill(c + first * s.n, c + end * s.n, 0.0f);

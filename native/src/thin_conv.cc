@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <memory>
-#include <vector>
 
 #include "gemm.h"
 #include "parallel.h"
+#include "scratch.h"
 
 namespace voiceswap {
 namespace {
@@ -46,16 +45,19 @@ void sumShiftedTaps(const ConvShape& s, const float* z, int zH, int zW, float* o
 
 // cols[n, i, j, tap] = src[n, i + sign*(kh - padTop), j + sign*(kw - padLeft)] of a
 // one-channel image src (zH x zW), 0 outside it, for every position of a rows x cols grid:
-// the image's patches, one row of kH*kW values per position.
-std::vector<float> gatherTaps(const ConvShape& s, const float* src, int srcH, int srcW, int rowsH, int rowsW, int sign) {
+// the image's patches, one row of kH*kW values per position. Valid until the next call.
+const float* gatherTaps(const ConvShape& s, const float* src, int srcH, int srcW, int rowsH, int rowsW, int sign) {
+  static Scratch scratch;
   const int taps = s.kH * s.kW;
-  std::vector<float> cols(int64_t(s.batch) * rowsH * rowsW * taps, 0.0f);
+  const int64_t size = int64_t(s.batch) * rowsH * rowsW * taps;
+  float* cols = scratch.floats(size);
+  std::fill(cols, cols + size, 0.0f);
   const int64_t rows = int64_t(s.batch) * rowsH;
   parallelFor(rows, rows * rowsW * taps, [&](int64_t firstRow, int64_t endRow) {
     for (int64_t row = firstRow; row < endRow; row++) {
       const int n = static_cast<int>(row / rowsH);
       const int i = static_cast<int>(row % rowsH);
-      float* dst = cols.data() + row * rowsW * taps;
+      float* dst = cols + row * rowsW * taps;
       for (int kh = 0; kh < s.kH; kh++) {
         const int si = i + sign * (kh - s.padTop);
         if (si < 0 || si >= srcH) continue;
@@ -91,9 +93,10 @@ bool thinConvApplies(ConvPass pass, const ConvShape& s) {
 void thinConvForward(const ConvShape& s, const float* x, const float* w, float* y) {
   const int taps = s.kH * s.kW;
   const int64_t positions = int64_t(s.batch) * s.inH * s.inW;
-  std::unique_ptr<float[]> z(new float[positions * taps]);  // fully written by the product
-  product(false, true, positions, taps, s.inC, x, w, z.get());
-  sumShiftedTaps(s, z.get(), s.inH, s.inW, y, s.outH, s.outW, +1);
+  static Scratch scratch;
+  float* z = scratch.floats(positions * taps);  // fully written by the product
+  product(false, true, positions, taps, s.inC, x, w, z);
+  sumShiftedTaps(s, z, s.inH, s.inW, y, s.outH, s.outW, +1);
 }
 
 // One input channel: dx[p] = sum over taps of dy[p shifted back] . w[tap, :]. z = dy * w^T
@@ -101,9 +104,10 @@ void thinConvForward(const ConvShape& s, const float* x, const float* w, float* 
 void thinConvBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
   const int taps = s.kH * s.kW;
   const int64_t positions = int64_t(s.batch) * s.outH * s.outW;
-  std::unique_ptr<float[]> z(new float[positions * taps]);
-  product(false, true, positions, taps, s.outC, dy, w, z.get());
-  sumShiftedTaps(s, z.get(), s.outH, s.outW, dx, s.inH, s.inW, -1);
+  static Scratch scratch;
+  float* z = scratch.floats(positions * taps);
+  product(false, true, positions, taps, s.outC, dy, w, z);
+  sumShiftedTaps(s, z, s.outH, s.outW, dx, s.inH, s.inW, -1);
 }
 
 void thinConvBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
@@ -111,13 +115,13 @@ void thinConvBackwardWeights(const ConvShape& s, const float* x, const float* dy
   if (s.outC == 1) {
     // dw[tap, c] = sum over input positions p of d[p, tap] * x[p, c], d[p, tap] being the
     // dy value that tap connects p to: the one-channel dy's patches, seen from the input grid.
-    const std::vector<float> d = gatherTaps(s, dy, s.outH, s.outW, s.inH, s.inW, -1);
-    product(true, false, taps, s.inC, int64_t(s.batch) * s.inH * s.inW, d.data(), x, dw);
+    const float* d = gatherTaps(s, dy, s.outH, s.outW, s.inH, s.inW, -1);
+    product(true, false, taps, s.inC, int64_t(s.batch) * s.inH * s.inW, d, x, dw);
   } else {
     // dw[tap, o] = sum over output positions p of xs[p, tap] * dy[p, o], xs being the
     // one-channel x's patches (im2col).
-    const std::vector<float> xs = gatherTaps(s, x, s.inH, s.inW, s.outH, s.outW, +1);
-    product(true, false, taps, s.outC, int64_t(s.batch) * s.outH * s.outW, xs.data(), dy, dw);
+    const float* xs = gatherTaps(s, x, s.inH, s.inW, s.outH, s.outW, +1);
+    product(true, false, taps, s.outC, int64_t(s.batch) * s.outH * s.outW, xs, dy, dw);
   }
 }
 

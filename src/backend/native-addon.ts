@@ -26,6 +26,8 @@ export interface NativeAddon {
   /** shapes: [rank, out..., a..., b...] (a and b padded to rank); out = a op b, broadcast. */
   binary(op: number, shapes: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** shapes: [rank, out..., x...] (x padded to rank, 1 where repeated); out = x repeated. */
+  broadcast(shapes: Int32Array, x: Float32Array, out: Float32Array): void;
   /** shapeAndFlags: [rank, shape..., reduced (0/1)...]; mean: 1 divides by the reduced count. */
   reduceSum(shapeAndFlags: Int32Array, mean: number, x: Float32Array, out: Float32Array): void;
   /** shapeAndPerm: [rank, shape..., perm...]. */

@@ -104,6 +104,40 @@ export const transpose: NativeBody = ({ addon, output }, { inputs, attrs }, back
   );
 };
 
+/** tfjs's Tile where it only repeats size-1 dimensions: broadcastTo, as gradients use it. */
+export const tile: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { reps } = attrs as { reps: number[] };
+  const xv = float32Values(backend, x);
+  const rank = x.shape.length;
+  if (xv === null || rank > MAX_BROADCAST_RANK || reps.length !== rank || reps.some((r, i) => r > 1 && x.shape[i] !== 1)) return null;
+  const outShape = x.shape.map((d, i) => d * reps[i]!);
+  const out = output(tf.util.sizeFromShape(outShape));
+  const shapes = packed(2, rank);
+  putShape(shapes, 0, outShape);
+  putShape(shapes, 1, x.shape);
+  addon.broadcast(shapes, xv, out);
+  return backend.makeTensorInfo(outShape, 'float32', out);
+};
+
+/** ZerosLike / OnesLike of a float32 tensor, into a recycled buffer. */
+export function constantLike(value: number): NativeBody {
+  return ({ output }, { inputs }, backend) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    if (x.dtype !== 'float32') return null;
+    const out = output(tf.util.sizeFromShape(x.shape)).fill(value);
+    return backend.makeTensorInfo(x.shape, 'float32', out);
+  };
+}
+
+/** Fill of a float32 tensor, into a recycled buffer. */
+export const fill: NativeBody = ({ output }, { attrs }, backend) => {
+  const { shape, value, dtype } = attrs as { shape: number[]; value: number; dtype?: tf.DataType };
+  if (dtype !== 'float32' || typeof value !== 'number') return null;
+  const out = output(tf.util.sizeFromShape(shape)).fill(value);
+  return backend.makeTensorInfo(shape, 'float32', out);
+};
+
 /** Rows of a concat/split along `axis`: the product of the dimensions before it. */
 function rowsBefore(shape: readonly number[], axis: number): number {
   return tf.util.sizeFromShape(shape.slice(0, axis));

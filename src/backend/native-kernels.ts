@@ -1,5 +1,5 @@
 import { batchMatMul, conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './native-linalg-kernels.js';
-import { binaryKernel, concat, reduceKernel, splitV, transpose, unaryKernel } from './native-elementwise-kernels.js';
+import { binaryKernel, concat, constantLike, fill, reduceKernel, splitV, tile, transpose, unaryKernel } from './native-elementwise-kernels.js';
 import type { NativeBody } from './native-kernel-util.js';
 
 /**
@@ -35,4 +35,8 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeBody>> = Object.freez
   Transpose: transpose,
   Concat: concat,
   SplitV: splitV,
+  Tile: tile,
+  ZerosLike: constantLike(0),
+  OnesLike: constantLike(1),
+  Fill: fill,
 });

@@ -3,6 +3,7 @@ import { totalmem } from 'node:os';
 import { BackendOptions, StartOutcome } from './candidate.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
 import { BufferPool, recycleBuffers } from './native-buffers.js';
+import { registerBroadcastReductionGradients } from './native-gradients.js';
 import { nativeKernel, type NativeContext } from './native-kernel-util.js';
 import { NATIVE_KERNELS } from './native-kernels.js';
 
@@ -24,7 +25,8 @@ let registered = false;
 
 /**
  * Registers the native backend and its kernels with tfjs (once): every cpu kernel, then
- * the addon's over the ones it replaces.
+ * the addon's over the ones it replaces; and Sum/Mean gradients that need no tensors of
+ * ones (native-gradients.ts; the same values on every backend).
  */
 export function registerNativeBackend(addon: NativeAddon): void {
   if (registered) return;
@@ -38,6 +40,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(native, body, config.kernelFunc);
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
+  registerBroadcastReductionGradients();
   registered = true;
 }
 
