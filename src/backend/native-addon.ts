@@ -68,6 +68,12 @@ function tryLoad(): AddonLoad {
       reason: 'the native addon is not built (apt-get install g++ libdnnl-dev, then npm run build:native or npm install)',
     };
   }
+  // OpenMP threads that spin while they wait for work take a core from whatever else runs
+  // on the machine, and stall the whole team when that other work takes theirs: on a busy
+  // 2-core machine a 2-thread training step went from 0.5 s to 5-10 s. Sleeping waits
+  // cost a few microseconds per parallel region instead. libgomp reads this when it loads
+  // (with the addon, just below); a value the user set is kept.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     return { ok: true, addon };
