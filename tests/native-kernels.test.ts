@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startNative, NATIVE_BACKEND } from '../src/backend/native.js';
 import { loadNativeAddon } from '../src/backend/native-addon.js';
 import { NATIVE_KERNELS } from '../src/backend/native-kernels.js';
+import { namedVariables } from '../src/model/params.js';
+import { customConfig } from '../src/model/presets.js';
+import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLosses, type LossValues } from '../src/train/step.js';
 
 /**
  * The native backend against the plain cpu backend, in one process: every native kernel
@@ -341,6 +344,78 @@ describe.skipIf(!addon.ok)('native backend', () => {
         return outs;
       };
       await expectNativeEqualsCpu([[64, 100]], loop);
+    });
+  });
+
+  describe('a CycleGAN-VC2 training step', () => {
+    // 1/32 widths, 16 mel bins, 2 residual blocks, 16 frames: every layer type of the
+    // networks, small enough for the cpu backend
+    const config = customConfig(1 / 32, 16, 2);
+
+    interface StepResult {
+      gradients: Map<string, Float32Array>;
+      losses: LossValues[];
+      parameters: Map<string, Float32Array>;
+    }
+
+    async function trainOn(backend: string): Promise<StepResult> {
+      await tf.setBackend(backend);
+      const trainer = new CycleGanTrainer(config, { seed: 7 });
+      const a = tf.tensor(pseudoRandom(16 * 16, 21), [1, 16, 16]) as tf.Tensor3D;
+      const b = tf.tensor(pseudoRandom(16 * 16, 22), [1, 16, 16]) as tf.Tensor3D;
+      const named = (nets: typeof trainer.gAB[]) => nets.flatMap((net) => namedVariables(net));
+      const gradients = new Map<string, Float32Array>();
+      tf.tidy(() => {
+        const gVars = named([trainer.gAB, trainer.gBA]);
+        const g = tf.variableGrads(() => generatorLosses(trainer, a, b, DEFAULT_LOSS_WEIGHTS).total, gVars.map(([, v]) => v));
+        for (const [name, v] of gVars) gradients.set(name, g.grads[v.name]!.dataSync() as Float32Array);
+        const fakeA = tf.reverse(b, 2) as tf.Tensor3D; // any fakes: D's gradients on them
+        const fakeB = tf.reverse(a, 2) as tf.Tensor3D;
+        const dVars = named([trainer.dA, trainer.dB]);
+        const d = tf.variableGrads(() => discriminatorLosses(trainer, a, b, fakeA, fakeB).total, dVars.map(([, v]) => v));
+        for (const [name, v] of dVars) gradients.set(name, d.grads[v.name]!.dataSync() as Float32Array);
+      });
+      const losses = [trainer.step(a, b), trainer.step(a, b)];
+      const parameters = new Map(named(trainer.networks()).map(([name, v]) => [name, v.dataSync() as Float32Array]));
+      trainer.dispose();
+      tf.dispose([a, b]);
+      return { gradients, losses, parameters };
+    }
+
+    it('gives the cpu backend’s gradients, losses and updated parameters', async () => {
+      const cpu = await trainOn('cpu');
+      const native = await trainOn(NATIVE_BACKEND);
+      expect([...native.gradients.keys()]).toEqual([...cpu.gradients.keys()]);
+      // The biases of convs followed by instance norm (and a few others) have gradients that
+      // are exactly 0 in exact arithmetic: their float32 values are rounding noise, equal on no
+      // two backends (about a thousandth of the largest gradient here). Errors are taken relative
+      // to at least a hundredth of the largest gradient.
+      const magnitude = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      const noiseFloor = 1e-2 * Math.max(...[...cpu.gradients.values()].map(magnitude));
+      const meaningful = new Set<string>();
+      for (const [name, expected] of cpu.gradients) {
+        const actual = native.gradients.get(name)!;
+        let diff = 0;
+        for (let i = 0; i < expected.length; i++) diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+        expect(diff / Math.max(magnitude(expected), noiseFloor), `gradient of ${name}`).toBeLessThan(TOLERANCE);
+        if (magnitude(expected) >= noiseFloor) meaningful.add(name);
+      }
+      expect(meaningful.size).toBeGreaterThan(cpu.gradients.size / 2);
+      native.losses.forEach((losses, step) => {
+        for (const key of ['gAdv', 'cycle', 'identity', 'gTotal', 'dA', 'dB'] as const) {
+          expect(Math.abs(losses[key]! - cpu.losses[step]![key]!) / Math.abs(cpu.losses[step]![key]!), `${key} at step ${step + 1}`).toBeLessThan(TOLERANCE);
+        }
+      });
+      // Adam's first steps move each parameter by about lr whatever the gradient's size (a
+      // noise gradient moves it by +-lr at random), so parameters with meaningful gradients
+      // are compared in units of the learning rate (2e-4 for G, 1e-4 for D)
+      for (const [name, expected] of cpu.parameters) {
+        if (!meaningful.has(name)) continue;
+        const actual = native.parameters.get(name)!;
+        let worst = 0;
+        for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+        expect(worst / 1e-4, `parameter ${name}`).toBeLessThan(0.05);
+      }
     });
   });
 });
