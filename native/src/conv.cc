@@ -184,22 +184,29 @@ void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const floa
 
 }  // namespace
 
-bool conv2dSupported(ConvPass pass, const ConvShape& s) {
-  return thinConvApplies(pass, s) || planFor(pass, s) != nullptr;
+namespace {
+
+// The thin path where it is better, or where oneDNN offers nothing safe and it can do it.
+bool useThin(ConvPass pass, const ConvShape& s) {
+  return thinConvPreferred(pass, s) || (thinConvCovers(pass, s) && planFor(pass, s) == nullptr);
 }
 
+}  // namespace
+
+bool conv2dSupported(ConvPass pass, const ConvShape& s) { return useThin(pass, s) || planFor(pass, s) != nullptr; }
+
 void conv2dForward(const ConvShape& s, const float* x, const float* w, float* y) {
-  if (thinConvApplies(ConvPass::Forward, s)) return thinConvForward(s, x, w, y);
+  if (useThin(ConvPass::Forward, s)) return thinConvForward(s, x, w, y);
   execute(ConvPass::Forward, s, {x, w}, y);
 }
 
 void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
-  if (thinConvApplies(ConvPass::BackwardData, s)) return thinConvBackwardData(s, dy, w, dx);
+  if (useThin(ConvPass::BackwardData, s)) return thinConvBackwardData(s, dy, w, dx);
   execute(ConvPass::BackwardData, s, {dy, w}, dx);
 }
 
 void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
-  if (thinConvApplies(ConvPass::BackwardWeights, s)) return thinConvBackwardWeights(s, x, dy, dw);
+  if (useThin(ConvPass::BackwardWeights, s)) return thinConvBackwardWeights(s, x, dy, dw);
   execute(ConvPass::BackwardWeights, s, {x, dy}, dw);
 }
 

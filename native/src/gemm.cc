@@ -66,8 +66,9 @@ std::map<PlanKey, std::unique_ptr<GemmPlan>>& plans() {
 
 // c = op(a) * op(b) for one matrix pair, as sums of scaled rows of op(b) (held contiguous:
 // b is transposed into a buffer first when needed), which vectorise. Each thread owns a
-// block of c's rows; with a transposed a, the block's rows are updated together for each
-// p so that a is read along its stored rows.
+// block of c's rows and accumulates them in double precision (long sums of float32
+// products drift by about k times the float epsilon otherwise); with a transposed a, the
+// block's rows are updated together for each p so that a is read along its stored rows.
 void gemmLoops(const GemmShape& s, const float* a, const float* b, float* c) {
   if (s.transposeB) {
     static Scratch scratch;
@@ -76,14 +77,23 @@ void gemmLoops(const GemmShape& s, const float* a, const float* b, float* c) {
       for (int p = 0; p < s.k; p++) bRows[int64_t(p) * s.n + j] = b[int64_t(j) * s.k + p];
     b = bRows;
   }
-  parallelFor(s.m, int64_t(s.m) * s.n * s.k / 16, [&](int64_t first, int64_t end) {
-    std::fill(c + first * s.n, c + end * s.n, 0.0f);
-    for (int p = 0; p < s.k; p++) {
-      const float* bRow = b + int64_t(p) * s.n;
+  constexpr int64_t kBlockRows = 64;  // rows accumulated together: their doubles stay in cache
+  const int64_t blocks = (s.m + kBlockRows - 1) / kBlockRows;
+  parallelFor(blocks, int64_t(s.m) * s.n * s.k / 16, [&](int64_t firstBlock, int64_t endBlock) {
+    std::vector<double> acc(kBlockRows * s.n);
+    for (int64_t block = firstBlock; block < endBlock; block++) {
+      const int64_t first = block * kBlockRows, end = std::min<int64_t>(s.m, first + kBlockRows);
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int p = 0; p < s.k; p++) {
+        const float* bRow = b + int64_t(p) * s.n;
+        for (int64_t i = first; i < end; i++) {
+          const double factor = s.transposeA ? a[int64_t(p) * s.m + i] : a[i * s.k + p];
+          double* row = acc.data() + (i - first) * s.n;
+          for (int j = 0; j < s.n; j++) row[j] += factor * bRow[j];
+        }
+      }
       for (int64_t i = first; i < end; i++) {
-        const float factor = s.transposeA ? a[int64_t(p) * s.m + i] : a[i * s.k + p];
-        float* row = c + i * s.n;
-        for (int j = 0; j < s.n; j++) row[j] += factor * bRow[j];
+        for (int j = 0; j < s.n; j++) c[i * s.n + j] = static_cast<float>(acc[(i - first) * s.n + j]);
       }
     }
   });

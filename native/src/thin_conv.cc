@@ -76,22 +76,38 @@ const float* gatherTaps(const ConvShape& s, const float* src, int srcH, int srcW
 
 }  // namespace
 
-bool thinConvApplies(ConvPass pass, const ConvShape& s) {
-  if (s.strideH != 1 || s.strideW != 1 || s.dilationH != 1 || s.dilationW != 1) return false;
-  const bool oneOut = s.outC == 1 && s.inC > 1;
-  const bool oneIn = s.inC == 1 && s.outC > 1;
+namespace {
+
+bool unitStrides(const ConvShape& s) { return s.strideH == 1 && s.strideW == 1 && s.dilationH == 1 && s.dilationW == 1; }
+bool oneOutput(const ConvShape& s) { return s.outC == 1 && s.inC > 1; }
+bool oneInput(const ConvShape& s) { return s.inC == 1 && s.outC > 1; }
+
+}  // namespace
+
+bool thinConvPreferred(ConvPass pass, const ConvShape& s) {
+  if (!unitStrides(s)) return false;
   switch (pass) {
-    case ConvPass::Forward: return oneOut;
-    case ConvPass::BackwardData: return oneIn;
-    case ConvPass::BackwardWeights: return oneOut || oneIn;
+    case ConvPass::Forward: return oneOutput(s);
+    case ConvPass::BackwardData: return oneInput(s);
+    case ConvPass::BackwardWeights: return oneOutput(s) || oneInput(s);
   }
   return false;
 }
 
-// One output channel: y[p] = sum over taps of x[p shifted] . w[tap, :]. z = x * w^T on
-// the input grid (w is [taps, inC]), then the shifted sums.
+bool thinConvCovers(ConvPass pass, const ConvShape& s) {
+  return thinConvPreferred(pass, s) || (pass == ConvPass::Forward && unitStrides(s) && oneInput(s));
+}
+
 void thinConvForward(const ConvShape& s, const float* x, const float* w, float* y) {
   const int taps = s.kH * s.kW;
+  if (s.inC == 1) {
+    // One input channel: y[p, o] = xs[p, :] . w[:, o], xs being x's patches (im2col; w is [taps, outC]).
+    const float* xs = gatherTaps(s, x, s.inH, s.inW, s.outH, s.outW, +1);
+    product(false, false, int64_t(s.batch) * s.outH * s.outW, s.outC, taps, xs, w, y);
+    return;
+  }
+  // One output channel: y[p] = sum over taps of x[p shifted] . w[tap, :]. z = x * w^T on
+  // the input grid (w is [taps, inC]), then the shifted sums.
   const int64_t positions = int64_t(s.batch) * s.inH * s.inW;
   static Scratch scratch;
   float* z = scratch.floats(positions * taps);  // fully written by the product

@@ -8,9 +8,14 @@
 
 namespace voiceswap {
 
-// Whether the thin path computes this pass: stride 1, no dilation, and one output channel
-// (Forward, BackwardWeights) or one input channel (BackwardData, BackwardWeights).
-bool thinConvApplies(ConvPass pass, const ConvShape& s);
+// Whether the thin path should compute this pass (it beats oneDNN there): stride 1, no
+// dilation, and one output channel (Forward, BackwardWeights) or one input channel
+// (BackwardData, BackwardWeights).
+bool thinConvPreferred(ConvPass pass, const ConvShape& s);
+
+// Whether the thin path can compute this pass at all: also a forward pass with one input
+// channel (a fallback where oneDNN offers only its signal-unsafe GEMM, as on AVX2).
+bool thinConvCovers(ConvPass pass, const ConvShape& s);
 
 void thinConvForward(const ConvShape& s, const float* x, const float* w, float* y);
 void thinConvBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx);
