@@ -13,7 +13,7 @@
  * Node's headers, while the headers ship with Node itself (<prefix>/include/node).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -104,6 +104,9 @@ const flags = [
 ];
 console.log(`${PREFIX} building with ${cxx} (oneDNN, OpenMP)...`);
 const build = spawnSync(cxx, flags, { stdio: ['ignore', 'inherit', 'inherit'] });
-if (build.status !== 0) finish(`build failed (${cxx} exited with ${build.status ?? build.signal}); the native backend will be unavailable`, false);
+if (build.status !== 0) {
+  rmSync(partial, { force: true });
+  finish(`build failed (${cxx} exited with ${build.status ?? build.signal}); the native backend will be unavailable`, false);
+}
 renameSync(partial, OUT_FILE); // atomic: a loader never sees a half-written addon
 finish(`built ${OUT_FILE}`, true);
