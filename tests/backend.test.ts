@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { VoiceswapError } from '../src/errors.js';
+import { loadNativeAddon } from '../src/backend/native-addon.js';
 import { BACKEND_CHOICES, initBackend, isBackendChoice, type BackendChoice } from '../src/backend/index.js';
 
 /** Whether an optional package can be resolved here (tfjs-node is normally absent). */
@@ -61,16 +62,24 @@ describe('initBackend', () => {
   }
 
   it.skipIf(installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node'))(
-    'auto falls through to wasm here, saying why it skipped each faster backend',
+    'auto falls through to native (when its addon is built) or wasm, saying why it skipped each faster backend',
     async () => {
+      const nativeBuilt = loadNativeAddon().ok;
       const lines: string[] = [];
       const info = await initBackend('auto', { log: (line) => lines.push(line) });
-      expect(info.name).toBe('wasm');
-      expect(tf.getBackend()).toBe('wasm');
-      expect(lines).toHaveLength(3);
+      const expected = nativeBuilt ? 'native' : 'wasm';
+      expect(info.name).toBe(expected);
+      expect(tf.getBackend()).toBe(expected);
       expect(lines[0]).toMatch(/^backend: skipping tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed/);
       expect(lines[1]).toMatch(/^backend: skipping tensorflow: @tensorflow\/tfjs-node is not installed/);
-      expect(lines[2]).toMatch(/^backend: wasm - XNNPACK on WebAssembly/);
+      if (nativeBuilt) {
+        expect(lines).toHaveLength(3);
+        expect(lines[2]).toMatch(/^backend: native - oneDNN/);
+      } else {
+        expect(lines).toHaveLength(4);
+        expect(lines[2]).toMatch(/^backend: skipping native: /);
+        expect(lines[3]).toMatch(/^backend: wasm - XNNPACK on WebAssembly/);
+      }
     },
   );
 

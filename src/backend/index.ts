@@ -3,6 +3,7 @@ import { VoiceswapError } from '../errors.js';
 import { BackendOptions, StartBackend, StartOutcome } from './candidate.js';
 import { BACKEND_CHOICES, type BackendChoice } from './choices.js';
 import { startTensorflowCpu, startTensorflowGpu } from './tfjs-node.js';
+import { startNative } from './native.js';
 import { startWasm } from './wasm.js';
 
 /**
@@ -34,11 +35,12 @@ async function startCpu(): Promise<StartOutcome> {
 const STARTERS: Record<ConcreteBackend, StartBackend> = {
   'tensorflow-gpu': startTensorflowGpu,
   tensorflow: startTensorflowCpu,
+  native: startNative,
   wasm: startWasm,
   cpu: startCpu,
 };
 
-const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 
 export function isBackendChoice(value: string): value is BackendChoice {
   return (BACKEND_CHOICES as readonly string[]).includes(value);
