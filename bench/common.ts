@@ -31,3 +31,26 @@ export function fixturesDir(): string {
   }
   throw new Error('cannot find tests/fixtures next to the benchmark');
 }
+
+/** Best time (ms) of at least `minRuns` runs after one warm-up, continuing until ~`budgetMs` is spent. */
+export function bestTimeMs(run: () => void, minRuns: number, budgetMs: number): number {
+  run(); // warm-up: JIT, kernel set-up
+  let best = Infinity;
+  let spent = 0;
+  for (let i = 0; i < minRuns || spent < budgetMs; i++) {
+    const start = performance.now();
+    run();
+    const ms = performance.now() - start;
+    best = Math.min(best, ms);
+    spent += ms;
+  }
+  return best;
+}
+
+/** One convolution layer to time: NHWC input, HWIO filter, stride, 'same' padding. */
+export interface ConvLayer {
+  label: string;
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  stride: number;
+}

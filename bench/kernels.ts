@@ -3,7 +3,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { pathToFileURL } from 'node:url';
 import { initBackend } from '../src/backend/index.js';
 import { wasmBinaryDir } from '../src/backend/wasm.js';
-import type { BenchResult } from './common.js';
+import { bestTimeMs, type BenchResult, type ConvLayer } from './common.js';
 
 /**
  * GFLOP/s of the kernels a CycleGAN-VC2 training step spends its time in, on the wasm
@@ -20,13 +20,6 @@ import type { BenchResult } from './common.js';
  * packed weights are cached; a training step pays the packing once per weight update.
  */
 
-interface ConvLayer {
-  label: string;
-  x: [number, number, number, number];
-  filter: [number, number, number, number];
-  stride: number;
-}
-
 // Layer shapes of the generator and discriminator at width 1/4 (the CPU preset), 80 mel x 64 frames.
 const CONV_LAYERS: ConvLayer[] = [
   { label: 'G in 1->64 k(5,15) 80x64', x: [1, 80, 64, 1], filter: [5, 15, 1, 64], stride: 1 },
@@ -39,20 +32,7 @@ const CONV_LAYERS: ConvLayer[] = [
 
 const MATMUL_SIZES = [512, 1024];
 
-/** Best time (ms) of at least `minRuns` runs, continuing until ~`budgetMs` is spent. */
-function bestTimeMs(run: () => void, minRuns = 3, budgetMs = 400): number {
-  run(); // warm-up: JIT, XNNPACK operator creation
-  let best = Infinity;
-  let spent = 0;
-  for (let i = 0; i < minRuns || spent < budgetMs; i++) {
-    const start = performance.now();
-    run();
-    const ms = performance.now() - start;
-    best = Math.min(best, ms);
-    spent += ms;
-  }
-  return best;
-}
+const bestTime = (run: () => void): number => bestTimeMs(run, 3, 400);
 
 function gflops(flops: number, ms: number): number {
   return flops / ms / 1e6;
@@ -60,7 +40,7 @@ function gflops(flops: number, ms: number): number {
 
 /** Runs `op` inside tidy and forces it (wasm runs synchronously, the read is cheap insurance). */
 function timeOp(op: () => tf.Tensor): number {
-  return bestTimeMs(() => tf.tidy(() => void op().dataSync()));
+  return bestTime(() => tf.tidy(() => void op().dataSync()));
 }
 
 function benchMatMuls(backend: string): BenchResult[] {

@@ -16,14 +16,7 @@ import { NATIVE_BACKEND, startNative } from '../src/backend/native.js';
 import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { benchTrain } from '../src/train/benchmark.js';
 import { CycleGanTrainer } from '../src/train/step.js';
-import type { BenchResult } from './common.js';
-
-interface ConvLayer {
-  label: string;
-  x: [number, number, number, number];
-  filter: [number, number, number, number];
-  stride: number;
-}
+import { bestTimeMs, type BenchResult, type ConvLayer } from './common.js';
 
 // Layers of the small preset (widths x1/4) at 80 mel x 64 frames, batch 2 (a generator's
 // fake and identity passes run as one batch).
@@ -46,20 +39,7 @@ export interface BenchNativeOptions {
   log?: (line: string) => void;
 }
 
-/** Best time (ms) of at least `minRuns` runs after one warm-up, continuing until ~`budgetMs` is spent. */
-function bestTimeMs(run: () => void, minRuns = 5, budgetMs = 300): number {
-  run();
-  let best = Infinity;
-  let spent = 0;
-  for (let i = 0; i < minRuns || spent < budgetMs; i++) {
-    const start = performance.now();
-    run();
-    const ms = performance.now() - start;
-    best = Math.min(best, ms);
-    spent += ms;
-  }
-  return best;
-}
+const bestTime = (run: () => void): number => bestTimeMs(run, 5, 300);
 
 /** GFLOP/s of the three passes of each layer, and of square matrix products. */
 function kernelRows(): BenchResult[] {
@@ -83,7 +63,7 @@ function kernelRows(): BenchResult[] {
         ],
       ];
       for (const [pass, run] of passes) {
-        const ms = bestTimeMs(() => tf.tidy(() => void run())); // kernels run synchronously
+        const ms = bestTime(() => tf.tidy(() => void run())); // kernels run synchronously
         rows.push({ name: `native conv ${layer.label} ${pass}`, value: gflops(flops, ms), unit: 'GFLOP/s' });
       }
     });
@@ -92,7 +72,7 @@ function kernelRows(): BenchResult[] {
     tf.tidy(() => {
       const a = tf.randomNormal([n, n]);
       const b = tf.randomNormal([n, n]);
-      const ms = bestTimeMs(() => tf.tidy(() => void tf.matMul(a, b, false, true)));
+      const ms = bestTime(() => tf.tidy(() => void tf.matMul(a, b, false, true)));
       rows.push({ name: `native matmul ${n}x${n} (b transposed)`, value: gflops(2 * n ** 3, ms), unit: 'GFLOP/s' });
     });
   }
