@@ -1,9 +1,8 @@
 import type { Spectrogram } from '../audio/config.js';
 import { logMelSpectrogram } from '../audio/features.js';
 import { logMelToAudio } from '../audio/griffinlim.js';
-import { loadAudio } from '../audio/load.js';
 import { resample } from '../audio/resample.js';
-import { writeWav, type WavEncoding } from '../audio/wav.js';
+import { readWav, writeWav, type WavEncoding } from '../audio/wav.js';
 import { convertLogMel, DEFAULT_CHUNKING, type ChunkOptions } from './convert-logmel.js';
 import type { Direction, VoiceModel } from './voice-model.js';
 
@@ -51,13 +50,8 @@ export function convertFile(
   outputPath: string,
   options: ConvertOptions & { encoding?: WavEncoding } = {},
 ): ConvertedAudio {
-  const audio = loadAudio(inputPath, model.info.features.sampleRate);
-  // loadAudio resampled already; keep-rate needs the original rate.
-  const converted = convertAudio(model, audio.samples, audio.sampleRate, options);
-  if (options.keepRate && audio.source.sampleRate !== converted.sampleRate) {
-    converted.samples = resample(converted.samples, converted.sampleRate, audio.source.sampleRate);
-    converted.sampleRate = audio.source.sampleRate;
-  }
+  const wav = readWav(inputPath);
+  const converted = convertAudio(model, wav.samples, wav.sampleRate, options);
   writeWav(outputPath, converted.samples, converted.sampleRate, { encoding: options.encoding, protect: [inputPath] });
   return converted;
 }

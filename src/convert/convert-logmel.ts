@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Spectrogram } from '../audio/config.js';
 import { VoiceswapError } from '../errors.js';
 import { generatorForward } from '../model/generator.js';
-import { denormalizeLogMel, normalizeLogMel } from '../model/normalization.js';
+import { denormalizeLogMel, normalizedSilence, normalizeLogMel } from '../model/normalization.js';
 import { directionStats, type Direction, type VoiceModel } from './voice-model.js';
 
 export interface ChunkOptions {
@@ -28,10 +28,9 @@ export function convertLogMel(model: VoiceModel, logMel: Spectrogram, direction:
     throw new VoiceswapError(`log-mel has ${logMel.rows} bins; the model expects ${model.config.nMels}`);
   }
   const { source, target } = directionStats(model, direction);
-  const silence = model.info.features.logFloor > 0 ? Math.log(model.info.features.logFloor) : -11.5;
   const normalized = normalizeLogMel(logMel, source);
   // Padding is digital silence, in the source's normalised units (as in training crops).
-  const padValue = Float32Array.from(source.mean, (m, r) => (silence - m) / source.std[r]);
+  const padValue = normalizedSilence(source, model.info.features.logFloor);
   const out = convertInChunks(normalized, chunking, (chunk) => runGenerator(chunk, padValue, (x) => generatorForward(net, x)));
   return denormalizeLogMel(out, target);
 }

@@ -98,3 +98,12 @@ function mapRows(spec: Spectrogram, f: (value: number, row: number) => number): 
   }
   return { data: out, rows, frames };
 }
+
+/**
+ * Per-bin value of digital silence (the log floor) in a speaker's normalised units: what
+ * short training crops and the tail of a converted input are padded with.
+ */
+export function normalizedSilence(stats: SpeakerStats, logFloor: number): Float32Array {
+  const floor = Math.log(logFloor);
+  return Float32Array.from(stats.mean, (m, r) => (floor - m) / stats.std[r]);
+}

@@ -6,7 +6,7 @@ import type { VoiceModel } from '../convert/voice-model.js';
 import { saveVoiceModel, serializeStats, type VoiceModelInfo } from '../convert/voice-model.js';
 import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { computeSpeakerStats, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
+import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
 import type { ModelConfig } from '../model/presets.js';
 import { Random, type RandomState } from '../util/random.js';
 import { writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
@@ -136,8 +136,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     stats ??= { a: computeSpeakerStats(corpusA.utterances.map((u) => u.logMel)), b: computeSpeakerStats(corpusB.utterances.map((u) => u.logMel)) };
     const normA = corpusA.utterances.map((u) => normalizeLogMel(u.logMel, stats!.a));
     const normB = corpusB.utterances.map((u) => normalizeLogMel(u.logMel, stats!.b));
-    const silenceA = silenceLevel(stats.a, features);
-    const silenceB = silenceLevel(stats.b, features);
+    const silenceA = normalizedSilence(stats.a, features.logFloor);
+    const silenceB = normalizedSilence(stats.b, features.logFloor);
     const clips = heldOutClips(run, features, paths);
 
     const session = Date.now();
@@ -250,12 +250,6 @@ function assertResumable(saved: RunConfig, requested: RunConfig, where: string):
   if (differences.length > 0) {
     throw new VoiceswapError(`${where}: checkpoint does not match this command (${differences.join('; ')}); resume with the run's own settings (see run.json) or train into another --out`);
   }
-}
-
-/** Per-bin normalised value of digital silence (the log floor), used to pad short clips. */
-function silenceLevel(stats: SpeakerStats, features: FeatureConfig): Float32Array {
-  const floor = Math.log(features.logFloor);
-  return Float32Array.from(stats.mean, (m, r) => (floor - m) / stats.std[r]);
 }
 
 function modelInfo(run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, iteration: number): VoiceModelInfo {
