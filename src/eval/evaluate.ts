@@ -318,7 +318,8 @@ const fixed = (digits: number) => (x: number | null): string => (x === null ? '-
 const percent = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(0)}%`);
 const signedCents = (x: number | null): string => (x === null ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(0)}`);
 
-const COLUMNS: { title: string; cell: (r: PairRow | ComparisonTotals) => string }[] = [
+/** The figures of a table row, formatted: shared by the text table and the HTML run report. */
+export const EVALUATION_COLUMNS: readonly { title: string; cell: (r: PairRow | ComparisonTotals) => string }[] = [
   { title: 'MCD dB', cell: (r) => fixed(2)(r.mcdDb) },
   { title: 'F0 conv Hz', cell: (r) => fixed(1)(r.convertedMedianF0Hz) },
   { title: 'F0 tgt Hz', cell: (r) => fixed(1)(r.targetMedianF0Hz) },
@@ -330,10 +331,10 @@ const COLUMNS: { title: string; cell: (r: PairRow | ComparisonTotals) => string 
 ];
 
 function table(comparison: Comparison): string[] {
-  const body = comparison.rows.map((r) => [r.name, ...COLUMNS.map((c) => c.cell(r))]);
+  const body = comparison.rows.map((r) => [r.name, ...EVALUATION_COLUMNS.map((c) => c.cell(r))]);
   const total = comparison.total;
-  const footer = [`mean (${total.files} files)`, ...COLUMNS.map((c) => c.cell(total))];
-  const header = ['file', ...COLUMNS.map((c) => c.title)];
+  const footer = [`mean (${total.files} files)`, ...EVALUATION_COLUMNS.map((c) => c.cell(total))];
+  const header = ['file', ...EVALUATION_COLUMNS.map((c) => c.title)];
   const all = [header, ...body, footer];
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
   const line = (row: string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
