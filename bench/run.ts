@@ -12,6 +12,7 @@ const SECTIONS: Record<string, Section> = {
   frontend: async () => (await import('./frontend.js')).benchFrontend(),
   resample: async () => (await import('./resample.js')).benchResample(),
   griffinlim: async () => (await import('./griffinlim.js')).benchGriffinLim(),
+  convert: async () => (await import('./convert.js')).benchConvert(),
   kernels: async () => (await import('./kernels.js')).benchKernels(),
   native: async () => (await import('./native.js')).benchNative(),
   train: async () => (await import('./train-presets.js')).benchTrainPresets(),
