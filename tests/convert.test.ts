@@ -1,10 +1,14 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWav } from '../src/audio/wav.js';
+import type { Spectrogram } from '../src/audio/config.js';
+import { logMelSpectrogram } from '../src/audio/features.js';
+import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend } from '../src/backend/index.js';
-import { convertInChunks, convertLogMel } from '../src/convert/convert-logmel.js';
+import { convertFile } from '../src/convert/convert-audio.js';
+import { convertInChunks, convertLogMel, DEFAULT_CHUNKING } from '../src/convert/convert-logmel.js';
 import { loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
 import { customConfig } from '../src/model/presets.js';
 import { train } from '../src/train/train.js';
@@ -101,5 +105,72 @@ describe('convert', () => {
     const data = Float32Array.from({ length: 3 * frames }, (_, i) => Math.sin(i / 13));
     const out = convertInChunks({ data, rows: 3, frames }, { maxChunkFrames: 128, overlapFrames: 16 }, (c) => c);
     for (let i = 0; i < data.length; i++) expect(out.data[i]).toBeCloseTo(data[i], 5);
+  });
+});
+
+/** The dev speech of samples/dev/alice, concatenated and repeated to `seconds` at 22.05 kHz. */
+function repeatedSpeech(seconds: number): Float32Array {
+  const dir = join(REPO, 'samples', 'dev', 'alice');
+  const parts = readdirSync(dir).filter((f) => f.endsWith('.wav')).sort().map((f) => readWav(join(dir, f)));
+  for (const p of parts) expect(p.sampleRate).toBe(22050);
+  const out = new Float32Array(Math.round(seconds * 22050));
+  for (let at = 0, i = 0; at < out.length; i++) {
+    const part = parts[i % parts.length].samples;
+    out.set(part.subarray(0, Math.min(part.length, out.length - at)), at);
+    at += part.length;
+  }
+  return out;
+}
+
+function rms(x: Float32Array): number {
+  let sum = 0;
+  for (const v of x) sum += v * v;
+  return Math.sqrt(sum / x.length);
+}
+
+function firstFrames(spec: Spectrogram, frames: number): Spectrogram {
+  const data = new Float32Array(spec.rows * frames);
+  for (let r = 0; r < spec.rows; r++) data.set(spec.data.subarray(r * spec.frames, r * spec.frames + frames), r * frames);
+  return { data, rows: spec.rows, frames };
+}
+
+describe('long recordings', () => {
+  it('converts a one-minute file (several chunks) end to end: input sample count, not silent, no tensors left', () => {
+    const input = join(root, 'one-minute.wav');
+    writeWav(input, repeatedSpeech(60), 22050);
+    const tensors = tf.memory().numTensors;
+    // One Griffin-Lim iteration: the vocoder's cost grows with them, the lengths do not.
+    const result = convertFile(model, input, join(root, 'one-minute.a2b.wav'), { iterations: 1 });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const x = readWav(input);
+    const y = readWav(join(root, 'one-minute.a2b.wav'));
+    expect(result.input.frames).toBeGreaterThan(2 * DEFAULT_CHUNKING.maxChunkFrames); // at least three chunks
+    expect(result.output.frames).toBe(result.input.frames);
+    expect(y.sampleRate).toBe(22050);
+    expect(y.samples.length).toBe(x.samples.length);
+    expect(rms(y.samples)).toBeGreaterThan(1e-3);
+  });
+
+  it('converts a 10-minute file with the tensor memory of one chunk and keeps its frame count', async () => {
+    const input = join(root, 'ten-minutes.wav');
+    writeWav(input, repeatedSpeech(600), 22050);
+    // convertAudio's steps up to the vocoder, with the CLI's chunking (the vocoder works on
+    // plain arrays, not tensors, and would take most of a minute here).
+    const wav = readWav(input);
+    const logMel = logMelSpectrogram(wav.samples, model.info.features);
+    expect(logMel.frames).toBeGreaterThan(20 * DEFAULT_CHUNKING.maxChunkFrames);
+    const oneChunk = await tf.profile(() => void convertLogMel(model, firstFrames(logMel, DEFAULT_CHUNKING.maxChunkFrames), 'a2b'));
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    let output: Spectrogram | undefined;
+    const whole = await tf.profile(() => void (output = convertLogMel(model, logMel, 'a2b')));
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numBytes).toBe(bytes);
+    // Tensor bytes peak inside a chunk's generator pass: the same for 24 s and 10 minutes.
+    expect(oneChunk.peakBytes).toBeGreaterThan(bytes);
+    expect(whole.peakBytes).toBeLessThanOrEqual(oneChunk.peakBytes * 1.01);
+    expect(output!.frames).toBe(logMel.frames);
+    expect(output!.rows).toBe(logMel.rows);
+    expect(output!.data.every(Number.isFinite)).toBe(true);
   });
 });
