@@ -2,8 +2,8 @@
  * Real-time factor of `voiceswap convert` on ONE CPU core: seconds of processing per second
  * of audio, end to end (read the WAV, resample if needed, log-mel, normalise, generator,
  * de-normalise, Griffin-Lim at the vocoder's default iterations, write a WAV), and its
- * split into features (read + resample + log-mel), generator (with normalisation) and
- * vocoder. The README's goal is an end-to-end RTF of at most 0.1.
+ * split into features (read + resample + log-mel), generator (with normalisation),
+ * vocoder and write (encode + atomic write with fsync). The README's goal is an end-to-end RTF of at most 0.1.
  *
  *   node dist/bench/run.js convert
  *
@@ -19,7 +19,7 @@ import { DEFAULT_FEATURE_CONFIG, type Spectrogram } from '../src/audio/config.js
 import { logMelSpectrogram } from '../src/audio/features.js';
 import { logMelToAudio } from '../src/audio/griffinlim.js';
 import { resample } from '../src/audio/resample.js';
-import { readWav } from '../src/audio/wav.js';
+import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend, type BackendInfo } from '../src/backend/index.js';
 import { defaultModelDir } from '../src/cli/convert.js';
 import { convertFile } from '../src/convert/convert-audio.js';
@@ -42,6 +42,7 @@ interface StageSeconds {
   features: number;
   generator: number;
   vocoder: number;
+  write: number;
 }
 
 /** The native backend on one thread if it is built here, else wasm (single-threaded under Node). */
@@ -86,11 +87,11 @@ function freshSmallModel(logMels: Spectrogram[]): VoiceModel {
   };
 }
 
-/** The same steps as convertAudio, timed one by one (the output is not written). */
-function timeStages(model: VoiceModel, files: string[]): StageSeconds {
+/** The same steps as convertFile, timed one by one. */
+function timeStages(model: VoiceModel, files: string[], outDir: string): StageSeconds {
   const features = model.info.features;
-  const seconds: StageSeconds = { features: 0, generator: 0, vocoder: 0 };
-  for (const file of files) {
+  const seconds: StageSeconds = { features: 0, generator: 0, vocoder: 0, write: 0 };
+  for (const [i, file] of files.entries()) {
     let start = performance.now();
     const wav = readWav(file);
     const x = resample(wav.samples, wav.sampleRate, features.sampleRate);
@@ -100,8 +101,11 @@ function timeStages(model: VoiceModel, files: string[]): StageSeconds {
     const output = convertLogMel(model, input, DIRECTION);
     seconds.generator += (performance.now() - start) / 1000;
     start = performance.now();
-    logMelToAudio(output, { cfg: features, length: x.length });
+    const y = logMelToAudio(output, { cfg: features, length: x.length });
     seconds.vocoder += (performance.now() - start) / 1000;
+    start = performance.now();
+    writeWav(join(outDir, `${i}.wav`), y, features.sampleRate, { protect: [file] });
+    seconds.write += (performance.now() - start) / 1000;
   }
   return seconds;
 }
@@ -142,18 +146,18 @@ export async function benchConvert(log: (line: string) => void = console.log): P
   try {
     timeEndToEnd(model, files.slice(0, 1), outDir); // warm-up: JIT, kernel set-up, memory growth
     let total = Infinity;
-    const stages: StageSeconds = { features: Infinity, generator: Infinity, vocoder: Infinity };
+    const stages: StageSeconds = { features: Infinity, generator: Infinity, vocoder: Infinity, write: Infinity };
     for (let pass = 0; pass < PASSES; pass++) {
       total = Math.min(total, timeEndToEnd(model, files, outDir));
-      const s = timeStages(model, files);
+      const s = timeStages(model, files, outDir);
       for (const key of Object.keys(stages) as (keyof StageSeconds)[]) stages[key] = Math.min(stages[key], s[key]);
     }
     const rtf = (s: number) => s / audioSeconds;
-    const split = stages.features + stages.generator + stages.vocoder;
+    const split = stages.features + stages.generator + stages.vocoder + stages.write;
     log(
       `real-time factor ${rtf(total).toFixed(3)} end to end (${total.toFixed(2)} s for ${audioSeconds.toFixed(1)} s; goal <= 0.100); ` +
         `split: features ${rtf(stages.features).toFixed(3)}, generator ${rtf(stages.generator).toFixed(3)}, ` +
-        `vocoder ${rtf(stages.vocoder).toFixed(3)} (sum ${rtf(split).toFixed(3)}, timed separately); best of ${PASSES} passes`,
+        `vocoder ${rtf(stages.vocoder).toFixed(3)}, write ${rtf(stages.write).toFixed(3)} (sum ${rtf(split).toFixed(3)}, timed separately); best of ${PASSES} passes`,
     );
     const tag = `${modelLabel}, ${backend.name} on 1 thread`;
     return [
@@ -161,6 +165,7 @@ export async function benchConvert(log: (line: string) => void = console.log): P
       { name: 'convert features (read, resample, log-mel): real-time factor', value: rtf(stages.features), unit: 'compute s per audio s' },
       { name: 'convert generator (with normalisation): real-time factor', value: rtf(stages.generator), unit: 'compute s per audio s' },
       { name: 'convert vocoder (Griffin-Lim defaults): real-time factor', value: rtf(stages.vocoder), unit: 'compute s per audio s' },
+      { name: 'convert write (encode, atomic write): real-time factor', value: rtf(stages.write), unit: 'compute s per audio s' },
     ];
   } finally {
     rmSync(outDir, { recursive: true, force: true });
