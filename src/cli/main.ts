@@ -6,6 +6,7 @@ import { registerEvaluate } from './evaluate.js';
 import { registerTrain } from './train.js';
 import { registerConvert } from './convert.js';
 import { registerBench } from './bench.js';
+import { registerReport } from './report.js';
 
 /** Build the `voiceswap` command tree. Each sub-command lives in its own file. */
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerConvert(program);
   registerEvaluate(program);
+  registerReport(program);
   registerBench(program);
   program.addHelpText(
     'after',

@@ -5,7 +5,7 @@ interface ReportCliOptions {
   output?: string;
   every?: number;
   last?: number;
-  eval: string[];
+  eval?: string[];
 }
 
 /** Above this the report is awkward to mail or open: suggest --every / --last. */
@@ -19,13 +19,13 @@ export function registerReport(program: Command): void {
     .option('-o, --output <html>', 'HTML file to write (default: RUN_DIR/report.html)')
     .option('--every <n>', 'only every N-th sample point (and always the newest)', intOption('--every', 1))
     .option('--last <n>', 'only the newest N sample points (after --every)', intOption('--last', 1))
-    .option('--eval <json>', 'also show this `voiceswap evaluate --json` report (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--eval <json>', 'also show this `voiceswap evaluate --json` report (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .addHelpText(
       'after',
       `
 The page embeds everything (spectrogram PNGs, WAVs as data: URIs, inline CSS), so it
 opens from disk and can be mailed; it loads nothing from the network. Each sample point
-(samples/iter-N/) adds about 2 MB for four clips of a few seconds: limit a long run with
+(samples/iter-N/) adds about 2.5 MB for four clips of a few seconds: limit a long run with
 --every and --last.
 
 Evaluations: every *.json in RUN_DIR/eval/ is shown as a table, as is each --eval file.
@@ -43,7 +43,7 @@ Examples:
 
 async function runReport(runDir: string, opts: ReportCliOptions): Promise<void> {
   const { writeRunReport, defaultReportPath } = await import('../report/report.js');
-  const written = writeRunReport(runDir, opts.output ?? defaultReportPath(runDir), { every: opts.every, last: opts.last, evalFiles: opts.eval });
+  const written = writeRunReport(runDir, opts.output ?? defaultReportPath(runDir), { every: opts.every, last: opts.last, evalFiles: opts.eval ?? [] });
   const { samplePoints, allSampleIterations, evaluations } = written.report;
   const parts = [`${samplePoints.length} of ${allSampleIterations.length} sample points`];
   if (evaluations.length > 0) parts.push(`${evaluations.length} evaluation${evaluations.length === 1 ? '' : 's'}`);

@@ -43,11 +43,11 @@ export function renderReportHtml(report: RunReport): string {
     header(report),
     navigation(report),
     '<main>',
-    configSection(report),
     lossSection(report),
     report.evaluations.length > 0 ? evaluationSection(report.evaluations) : '',
     sourceSection(report.sources),
     samplesSection(report),
+    configSection(report),
     '</main>',
     `<footer>Made by <code>voiceswap report</code> on ${escapeHtml(report.generatedAt)}.</footer>`,
     '</body>',
@@ -79,12 +79,9 @@ function header(report: RunReport): string {
 }
 
 function navigation(report: RunReport): string {
-  const links: [string, string][] = [
-    ['#config', 'Configuration'],
-    ['#losses', 'Losses'],
-  ];
+  const links: [string, string][] = [['#losses', 'Losses']];
   if (report.evaluations.length > 0) links.push(['#evaluation', 'Evaluation']);
-  links.push(['#sources', 'Source clips'], ['#samples', 'Samples:']);
+  links.push(['#config', 'Configuration'], ['#sources', 'Source clips'], ['#samples', 'Samples:']);
   const points = [...report.samplePoints].reverse().map((p) => [`#${samplePointId(p.iteration)}`, count(p.iteration)] as [string, string]);
   const link = ([href, text]: [string, string], cls = '') => `<a href="${escapeHtml(href)}"${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</a>`;
   return `<nav>${links.map((l) => link(l)).join('')}${points.map((l) => link(l, 'chip')).join('')}</nav>`;
@@ -139,7 +136,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 // Losses
 
 function lossSection(report: RunReport): string {
-  const parts = ['<section id="losses">', '<h2>Training losses</h2>'];
+  const parts = ['<section id="losses">', '<h2>Training losses</h2>', '<div class="losses">'];
   if (report.lossChart) {
     parts.push(`<img class="chart" src="${dataUri('image/png', report.lossChart)}" alt="training loss curves">`);
   } else {
@@ -148,24 +145,23 @@ function lossSection(report: RunReport): string {
   const recent = report.recentLosses;
   if (recent) {
     const figure = (x: number | null) => (x === null ? '-' : x.toPrecision(4));
-    const cells: [string, string][] = [
+    const rows: [string, string][] = [
       ['G adversarial', figure(recent.means.gAdv)],
       ['cycle L1', figure(recent.means.cycle)],
       ['identity L1', figure(recent.means.identity)],
       ['D_A', figure(recent.means.dA)],
       ['D_B', figure(recent.means.dB)],
-      ['lr G', recent.lrG.toExponential(2)],
-      ['lr D', recent.lrD.toExponential(2)],
+      ['learning rate G', recent.lrG.toExponential(2)],
+      ['learning rate D', recent.lrD.toExponential(2)],
     ];
     parts.push(
-      '<table class="grid">',
-      `<caption>Mean over iterations ${escapeHtml(count(recent.fromIteration))}–${escapeHtml(count(recent.toIteration))} (learning rates at the last)</caption>`,
-      `<thead><tr>${cells.map(([h]) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>`,
-      `<tbody><tr>${cells.map(([, v]) => `<td>${escapeHtml(v)}</td>`).join('')}</tr></tbody>`,
+      '<table class="grid recent">',
+      `<caption>Mean over iterations ${escapeHtml(count(recent.fromIteration))}–${escapeHtml(count(recent.toIteration))}<br><span class="note">learning rates at the last</span></caption>`,
+      `<tbody>${rows.map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</tbody>`,
       '</table>',
     );
   }
-  parts.push('</section>');
+  parts.push('</div>', '</section>');
   return parts.join('\n');
 }
 
@@ -177,17 +173,38 @@ function evaluationSection(entries: EvaluationEntry[]): string {
   if (entries.length > 1) parts.push(evaluationOverview(entries));
   for (const entry of entries) {
     const { report } = entry;
-    parts.push('<div class="eval">', `<h3>${escapeHtml(evaluationTitle(entry))}</h3>`, comparisonTable('converted', report.converted, report.targetDir));
-    if (report.unconverted) {
-      parts.push(comparisonTable('unconverted (source vs target)', report.unconverted, report.targetDir));
-      parts.push(
-        `<p class="summary">MCD ${escapeHtml(report.converted.total.mcdDb.toFixed(2))} dB converted, ${escapeHtml(report.unconverted.total.mcdDb.toFixed(2))} dB unconverted (mean over files).</p>`,
-      );
-    }
-    parts.push('</div>');
+    const comparisons: [string, Comparison][] = [['converted', report.converted]];
+    if (report.unconverted) comparisons.push(['unconverted (source vs target)', report.unconverted]);
+    parts.push(
+      '<div class="eval">',
+      `<h3>${escapeHtml(evaluationTitle(entry))}</h3>`,
+      meansTable(comparisons, report.targetDir),
+      `<details><summary>Per file (${report.converted.rows.length} files)</summary>`,
+      ...comparisons.map(([label, comparison]) => comparisonTable(label, comparison, report.targetDir)),
+      '</details>',
+      '</div>',
+    );
   }
   parts.push('</section>');
   return parts.join('\n');
+}
+
+/** The headline: each comparison's means over its files, one row each. */
+function meansTable(comparisons: [string, Comparison][], targetDir: string): string {
+  const head = ['', ...EVALUATION_COLUMNS.map((c) => c.title)];
+  const rows = comparisons.map(
+    ([label, c]) =>
+      `<tr><th scope="row" title="${escapeHtml(c.dir)}">${escapeHtml(label)}</th>${EVALUATION_COLUMNS.map((col) => `<td>${escapeHtml(col.cell(c.total))}</td>`).join('')}</tr>`,
+  );
+  return [
+    '<div class="scroll">',
+    '<table class="grid eval-table">',
+    `<caption>Mean over files, against ${escapeHtml(targetDir)}</caption>`,
+    `<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>`,
+    `<tbody>${rows.join('\n')}</tbody>`,
+    '</table>',
+    '</div>',
+  ].join('\n');
 }
 
 function evaluationTitle(entry: EvaluationEntry): string {
@@ -364,9 +381,11 @@ th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: le
 .grid tfoot th, .grid tfoot td { font-weight: 600; border-top: 2px solid var(--line); }
 .scroll { overflow-x: auto; }
 img { display: block; max-width: 100%; height: auto; }
-img.chart { margin: 0 auto; }
+.losses { display: flex; flex-wrap: wrap; gap: 16px 40px; align-items: center; }
+.recent th { font-weight: normal; color: var(--muted); }
 .eval { margin-top: 18px; }
-.summary { font-weight: 600; }
+details { margin-top: 6px; }
+summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 .sources { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 12px; }
 .source { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
 .source p { margin: 4px 0 0; }
