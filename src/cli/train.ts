@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { BackendChoice } from '../backend/choices.js';
-import { customConfig, DEFAULT_PRESET, parsePreset, presetConfig, PRESET_NAMES } from '../model/presets.js';
+import { customConfig, DEFAULT_INPUT_SKIP, DEFAULT_PRESET, parsePreset, presetConfig, PRESET_NAMES } from '../model/presets.js';
 import type { LossValues } from '../train/step.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { intOption, numberOption } from './options.js';
@@ -12,6 +12,7 @@ interface TrainCliOptions {
   out: string;
   preset: string;
   scale?: number;
+  inputSkip?: boolean;
   iterations: number;
   batch: number;
   frames: number;
@@ -35,6 +36,8 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run directory: checkpoints, exported models, samples, losses', 'runs/default')
     .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`, DEFAULT_PRESET)
     .option('--scale <x>', 'custom width scale instead of a preset (experiments, tests)', numberOption('--scale', 1 / 256, 4))
+    .option('--input-skip', `generator learns a correction added to its input${DEFAULT_INPUT_SKIP ? ' (default)' : ''}`)
+    .option('--no-input-skip', `generator redraws the whole spectrogram, as in CycleGAN-VC2${DEFAULT_INPUT_SKIP ? '' : ' (default)'}`)
     .option('--iterations <n>', 'training iterations (the whole run, also when resuming)', intOption('--iterations', 1), DEFAULT_ITERATIONS)
     .option('--batch <n>', 'crops per speaker per iteration', intOption('--batch', 1, 256), 1)
     .option('--frames <n>', 'crop length in frames (multiple of 4; 64 = 0.74 s)', intOption('--frames', 8, 4096), 64)
@@ -68,7 +71,8 @@ Examples:
 }
 
 async function runTrain(opts: TrainCliOptions): Promise<void> {
-  const model = opts.scale !== undefined ? customConfig(opts.scale) : presetConfig(parsePreset(opts.preset));
+  const inputSkip = opts.inputSkip ?? DEFAULT_INPUT_SKIP;
+  const model = opts.scale !== undefined ? customConfig(opts.scale, 80, 6, inputSkip) : presetConfig(parsePreset(opts.preset), 80, inputSkip);
   await startBackend(opts);
   const { train } = await import('../train/train.js');
   let stopRequested = false;

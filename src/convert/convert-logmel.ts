@@ -31,7 +31,7 @@ export function convertLogMel(model: VoiceModel, logMel: Spectrogram, direction:
   const normalized = normalizeLogMel(logMel, source);
   // Padding is digital silence, in the source's normalised units (as in training crops).
   const padValue = normalizedSilence(source, model.info.features.logFloor);
-  const out = convertInChunks(normalized, chunking, (chunk) => runGenerator(chunk, padValue, (x) => generatorForward(net, x)));
+  const out = convertInChunks(normalized, chunking, (chunk) => runGenerator(chunk, padValue, (x) => generatorForward(net, x, model.config.inputSkip)));
   return denormalizeLogMel(out, target);
 }
 

@@ -76,8 +76,11 @@ export function createGenerator(config: ModelConfig, name: string, seed: number)
   return createNetwork(name, 'generator', generatorLayers(config), seed);
 }
 
-/** Map log-mel crops [B, nMels, T] (T divisible by 4) to converted crops of the same shape. */
-export function generatorForward(net: Network, x: tf.Tensor3D): tf.Tensor3D {
+/**
+ * Map log-mel crops [B, nMels, T] (T divisible by 4) to converted crops of the same shape.
+ * With `inputSkip` (the model config's) the network's output is added to x.
+ */
+export function generatorForward(net: Network, x: tf.Tensor3D, inputSkip = false): tf.Tensor3D {
   const [batch, mels, frames] = x.shape;
   const rows = mels / 4;
   if (mels % 4 !== 0 || frames % 4 !== 0) {
@@ -96,7 +99,8 @@ export function generatorForward(net: Network, x: tf.Tensor3D): tf.Tensor3D {
     h = unfoldRows(h, rows); //                                       [B, M/4, T/4, C]
     h = upsample(net, 'up1', h);
     h = upsample(net, 'up2', h); //                                   [B, M, T, c64]
-    return tf.reshape(convLayer(net, 'conv_out', h), [batch, mels, frames]) as tf.Tensor3D;
+    const out = tf.reshape(convLayer(net, 'conv_out', h), [batch, mels, frames]) as tf.Tensor3D;
+    return inputSkip ? tf.add(x, out) : out;
   });
 }
 

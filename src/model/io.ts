@@ -8,7 +8,7 @@ import { CycleGanTrainer, NETWORK_NAMES } from '../train/step.js';
 import { discriminatorLayers } from './discriminator.js';
 import { generatorLayers } from './generator.js';
 import { networkFromValues, paramSpecs, sameShape, shapeSize, type LayerSpec, type Network } from './params.js';
-import { configProblem, type ModelConfig } from './presets.js';
+import { configProblem, upgradeModelConfig, type ModelConfig } from './presets.js';
 
 /**
  * Our own model format, readable on every tfjs backend (no tfjs-node file:// handler):
@@ -334,6 +334,7 @@ function checkModelJson(path: string, v: unknown): ModelJson {
     return fail(`has format version ${JSON.stringify(j.version)}; this voiceswap reads version ${MODEL_FORMAT_VERSION}`);
   }
   if (j.kind !== 'model' && j.kind !== 'checkpoint') return fail(`has unknown kind ${JSON.stringify(j.kind)}`);
+  j.config = upgradeModelConfig(j.config);
   const problem = configProblem(j.config);
   if (problem !== null) fail(`bad model config: ${problem}`);
   if (!Array.isArray(j.networks) || !j.networks.every((n) => typeof n?.name === 'string' && typeof n?.kind === 'string')) {

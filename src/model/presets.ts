@@ -17,6 +17,9 @@ export const PRESET_NAMES = Object.keys(PRESET_SCALES) as PresetName[];
 
 export const DEFAULT_PRESET: PresetName = 'small';
 
+/** Whether new models use the generator's input skip (see ModelConfig.inputSkip). */
+export const DEFAULT_INPUT_SKIP = false;
+
 /** Everything that decides the networks' shapes; saved with every model. */
 export interface ModelConfig {
   /** The preset the scale came from, or 'custom' for any other scale (tests, experiments). */
@@ -27,6 +30,12 @@ export interface ModelConfig {
   nMels: number;
   /** Residual blocks in the generator's 1D part (6 in the paper). */
   nResBlocks: number;
+  /**
+   * The generator adds its output to its input (a global skip), so it learns a correction
+   * to the statistics-only mapping instead of redrawing the whole spectrogram. Models saved
+   * before this option existed have none (false).
+   */
+  inputSkip: boolean;
 }
 
 export function isPresetName(name: string): name is PresetName {
@@ -34,13 +43,13 @@ export function isPresetName(name: string): name is PresetName {
 }
 
 /** The configuration of a named preset (80 mel bins, 6 residual blocks). */
-export function presetConfig(preset: PresetName, nMels = 80): ModelConfig {
-  return checkedConfig({ preset, scale: PRESET_SCALES[preset], nMels, nResBlocks: 6 });
+export function presetConfig(preset: PresetName, nMels = 80, inputSkip = DEFAULT_INPUT_SKIP): ModelConfig {
+  return checkedConfig({ preset, scale: PRESET_SCALES[preset], nMels, nResBlocks: 6, inputSkip });
 }
 
 /** A configuration with an arbitrary width scale (e.g. 1/32 for fast tests). */
-export function customConfig(scale: number, nMels = 80, nResBlocks = 6): ModelConfig {
-  return checkedConfig({ preset: 'custom', scale, nMels, nResBlocks });
+export function customConfig(scale: number, nMels = 80, nResBlocks = 6, inputSkip = DEFAULT_INPUT_SKIP): ModelConfig {
+  return checkedConfig({ preset: 'custom', scale, nMels, nResBlocks, inputSkip });
 }
 
 /** Parse a user-supplied preset name; throws a one-line VoiceswapError for an unknown one. */
@@ -65,6 +74,12 @@ function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** A saved config as this version reads it: models saved before `inputSkip` existed have none. */
+export function upgradeModelConfig(config: unknown): unknown {
+  if (typeof config !== 'object' || config === null || 'inputSkip' in config) return config;
+  return { ...config, inputSkip: false };
+}
+
 /** Why `config` cannot describe a model, or null when it is valid. */
 export function configProblem(config: unknown): string | null {
   if (typeof config !== 'object' || config === null) return 'model config is not an object';
@@ -84,6 +99,7 @@ export function configProblem(config: unknown): string | null {
   if (!Number.isInteger(c.nResBlocks) || (c.nResBlocks as number) < 0) {
     return `nResBlocks must be a non-negative integer, got ${JSON.stringify(c.nResBlocks)}`;
   }
+  if (typeof c.inputSkip !== 'boolean') return `inputSkip must be true or false, got ${JSON.stringify(c.inputSkip)}`;
   return null;
 }
 

@@ -95,7 +95,7 @@ export class CycleGanTrainer {
       // weight gradient is computed
       let g!: GeneratorLosses;
       const gStep = tf.variableGrads(() => {
-        g = keepAll(generatorLosses(this, realA, realB, weights)); // outlive variableGrads' scope
+        g = keepAll(generatorLosses(this, realA, realB, weights, this.config.inputSkip)); // outlive variableGrads' scope
         return g.total;
       }, this.gVars);
       this.optG.apply(gStep.grads, lr.g);
@@ -151,12 +151,13 @@ export interface GeneratorLosses {
  * layer treats samples independently (instance norm included), so this equals separate
  * passes, in fewer and larger kernel calls.
  */
-export function generatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, weights: LossWeights): GeneratorLosses {
+export function generatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, weights: LossWeights, inputSkip = false): GeneratorLosses {
   const useIdentity = weights.identity !== 0;
-  const [fakeB, idB] = forwardPair(generatorForward, nets.gAB, realA, useIdentity ? realB : null);
-  const [fakeA, idA] = forwardPair(generatorForward, nets.gBA, realB, useIdentity ? realA : null);
+  const generate = (net: Network, x: tf.Tensor3D) => generatorForward(net, x, inputSkip);
+  const [fakeB, idB] = forwardPair(generate, nets.gAB, realA, useIdentity ? realB : null);
+  const [fakeA, idA] = forwardPair(generate, nets.gBA, realB, useIdentity ? realA : null);
   const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA))) as tf.Scalar;
-  const cycle = tf.add(l1(generatorForward(nets.gBA, fakeB), realA), l1(generatorForward(nets.gAB, fakeA), realB)) as tf.Scalar;
+  const cycle = tf.add(l1(generate(nets.gBA, fakeB), realA), l1(generate(nets.gAB, fakeA), realB)) as tf.Scalar;
   let total = tf.add(adv, tf.mul(cycle, weights.cycle)) as tf.Scalar;
   let identity: tf.Scalar | null = null;
   if (idA !== null && idB !== null) {

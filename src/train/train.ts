@@ -7,7 +7,7 @@ import { saveVoiceModel, serializeStats, type VoiceModelInfo } from '../convert/
 import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
-import type { ModelConfig } from '../model/presets.js';
+import { upgradeModelConfig, type ModelConfig } from '../model/presets.js';
 import { Random, type RandomState } from '../util/random.js';
 import { writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
 import { listWavFiles, loadSpeakerCorpus, utteranceFeatures, type SpeakerCorpus } from './corpus.js';
@@ -105,6 +105,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ckpt.trainer.dispose();
       throw new VoiceswapError(`${ckpt.dir}: not a voiceswap training checkpoint`);
     }
+    extra.run.model = upgradeModelConfig(extra.run.model) as ModelConfig;
     assertResumable(extra.run, fresh, ckpt.dir);
     run = { ...extra.run, schedule: fresh.schedule.total === extra.run.schedule.total ? extra.run.schedule : fresh.schedule };
     trainer = ckpt.trainer;
