@@ -184,6 +184,7 @@ describe('report of a real (tiny) training run', () => {
     expect(tagBalanceProblem(html)).toBeNull();
     expect(html).toContain('<h3>iter-00000002.a2b.json (iteration 2, A → B)</h3>');
     expect(html).toContain('<h3>extra-eval.json</h3>');
+    expect(html).toContain('<caption>Overview</caption>');
     for (const row of evaluation.converted.rows) {
       expect(html).toContain(`<tr><th scope="row">${row.name}</th><td>${row.mcdDb.toFixed(2)}</td>`);
     }
@@ -221,6 +222,7 @@ describe('report errors', () => {
     await expect(reportCommand([run, '--eval', join(root, 'nope.json')])).rejects.toThrow(`${join(root, 'nope.json')}: no such file`);
     await expect(reportCommand([run, '--every', '0'])).rejects.toThrow(/--every must be an integer from 1/);
     await expect(reportCommand([run, '-o', join(run, 'run.json')])).rejects.toThrow(/refusing to overwrite input file/);
+    await expect(reportCommand([run, '-o', join(root, 'no-folder', 'r.html')])).rejects.toThrow(`${join(root, 'no-folder', 'r.html')}: cannot write: directory does not exist`);
   });
 
   it('the CLI prints one error line for a folder that is not a run', () => {

@@ -467,7 +467,8 @@ export function writeWav(path: string, samples: Float32Array, sampleRate: number
   }
 }
 
-function describeWriteError(err: unknown): string {
+/** A one-line reason for a failed write (the problem half of a FileError). */
+export function describeWriteError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':

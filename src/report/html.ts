@@ -23,8 +23,8 @@ export function dataUri(mime: string, bytes: Uint8Array): string {
 
 const AUDIO_TYPES: Record<string, string> = { '.wav': 'audio/wav', '.flac': 'audio/flac', '.mp3': 'audio/mpeg', '.ogg': 'audio/ogg' };
 
-/** The id of a sample point's section (also its samples/ folder name's number). */
-export function samplePointId(iteration: number): string {
+/** The id of a sample point's section. */
+function samplePointId(iteration: number): string {
   return `iter-${iteration}`;
 }
 
@@ -275,7 +275,7 @@ function sourceSection(sources: SourceClip[]): string {
     '<section id="sources">',
     '<h2>Source clips</h2>',
     '<p class="note">The recordings converted at every sample point, as they sound before conversion.</p>',
-    sources.length > 0 ? `<div class="sources">${cards.join('\n')}</div>` : '<p class="muted">run.json lists no clips.</p>',
+    sources.length > 0 ? `<div class="sources">${cards.join('\n')}</div>` : '<p class="muted">No source clip found (the data folders of run.json have moved).</p>',
     '</section>',
   ].join('\n');
 }

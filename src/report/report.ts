@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { describeWriteError } from '../audio/wav.js';
+import { FileError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { assertNotInput } from '../io/protect.js';
 import { collectRunReport, type ReportSelection, type RunReport } from './collect.js';
@@ -20,6 +22,10 @@ export function writeRunReport(runDir: string, output: string = defaultReportPat
   const report = collectRunReport(runDir, selection);
   assertNotInput(output, [join(runDir, 'run.json'), ...report.evaluations.map((e) => e.file)]);
   const html = Buffer.from(renderReportHtml(report), 'utf8');
-  writeFileAtomic(output, html);
+  try {
+    writeFileAtomic(output, html);
+  } catch (err) {
+    throw new FileError(output, describeWriteError(err));
+  }
   return { path: output, bytes: html.length, report };
 }
