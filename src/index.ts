@@ -45,8 +45,13 @@ export { CycleGanTrainer, type LossValues } from './train/step.js';
 export { train, type TrainOptions, type TrainResult, type RunConfig } from './train/train.js';
 export { defaultSchedule, settingsAt, type Schedule } from './train/schedule.js';
 export { loadVoiceModel, resolveModelDir, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
-export { convertLogMel } from './convert/convert-logmel.js';
+export { convertLogMel, statsOnlyLogMel, convertInChunks, DEFAULT_CHUNKING, type ChunkOptions } from './convert/convert-logmel.js';
 export { convertAudio, convertFile, type ConvertOptions, type ConvertedAudio } from './convert/convert-audio.js';
+
+// Training reports (self-contained HTML).
+export { writeRunReport, defaultReportPath } from './report/report.js';
+export { collectRunReport, type RunReport, type ReportSelection } from './report/collect.js';
+export { renderReportHtml } from './report/html.js';
 
 // Evaluation.
 export { evaluatePairs, formatReportTable, DEFAULT_EVALUATION_CONFIG, type EvaluationReport, type EvaluationOptions } from './eval/evaluate.js';

@@ -8,7 +8,7 @@ import { logMelSpectrogram } from '../src/audio/features.js';
 import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend } from '../src/backend/index.js';
 import { convertFile } from '../src/convert/convert-audio.js';
-import { convertInChunks, convertLogMel, DEFAULT_CHUNKING } from '../src/convert/convert-logmel.js';
+import { convertInChunks, convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel } from '../src/convert/convert-logmel.js';
 import { loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
 import { customConfig } from '../src/model/presets.js';
 import { train } from '../src/train/train.js';
@@ -37,6 +37,21 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('convert', () => {
+  it('the stats-only baseline maps each bin from the source statistics to the target statistics', () => {
+    const input = logMelSpectrogram(readWav(join(REPO, 'samples', 'demo', 'alice_demo1.wav')).samples, model.info.features);
+    for (const [direction, src, tgt] of [['a2b', model.stats.a, model.stats.b], ['b2a', model.stats.b, model.stats.a]] as const) {
+      const out = statsOnlyLogMel(model, input, direction);
+      expect([out.rows, out.frames]).toEqual([input.rows, input.frames]);
+      for (const [r, t] of [[0, 0], [10, 5], [79, input.frames - 1]]) {
+        const i = r * input.frames + t;
+        const expected = ((input.data[i] - src.mean[r]) / src.std[r]) * tgt.std[r] + tgt.mean[r];
+        expect(out.data[i]).toBeCloseTo(expected, 4);
+      }
+    }
+    // The two speakers' statistics differ, so the directions differ.
+    expect(statsOnlyLogMel(model, input, 'a2b').data[0]).not.toBeCloseTo(statsOnlyLogMel(model, input, 'b2a').data[0], 3);
+  });
+
   it('converts a sample file: model rate, input length, not silent, not the input', () => {
     const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
     const out = join(root, 'demo.a2b.wav');

@@ -21,6 +21,7 @@ interface ConvertCliOptions {
   keepRate?: boolean;
   spectrogram?: boolean;
   float?: boolean;
+  statsOnly?: boolean;
   backend: BackendChoice;
   threads?: number;
 }
@@ -41,7 +42,8 @@ export function registerConvert(program: Command): void {
     .option('--iters <n>', 'Griffin-Lim iterations (default: the vocoder default)', intOption('--iters', 1, 10000))
     .option('--keep-rate', "write at the input's sample rate instead of the model's")
     .option('--spectrogram', 'also write NAME.a2b.png with input and output spectrograms')
-    .option('--float', 'write 32-bit float WAVs instead of 16-bit PCM');
+    .option('--float', 'write 32-bit float WAVs instead of 16-bit PCM')
+    .option('--stats-only', "baseline for comparisons: no network, only the source speaker's statistics swapped for the target's");
   for (const o of backendOptions()) cmd.addOption(o);
   cmd
     .addHelpText(
@@ -91,6 +93,7 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
           direction: opts.direction,
           iterations: opts.iters,
           keepRate: opts.keepRate,
+          statsOnly: opts.statsOnly,
           encoding: opts.float ? 'float32' : 'pcm16',
         });
         if (opts.spectrogram) {

@@ -3,7 +3,7 @@ import { logMelSpectrogram } from '../audio/features.js';
 import { logMelToAudio } from '../audio/griffinlim.js';
 import { resample } from '../audio/resample.js';
 import { readWav, writeWav, type WavEncoding } from '../audio/wav.js';
-import { convertLogMel, DEFAULT_CHUNKING, type ChunkOptions } from './convert-logmel.js';
+import { convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel, type ChunkOptions } from './convert-logmel.js';
 import type { Direction, VoiceModel } from './voice-model.js';
 
 export interface ConvertOptions {
@@ -14,6 +14,8 @@ export interface ConvertOptions {
   keepRate?: boolean;
   chunking?: ChunkOptions;
   seed?: number;
+  /** Skip the generator: only swap the speakers' statistics (the baseline a model must beat). */
+  statsOnly?: boolean;
 }
 
 export interface ConvertedAudio {
@@ -33,7 +35,8 @@ export function convertAudio(model: VoiceModel, samples: Float32Array, sampleRat
   const features = model.info.features;
   const x = resample(samples, sampleRate, features.sampleRate);
   const input = logMelSpectrogram(x, features);
-  const output = convertLogMel(model, input, options.direction ?? 'a2b', options.chunking ?? DEFAULT_CHUNKING);
+  const direction = options.direction ?? 'a2b';
+  const output = options.statsOnly ? statsOnlyLogMel(model, input, direction) : convertLogMel(model, input, direction, options.chunking ?? DEFAULT_CHUNKING);
   let y = logMelToAudio(output, { cfg: features, iterations: options.iterations, seed: options.seed, length: x.length });
   let rate = features.sampleRate;
   if (options.keepRate && sampleRate !== rate) {

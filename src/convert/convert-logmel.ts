@@ -35,6 +35,18 @@ export function convertLogMel(model: VoiceModel, logMel: Spectrogram, direction:
   return denormalizeLogMel(out, target);
 }
 
+/**
+ * The trivial baseline every trained model must beat: the source log-mel normalised with
+ * the source speaker's statistics and de-normalised with the target's, no network.
+ */
+export function statsOnlyLogMel(model: VoiceModel, logMel: Spectrogram, direction: Direction): Spectrogram {
+  if (logMel.rows !== model.config.nMels) {
+    throw new VoiceswapError(`log-mel has ${logMel.rows} bins; the model expects ${model.config.nMels}`);
+  }
+  const { source, target } = directionStats(model, direction);
+  return denormalizeLogMel(normalizeLogMel(logMel, source), target);
+}
+
 /** One pass of the generator over a normalised [nMels, T]: pad T to a multiple of 4, trim after. */
 function runGenerator(spec: Spectrogram, padValue: Float32Array, forward: (x: tf.Tensor3D) => tf.Tensor3D): Spectrogram {
   const { rows, frames } = spec;
