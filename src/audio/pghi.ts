@@ -42,6 +42,12 @@ class BucketQueue {
     this.next = new Int32Array(capacity);
   }
 
+  clear(): void {
+    this.head.fill(-1);
+    this.top = -1;
+    this.size = 0;
+  }
+
   push(item: number, level: number): void {
     this.next[item] = this.head[level];
     this.head[level] = item;
@@ -62,6 +68,121 @@ class BucketQueue {
 const LEVELS = 4096;
 
 /**
+ * PGHI with its scratch owned, for up to `capacityFrames` frames, so that a long input
+ * vocoded block by block allocates it once. `integrate` can continue phases that are
+ * already known for the first frames (the previous block's result): those bins start the
+ * integration, so the new frames carry on from them instead of starting at phase 0.
+ */
+export class PghiIntegrator {
+  private readonly logMag: Float64Array;
+  private readonly timeRate: Float64Array; // phase advance per frame
+  private readonly freqRate: Float64Array; // phase advance per bin
+  private readonly done: Uint8Array;
+  private readonly level: Int32Array;
+  private readonly seeds: BucketQueue;
+  private readonly front: BucketQueue;
+  private readonly gamma: number;
+  private readonly toleranceDb: number;
+
+  constructor(
+    readonly bins: number,
+    readonly capacityFrames: number,
+    readonly nFft: number,
+    readonly hopLength: number,
+    options: PghiOptions = {},
+  ) {
+    const n = bins * capacityFrames;
+    this.gamma = options.gamma ?? HANN_GAMMA_RATIO * nFft * nFft;
+    this.toleranceDb = options.toleranceDb ?? 60;
+    this.logMag = new Float64Array(n);
+    this.timeRate = new Float64Array(n);
+    this.freqRate = new Float64Array(n);
+    this.done = new Uint8Array(n);
+    this.level = new Int32Array(n);
+    this.seeds = new BucketQueue(LEVELS, n);
+    this.front = new BucketQueue(LEVELS, n);
+  }
+
+  /**
+   * Phases of frames [knownFrames, frames) of a frame-major magnitude (bin k of frame t
+   * at t · bins + k), written into `phase` in the same layout; phase's first
+   * knownFrames frames are read as given and left unchanged.
+   */
+  integrate(magnitude: Float64Array, frames: number, phase: Float64Array, knownFrames = 0): void {
+    const { bins, nFft, hopLength, logMag, timeRate, freqRate, done, level, seeds, front } = this;
+    if (frames > this.capacityFrames) throw new Error(`PGHI: ${frames} frames exceed the capacity of ${this.capacityFrames}`);
+    const n = bins * frames;
+    const known = bins * knownFrames;
+    let maxLog = -Infinity;
+    for (let i = 0; i < n; i++) {
+      logMag[i] = Math.log(magnitude[i] + 1e-300);
+      if (logMag[i] > maxLog) maxLog = logMag[i];
+    }
+    phase.fill(0, known, n);
+    if (!Number.isFinite(maxLog) || maxLog <= Math.log(1e-300)) return;
+    const floor = maxLog - (this.toleranceDb / 20) * Math.LN10;
+
+    // Phase derivatives from centred differences of the log-magnitude (one-sided at edges).
+    const tScale = (hopLength * nFft) / this.gamma;
+    const fScale = this.gamma / (hopLength * nFft);
+    for (let t = 0; t < frames; t++) {
+      for (let k = 0; k < bins; k++) {
+        const i = t * bins + k;
+        const kLo = k > 0 ? i - 1 : i;
+        const kHi = k < bins - 1 ? i + 1 : i;
+        const dk = (logMag[kHi] - logMag[kLo]) / (kHi - kLo || 1);
+        const tLo = t > 0 ? i - bins : i;
+        const tHi = t < frames - 1 ? i + bins : i;
+        const dt = (logMag[tHi] - logMag[tLo]) / ((tHi - tLo) / bins || 1);
+        timeRate[i] = tScale * dk + (2 * Math.PI * hopLength * k) / nFft;
+        freqRate[i] = Math.PI - fScale * dt;
+      }
+    }
+
+    // Quiet bins count as done from the start; the others are queued by loudness, both
+    // in `seeds` (where each new island starts) and, once reached, in `front`. Known
+    // bins are reached already, so they go straight to the front.
+    seeds.clear();
+    front.clear();
+    const levelScale = (LEVELS - 1) / (maxLog - floor || 1);
+    for (let i = 0; i < n; i++) {
+      done[i] = 1;
+      if (logMag[i] < floor) continue;
+      level[i] = Math.floor((logMag[i] - floor) * levelScale);
+      if (i < known) front.push(i, level[i]);
+      else {
+        done[i] = 0;
+        seeds.push(i, level[i]);
+      }
+    }
+    const reach = (to: number, from: number, rate: Float64Array, sign: number): void => {
+      if (done[to]) return;
+      phase[to] = phase[from] + (sign * (rate[from] + rate[to])) / 2;
+      done[to] = 1;
+      front.push(to, level[to]);
+    };
+    const spread = (): void => {
+      while (front.size > 0) {
+        const i = front.pop();
+        const k = i % bins;
+        if (k + 1 < bins) reach(i + 1, i, freqRate, 1);
+        if (k > 0) reach(i - 1, i, freqRate, -1);
+        if (i + bins < n) reach(i + bins, i, timeRate, 1);
+        if (i >= bins) reach(i - bins, i, timeRate, -1);
+      }
+    };
+    spread();
+    while (seeds.size > 0) {
+      const seed = seeds.pop();
+      if (done[seed]) continue;
+      done[seed] = 1; // a new island starts at its loudest bin with phase 0
+      front.push(seed, level[seed]);
+      spread();
+    }
+  }
+}
+
+/**
  * Phase estimate for a frame-major magnitude (bin k of frame t at t · bins + k),
  * returned in the same layout.
  */
@@ -73,72 +194,7 @@ export function pghiPhase(
   hopLength: number,
   options: PghiOptions = {},
 ): Float64Array {
-  const n = bins * frames;
-  const gamma = options.gamma ?? HANN_GAMMA_RATIO * nFft * nFft;
-  const toleranceDb = options.toleranceDb ?? 60;
-  const logMag = new Float64Array(n);
-  let maxLog = -Infinity;
-  for (let i = 0; i < n; i++) {
-    logMag[i] = Math.log(magnitude[i] + 1e-300);
-    if (logMag[i] > maxLog) maxLog = logMag[i];
-  }
-  const phase = new Float64Array(n);
-  if (!Number.isFinite(maxLog) || maxLog <= Math.log(1e-300)) return phase;
-  const floor = maxLog - (toleranceDb / 20) * Math.LN10;
-
-  // Phase derivatives from centred differences of the log-magnitude (one-sided at edges).
-  const timeRate = new Float64Array(n); // phase advance per frame
-  const freqRate = new Float64Array(n); // phase advance per bin
-  const tScale = (hopLength * nFft) / gamma;
-  const fScale = gamma / (hopLength * nFft);
-  for (let t = 0; t < frames; t++) {
-    for (let k = 0; k < bins; k++) {
-      const i = t * bins + k;
-      const kLo = k > 0 ? i - 1 : i;
-      const kHi = k < bins - 1 ? i + 1 : i;
-      const dk = (logMag[kHi] - logMag[kLo]) / (kHi - kLo || 1);
-      const tLo = t > 0 ? i - bins : i;
-      const tHi = t < frames - 1 ? i + bins : i;
-      const dt = (logMag[tHi] - logMag[tLo]) / ((tHi - tLo) / bins || 1);
-      timeRate[i] = tScale * dk + (2 * Math.PI * hopLength * k) / nFft;
-      freqRate[i] = Math.PI - fScale * dt;
-    }
-  }
-
-  // Quiet bins count as done from the start; the others are queued by loudness, both
-  // in `seeds` (where each new island starts) and, once reached, in `front`.
-  const done = new Uint8Array(n);
-  const level = new Int32Array(n);
-  const levelScale = (LEVELS - 1) / (maxLog - floor || 1);
-  const seeds = new BucketQueue(LEVELS, n);
-  const front = new BucketQueue(LEVELS, n);
-  for (let i = 0; i < n; i++) {
-    if (logMag[i] < floor) {
-      done[i] = 1;
-    } else {
-      level[i] = Math.floor((logMag[i] - floor) * levelScale);
-      seeds.push(i, level[i]);
-    }
-  }
-  const reach = (to: number, from: number, rate: Float64Array, sign: number): void => {
-    if (done[to]) return;
-    phase[to] = phase[from] + (sign * (rate[from] + rate[to])) / 2;
-    done[to] = 1;
-    front.push(to, level[to]);
-  };
-  while (seeds.size > 0) {
-    const seed = seeds.pop();
-    if (done[seed]) continue;
-    done[seed] = 1; // a new island starts at its loudest bin with phase 0
-    front.push(seed, level[seed]);
-    while (front.size > 0) {
-      const i = front.pop();
-      const k = i % bins;
-      if (k + 1 < bins) reach(i + 1, i, freqRate, 1);
-      if (k > 0) reach(i - 1, i, freqRate, -1);
-      if (i + bins < n) reach(i + bins, i, timeRate, 1);
-      if (i >= bins) reach(i - bins, i, timeRate, -1);
-    }
-  }
+  const phase = new Float64Array(bins * frames);
+  new PghiIntegrator(bins, frames, nFft, hopLength, options).integrate(magnitude, frames, phase);
   return phase;
 }
