@@ -228,7 +228,7 @@ function pinvFrame(plan: InversionPlan, m: Float64Array, y: Float64Array, s: Flo
   for (let k = plan.firstBin; k < plan.maxBin; k++) if (s[k] < 0) s[k] = 0;
 }
 
-/** Scratch for the per-frame Newton solve, allocated once per call. */
+/** Scratch for the per-frame Newton solve, allocated once per inverter. */
 interface KlScratch {
   prior: Float64Array; // bins
   exponent: Float64Array; // bins
@@ -306,43 +306,62 @@ function klFrame(plan: InversionPlan, m: Float64Array, s: Float64Array, w: KlScr
 }
 
 /**
- * Linear-frequency magnitude [nFft/2 + 1, T] whose mel projection is `mel`
- * (a magnitude mel spectrogram [nMels, T], not its log).
+ * Inverts mel frames one after another. The KL method starts each frame's Newton solve
+ * from the previous frame's multipliers, so one inverter fed a long input in pieces gives
+ * exactly what melToLinear gives for the whole input.
  */
-export function melToLinear(
-  mel: Spectrogram,
-  cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG,
-  options: MelInversionOptions = {},
-): Spectrogram {
-  const plan = inversionPlan(cfg);
-  const { nMels, bins, maxBin } = plan;
-  if (mel.rows !== nMels) throw new VoiceswapError(`mel inversion: the spectrogram has ${mel.rows} bands but the configuration has ${nMels}`);
-  const method = options.method ?? 'kl';
-  if (method !== 'kl' && method !== 'pinv' && method !== 'interpolate') {
-    throw new VoiceswapError(`mel inversion: unknown method '${String(method)}' (use kl, pinv or interpolate)`);
+export class MelFrameInverter {
+  readonly nMels: number;
+  readonly bins: number;
+  private readonly plan: InversionPlan;
+  private readonly method: MelInversionMethod;
+  private readonly m: Float64Array;
+  private readonly y: Float64Array;
+  private readonly s: Float64Array;
+  private readonly scratch: KlScratch;
+
+  constructor(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG, options: MelInversionOptions = {}) {
+    const method = options.method ?? 'kl';
+    if (method !== 'kl' && method !== 'pinv' && method !== 'interpolate') {
+      throw new VoiceswapError(`mel inversion: unknown method '${String(method)}' (use kl, pinv or interpolate)`);
+    }
+    this.method = method;
+    this.plan = inversionPlan(cfg);
+    const { nMels, bins } = this.plan;
+    this.nMels = nMels;
+    this.bins = bins;
+    const bandVector = (): Float64Array => new Float64Array(nMels + 1);
+    this.m = bandVector();
+    this.y = bandVector();
+    this.s = new Float64Array(bins);
+    this.scratch = {
+      prior: new Float64Array(bins),
+      exponent: new Float64Array(bins),
+      candidate: new Float64Array(bins),
+      lambda: bandVector(),
+      trial: bandVector(),
+      residual: bandVector(),
+      step: bandVector(),
+      diagonal: bandVector(),
+      offDiagonal: bandVector(),
+    };
   }
-  const frames = mel.frames;
-  const bandVector = (): Float64Array => new Float64Array(nMels + 1);
-  const m = bandVector();
-  const y = bandVector();
-  const s = new Float64Array(bins);
-  const scratch: KlScratch = {
-    prior: new Float64Array(bins),
-    exponent: new Float64Array(bins),
-    candidate: new Float64Array(bins),
-    lambda: bandVector(),
-    trial: bandVector(),
-    residual: bandVector(),
-    step: bandVector(),
-    diagonal: bandVector(),
-    offDiagonal: bandVector(),
-  };
-  const out = new Float32Array(bins * frames);
-  for (let t = 0; t < frames; t++) {
+
+  /** Checks that a mel spectrogram has this configuration's number of bands. */
+  checkRows(rows: number): void {
+    if (rows !== this.nMels) throw new VoiceswapError(`mel inversion: the spectrogram has ${rows} bands but the configuration has ${this.nMels}`);
+  }
+
+  /**
+   * The linear magnitude (bins values, valid until the next call; bins no band covers are
+   * 0) of one magnitude mel frame, `band(b)` giving band b; `frame` only names it in errors.
+   */
+  invert(band: (b: number) => number, frame: number): Float64Array {
+    const { plan, method, m, y, s, nMels } = this;
     let peak = 0;
     for (let b = 0; b < nMels; b++) {
-      const v = mel.data[b * frames + t];
-      if (!(v >= 0)) throw new VoiceswapError(`mel inversion: the mel spectrogram has a negative or NaN value (${v}) at band ${b}, frame ${t}`);
+      const v = band(b);
+      if (!(v >= 0)) throw new VoiceswapError(`mel inversion: the mel spectrogram has a negative or NaN value (${v}) at band ${b}, frame ${frame}`);
       m[b] = v;
       peak = Math.max(peak, v);
     }
@@ -354,12 +373,31 @@ export function melToLinear(
       // The KL solution needs a strictly positive target: a zero band is lifted to a
       // level far below anything audible relative to the frame.
       for (let b = 0; b < nMels; b++) m[b] = Math.max(m[b], peak * 1e-12);
-      klFrame(plan, m, s, scratch);
+      klFrame(plan, m, s, this.scratch);
     } else {
       s.fill(0);
     }
-    // Bins outside [firstBin, maxBin) belong to no band and stay 0.
-    for (let k = plan.firstBin; k < maxBin; k++) out[k * frames + t] = s[k];
+    return s;
+  }
+}
+
+/**
+ * Linear-frequency magnitude [nFft/2 + 1, T] whose mel projection is `mel`
+ * (a magnitude mel spectrogram [nMels, T], not its log).
+ */
+export function melToLinear(
+  mel: Spectrogram,
+  cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG,
+  options: MelInversionOptions = {},
+): Spectrogram {
+  const inverter = new MelFrameInverter(cfg, options);
+  inverter.checkRows(mel.rows);
+  const { bins } = inverter;
+  const frames = mel.frames;
+  const out = new Float32Array(bins * frames);
+  for (let t = 0; t < frames; t++) {
+    const s = inverter.invert((b) => mel.data[b * frames + t], t);
+    for (let k = 0; k < bins; k++) out[k * frames + t] = s[k];
   }
   return { data: out, rows: bins, frames };
 }
