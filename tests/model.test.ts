@@ -4,7 +4,7 @@ import { discriminatorConvFlops, discriminatorForward, discriminatorLayers, disc
 import { createGenerator, generatorConvFlops, generatorForward, generatorLayers } from '../src/model/generator.js';
 import { conv2d, glu, instanceNorm, pixelShuffle } from '../src/model/layers.js';
 import { countParams, disposeNetwork, variableCount } from '../src/model/params.js';
-import { customConfig, parsePreset, PRESET_NAMES, presetConfig, scaledWidth, type PresetName } from '../src/model/presets.js';
+import { configProblem, customConfig, parsePreset, PRESET_NAMES, presetConfig, scaledWidth, upgradeModelConfig, type PresetName } from '../src/model/presets.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -153,6 +153,26 @@ describe('networks', () => {
     disposeNetwork(g);
     disposeNetwork(d);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('reads configs saved before the input skip existed as without it, and rejects a bad value', () => {
+    const old = { preset: 'small', scale: 0.25, nMels: 80, nResBlocks: 6 };
+    expect(configProblem(old)).toMatch(/inputSkip/);
+    expect(upgradeModelConfig(old)).toEqual({ ...old, inputSkip: false });
+    expect(configProblem(upgradeModelConfig(old))).toBeNull();
+    expect(configProblem({ ...old, inputSkip: 'yes' })).toMatch(/inputSkip must be true or false/);
+    expect(upgradeModelConfig({ ...old, inputSkip: true })).toEqual({ ...old, inputSkip: true });
+  });
+
+  it('with the input skip, the generator adds its input to what it computes', () => {
+    const g = createGenerator(config, 'G', 3);
+    tf.tidy(() => {
+      const x = randn([1, 80, 16], 9) as tf.Tensor3D;
+      const plain = generatorForward(g, x);
+      const skipped = generatorForward(g, x, true);
+      expect(tf.max(tf.abs(tf.sub(skipped, tf.add(plain, x)))).dataSync()[0]).toBeLessThan(1e-5);
+    });
+    disposeNetwork(g);
   });
 
   it('initialisation is deterministic for a seed, distinct per network, and torch-like', () => {

@@ -117,6 +117,22 @@ describe('CycleGanTrainer', () => {
     tf.dispose([value, ...Object.values(grads)]);
   });
 
+  it('cycle noise changes only the cycle loss, reproducibly for a seed', () => {
+    const losses = (noise: { std: number; seed: number } | null) =>
+      tf.tidy(() => {
+        const g = generatorLosses(trainer, data.a, data.b, DEFAULT_LOSS_WEIGHTS, false, noise);
+        return [g.adv, g.cycle, g.identity!].map((t) => t.dataSync()[0]!);
+      });
+    const clean = losses(null);
+    const noisy = losses({ std: 0.5, seed: 11 });
+    expect(noisy[0]).toBeCloseTo(clean[0]!, 6); // adversarial and identity terms see no noise
+    expect(noisy[2]).toBeCloseTo(clean[2]!, 6);
+    expect(Math.abs(noisy[1]! - clean[1]!)).toBeGreaterThan(1e-4);
+    expect(losses({ std: 0.5, seed: 11 })).toEqual(noisy);
+    expect(losses({ std: 0.5, seed: 12 })[1]).not.toBe(noisy[1]);
+    expect(losses({ std: 0, seed: 11 })).toEqual(clean);
+  });
+
   it('computes no discriminator weight gradient during the generator step', async () => {
     const fresh = new CycleGanTrainer(config, { seed: 4 });
     const profile = await tf.profile(() => {

@@ -13,6 +13,10 @@ interface TrainCliOptions {
   preset: string;
   scale?: number;
   inputSkip?: boolean;
+  cycleWeight?: number;
+  identityWeight?: number;
+  identityUntil?: number;
+  cycleNoise?: number;
   iterations: number;
   batch: number;
   frames: number;
@@ -38,6 +42,10 @@ export function registerTrain(program: Command): void {
     .option('--scale <x>', 'custom width scale instead of a preset (experiments, tests)', numberOption('--scale', 1 / 256, 4))
     .option('--input-skip', `generator learns a correction added to its input${DEFAULT_INPUT_SKIP ? ' (default)' : ''}`)
     .option('--no-input-skip', `generator redraws the whole spectrogram, as in CycleGAN-VC2${DEFAULT_INPUT_SKIP ? '' : ' (default)'}`)
+    .option('--cycle-weight <w>', 'weight of the cycle-consistency L1 loss (default 10)', numberOption('--cycle-weight', 0, 1000))
+    .option('--identity-weight <w>', 'weight of the identity-mapping L1 loss (default 5)', numberOption('--identity-weight', 0, 1000))
+    .option('--identity-until <n>', 'iterations that use the identity loss (default: min(10000, half the run))', intOption('--identity-until', 0))
+    .option('--cycle-noise <std>', 'noise added to converted crops before the cycle mapping, against hidden-detail cheating (default 0)', numberOption('--cycle-noise', 0, 10))
     .option('--iterations <n>', 'training iterations (the whole run, also when resuming)', intOption('--iterations', 1), DEFAULT_ITERATIONS)
     .option('--batch <n>', 'crops per speaker per iteration', intOption('--batch', 1, 256), 1)
     .option('--frames <n>', 'crop length in frames (multiple of 4; 64 = 0.74 s)', intOption('--frames', 8, 4096), 64)
@@ -98,6 +106,12 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
       sampleEvery: opts.sampleEvery,
       checkpointEvery: opts.checkpointEvery,
       keep: opts.keep,
+      schedule: {
+        ...(opts.cycleWeight !== undefined && { cycleWeight: opts.cycleWeight }),
+        ...(opts.identityWeight !== undefined && { identityWeight: opts.identityWeight }),
+        ...(opts.identityUntil !== undefined && { identityUntil: opts.identityUntil }),
+        ...(opts.cycleNoise !== undefined && { cycleNoise: opts.cycleNoise }),
+      },
       onIteration: (iteration, total, losses) => {
         progress ??= new Progress({ label: 'train', total, plainEvery: 30, initial: iteration - 1 });
         progress.update(iteration, formatLosses(losses));

@@ -21,6 +21,8 @@ export interface Schedule {
   lrD: number;
   cycleWeight: number;
   identityWeight: number;
+  /** Std of the noise added to converted crops before the cycle mapping (0: none; see CycleNoise). */
+  cycleNoise: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export function defaultSchedule(total: number): Schedule {
     lrD: 1e-4,
     cycleWeight: 10,
     identityWeight: 5,
+    cycleNoise: 0,
   };
 }
 
@@ -55,6 +58,7 @@ export interface StepSettings {
   lrD: number;
   cycleWeight: number;
   identityWeight: number;
+  cycleNoise: number;
 }
 
 /** Everything that changes with the iteration, for the update made at 0-based `iteration`. */
@@ -65,5 +69,6 @@ export function settingsAt(s: Schedule, iteration: number): StepSettings {
     lrD: s.lrD * f,
     cycleWeight: s.cycleWeight,
     identityWeight: iteration < s.identityUntil ? s.identityWeight : 0,
+    cycleNoise: s.cycleNoise ?? 0, // schedules saved before the option existed have none
   };
 }

@@ -21,6 +21,19 @@ export interface LossWeights {
   identity: number;
 }
 
+/**
+ * Gaussian noise (std in normalised log-mel units) added to each converted crop before it
+ * is mapped back for the cycle loss. Without it a generator can hide the source's details
+ * in faint patterns of its output that the other generator decodes (CycleGAN's known
+ * steganography); with it, what the cycle needs must be carried by structure strong
+ * enough to survive the noise, i.e. the audible spectrogram.
+ */
+export interface CycleNoise {
+  std: number;
+  /** Seed of this iteration's noise (from the run's RNG: reproducible and resumable). */
+  seed: number;
+}
+
 export interface LearningRates {
   g: number;
   d: number;
@@ -86,6 +99,7 @@ export class CycleGanTrainer {
     realB: tf.Tensor3D,
     weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
     lr: LearningRates = DEFAULT_LEARNING_RATES,
+    cycleNoise: CycleNoise | null = null,
   ): LossValues {
     this.checkBatch(realA, 'A');
     this.checkBatch(realB, 'B');
@@ -95,7 +109,7 @@ export class CycleGanTrainer {
       // weight gradient is computed
       let g!: GeneratorLosses;
       const gStep = tf.variableGrads(() => {
-        g = keepAll(generatorLosses(this, realA, realB, weights, this.config.inputSkip)); // outlive variableGrads' scope
+        g = keepAll(generatorLosses(this, realA, realB, weights, this.config.inputSkip, cycleNoise)); // outlive variableGrads' scope
         return g.total;
       }, this.gVars);
       this.optG.apply(gStep.grads, lr.g);
@@ -151,13 +165,23 @@ export interface GeneratorLosses {
  * layer treats samples independently (instance norm included), so this equals separate
  * passes, in fewer and larger kernel calls.
  */
-export function generatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, weights: LossWeights, inputSkip = false): GeneratorLosses {
+export function generatorLosses(
+  nets: TrainerNetworks,
+  realA: tf.Tensor3D,
+  realB: tf.Tensor3D,
+  weights: LossWeights,
+  inputSkip = false,
+  cycleNoise: CycleNoise | null = null,
+): GeneratorLosses {
   const useIdentity = weights.identity !== 0;
   const generate = (net: Network, x: tf.Tensor3D) => generatorForward(net, x, inputSkip);
   const [fakeB, idB] = forwardPair(generate, nets.gAB, realA, useIdentity ? realB : null);
   const [fakeA, idA] = forwardPair(generate, nets.gBA, realB, useIdentity ? realA : null);
   const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA))) as tf.Scalar;
-  const cycle = tf.add(l1(generate(nets.gBA, fakeB), realA), l1(generate(nets.gAB, fakeA), realB)) as tf.Scalar;
+  const noisy = (x: tf.Tensor3D, seed: number) =>
+    cycleNoise && cycleNoise.std > 0 ? tf.add(x, tf.randomNormal(x.shape, 0, cycleNoise.std, 'float32', seed)) as tf.Tensor3D : x;
+  const seed = cycleNoise?.seed ?? 0;
+  const cycle = tf.add(l1(generate(nets.gBA, noisy(fakeB, seed)), realA), l1(generate(nets.gAB, noisy(fakeA, seed + 1)), realB)) as tf.Scalar;
   let total = tf.add(adv, tf.mul(cycle, weights.cycle)) as tf.Scalar;
   let identity: tf.Scalar | null = null;
   if (idA !== null && idB !== null) {

@@ -49,6 +49,8 @@ export interface TrainOptions {
   /** Checkpoints (and exports) kept on disk. */
   keep: number;
   features?: FeatureConfig;
+  /** Changes to the default schedule (loss weights, identity-loss span, learning rates). */
+  schedule?: Partial<Omit<Schedule, 'total'>>;
   /** Weights of exported models as float16 (half the size). */
   exportFloat16?: boolean;
   /** Called after every iteration (progress display). */
@@ -163,7 +165,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const batchB = sampleCrops(normB, silenceB, run.batch, run.frames, rng);
       const a = tf.tensor3d(batchA.data, [run.batch, batchA.nMels, run.frames]);
       const b = tf.tensor3d(batchB.data, [run.batch, batchB.nMels, run.frames]);
-      const losses = trainer.step(a, b, { cycle: s.cycleWeight, identity: s.identityWeight }, { g: s.lrG, d: s.lrD });
+      // Drawn every iteration (noise or not) so that runs with and without noise crop alike.
+      const noise = { std: s.cycleNoise, seed: rng.int(2 ** 31) };
+      const losses = trainer.step(a, b, { cycle: s.cycleWeight, identity: s.identityWeight }, { g: s.lrG, d: s.lrD }, s.cycleNoise > 0 ? noise : null);
       a.dispose();
       b.dispose();
       iteration++;
@@ -195,6 +199,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
+function checkedSchedule(s: Schedule): Schedule {
+  for (const key of ['lrG', 'lrD', 'cycleWeight', 'identityWeight', 'identityUntil', 'decayStart', 'cycleNoise'] as const) {
+    if (!Number.isFinite(s[key]) || s[key] < 0) throw new VoiceswapError(`schedule ${key} must be a number >= 0, got ${s[key]}`);
+  }
+  return s;
+}
+
 function freshRunConfig(o: TrainOptions, features: FeatureConfig): RunConfig {
   if (o.frames % 4 !== 0 || o.frames < 8) throw new VoiceswapError(`--frames must be a multiple of 4 and at least 8, got ${o.frames}`);
   return {
@@ -204,7 +215,7 @@ function freshRunConfig(o: TrainOptions, features: FeatureConfig): RunConfig {
     dirB: resolve(o.dirB),
     model: o.model,
     features,
-    schedule: defaultSchedule(o.iterations),
+    schedule: checkedSchedule({ ...defaultSchedule(o.iterations), ...o.schedule }),
     batch: o.batch,
     frames: o.frames,
     seed: o.seed,
