@@ -83,16 +83,18 @@ export function reflectIndex(j: number, n: number): number {
   return r < n ? r : period - r;
 }
 
-/** Fill buf[0, pad) and buf[pad + length, buf.length) from the signal in buf[pad, pad + length). */
-export function fillPadding(buf: Float64Array, pad: number, length: number, mode: PadMode): void {
-  const end = pad + length;
-  if (mode === 'constant') {
-    buf.fill(0, 0, pad);
-    buf.fill(0, end);
-    return;
-  }
-  for (let i = 0; i < pad; i++) buf[i] = buf[pad + reflectIndex(i - pad, length)];
-  for (let i = end; i < buf.length; i++) buf[i] = buf[pad + reflectIndex(i - pad, length)];
+/**
+ * Set the entries of buf[0, count) that lie before the signal's start or after its end, as
+ * centred frames pad them, where buf[i] holds sample first + i of a `length`-sample signal
+ * (first = −nFft/2 for a whole padded signal, or the start of a block of it).
+ */
+export function fillPadding(buf: Float64Array, first: number, count: number, length: number, mode: PadMode): void {
+  const fill = (from: number, to: number): void => {
+    if (mode === 'constant') buf.fill(0, from, to);
+    else for (let i = from; i < to; i++) buf[i] = buf[reflectIndex(first + i, length) - first];
+  };
+  if (first < 0) fill(0, -first);
+  if (first + count > length) fill(length - first, count);
 }
 
 function checkNotEmpty(x: ArrayLike<number>): void {
@@ -215,33 +217,36 @@ export function stftMagnitude(x: Float32Array, cfg: Readonly<FeatureConfig> = DE
 }
 
 /**
- * Σ_t w²[n − t·hop] over `frames` frames: the gain that overlap-add of windowed frames
- * applies to each sample of the padded signal (length nFft + hop·(frames − 1)).
- */
-export function windowSumSquare(window: Float64Array, hopLength: number, frames: number): Float64Array {
-  const n = window.length;
-  const out = new Float64Array(n + hopLength * (frames - 1));
-  for (let t = 0; t < frames; t++) {
-    const start = t * hopLength;
-    for (let j = 0; j < n; j++) out[start + j] += window[j] * window[j];
-  }
-  return out;
-}
-
-/**
  * 1 / window-sum-square for output samples [0, length) of a centred ISTFT, with 0 where
  * the sum is negligible (as librosa leaves those samples undivided, and they are 0).
  */
 export function inverseWindowGain(plan: StftPlan, frames: number, length: number): Float64Array {
-  const wss = windowSumSquare(plan.window, plan.hopLength, frames);
-  const pad = plan.nFft >> 1;
   const gain = new Float64Array(length);
-  const tiny = 1.1754943508222875e-38; // float32's smallest normal, librosa's threshold
-  for (let i = 0; i < length; i++) {
-    const s = pad + i < wss.length ? wss[pad + i] : 0;
-    gain[i] = s > tiny ? 1 / s : 0;
-  }
+  windowGainRange(plan, 0, frames, 0, gain);
   return gain;
+}
+
+/**
+ * inverseWindowGain for output samples [from, from + out.length) of a centred ISTFT made
+ * of frames [firstFrame, endFrame) only (a block of a longer signal: near its ends fewer
+ * frames overlap). Σ_t w²[n − t·hop] runs over the frames in increasing order, so a
+ * sample gets bit-identical gains from every call whose frames cover it alike.
+ */
+export function windowGainRange(plan: StftPlan, firstFrame: number, endFrame: number, from: number, out: Float64Array): void {
+  const { window, hopLength, nFft } = plan;
+  const pad = nFft >> 1;
+  const tiny = 1.1754943508222875e-38; // float32's smallest normal, librosa's threshold
+  for (let i = 0; i < out.length; i++) {
+    const p = from + i + pad; // position in the centred-padded signal; frame t covers [t·hop, t·hop + nFft)
+    const first = Math.max(firstFrame, Math.floor((p - nFft) / hopLength) + 1);
+    const last = Math.min(endFrame - 1, Math.floor(p / hopLength));
+    let s = 0;
+    for (let t = first; t <= last; t++) {
+      const w = window[p - t * hopLength];
+      s += w * w;
+    }
+    out[i] = s > tiny ? 1 / s : 0;
+  }
 }
 
 /**
