@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Spectrogram } from '../src/audio/config.js';
 import { logMelSpectrogram } from '../src/audio/features.js';
+import { DEFAULT_BLOCK_FRAMES, logMelToAudio } from '../src/audio/griffinlim.js';
 import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend } from '../src/backend/index.js';
 import { convertFile } from '../src/convert/convert-audio.js';
@@ -166,11 +167,10 @@ describe('long recordings', () => {
     expect(rms(y.samples)).toBeGreaterThan(1e-3);
   });
 
-  it('converts a 10-minute file with the tensor memory of one chunk and keeps its frame count', async () => {
+  it('converts a 10-minute file with the tensor memory of one chunk and the vocoder memory of one block', async () => {
     const input = join(root, 'ten-minutes.wav');
     writeWav(input, repeatedSpeech(600), 22050);
-    // convertAudio's steps up to the vocoder, with the CLI's chunking (the vocoder works on
-    // plain arrays, not tensors, and would take most of a minute here).
+    // convertAudio's steps, with the CLI's chunking, one by one.
     const wav = readWav(input);
     const logMel = logMelSpectrogram(wav.samples, model.info.features);
     expect(logMel.frames).toBeGreaterThan(20 * DEFAULT_CHUNKING.maxChunkFrames);
@@ -187,5 +187,22 @@ describe('long recordings', () => {
     expect(output!.frames).toBe(logMel.frames);
     expect(output!.rows).toBe(logMel.rows);
     expect(output!.data.every(Number.isFinite)).toBe(true);
+
+    // The vocoder, with one Griffin-Lim iteration (its cost grows with them, its memory does
+    // not): its work arrays are one block's, whatever the length.
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const samples = logMelToAudio(output!, {
+      cfg: model.info.features,
+      iterations: 1,
+      length: wav.samples.length,
+      onBlock: () => void (peak = Math.max(peak, process.memoryUsage().arrayBuffers)),
+    });
+    expect(samples.length).toBe(wav.samples.length);
+    expect(rms(samples)).toBeGreaterThan(1e-3);
+    const bins = model.info.features.nFft / 2 + 1;
+    // About 100 bytes per bin and frame of a block (garbage collected meanwhile can only
+    // lower the figure); one float64 array over all frames would be 212 MB by itself.
+    expect(peak - before - samples.byteLength).toBeLessThan(200 * bins * DEFAULT_BLOCK_FRAMES);
   });
 });
