@@ -146,6 +146,7 @@ interface RunSettings {
   onBlock?: (block: VocoderBlock) => void;
 }
 
+/** The options with their defaults filled in, checked. */
 function runSettings(plan: StftPlan, frames: number, options: GriffinLimOptions, defaults: { iterations: number; momentum: number; init: PhaseInit }): RunSettings {
   const settings: RunSettings = {
     iterations: options.iterations ?? defaults.iterations,
@@ -271,7 +272,6 @@ function updateFrame(xRe: Float64Array, xIm: Float64Array, h: number, o: number,
   winRe[o + h] = 0.5 * aCurRe - 0.5 * aPrevRe;
   winIm[o + h] = 0;
 }
-
 
 /** The target magnitude of frame t into out[offset, offset + bins); called once per frame, in order. */
 type FrameSource = (t: number, out: Float64Array, offset: number) => void;
