@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { discriminatorConvFlops, discriminatorForward, discriminatorLayers, discriminatorOutputShape, createDiscriminator } from '../src/model/discriminator.js';
-import { createGenerator, generatorConvFlops, generatorForward, generatorLayers } from '../src/model/generator.js';
+import { createGenerator, generatorConvFlops, generatorForward, generatorLayers, melEnvelope } from '../src/model/generator.js';
 import { conv2d, glu, instanceNorm, pixelShuffle } from '../src/model/layers.js';
 import { countParams, disposeNetwork, variableCount } from '../src/model/params.js';
 import { configProblem, customConfig, parsePreset, PRESET_NAMES, presetConfig, scaledWidth, upgradeModelConfig, type PresetName } from '../src/model/presets.js';
@@ -158,10 +158,10 @@ describe('networks', () => {
   it('reads configs saved before the input skip existed as without it, and rejects a bad value', () => {
     const old = { preset: 'small', scale: 0.25, nMels: 80, nResBlocks: 6 };
     expect(configProblem(old)).toMatch(/inputSkip/);
-    expect(upgradeModelConfig(old)).toEqual({ ...old, inputSkip: false });
+    expect(upgradeModelConfig(old)).toEqual({ ...old, inputSkip: 'none' });
     expect(configProblem(upgradeModelConfig(old))).toBeNull();
-    expect(configProblem({ ...old, inputSkip: 'yes' })).toMatch(/inputSkip must be true or false/);
-    expect(upgradeModelConfig({ ...old, inputSkip: true })).toEqual({ ...old, inputSkip: true });
+    expect(configProblem({ ...old, inputSkip: 'yes' })).toMatch(/inputSkip must be one of none, input, envelope/);
+    expect(upgradeModelConfig({ ...old, inputSkip: 'envelope' })).toEqual({ ...old, inputSkip: 'envelope' });
   });
 
   it('with the input skip, the generator adds its input to what it computes', () => {
@@ -169,10 +169,38 @@ describe('networks', () => {
     tf.tidy(() => {
       const x = randn([1, 80, 16], 9) as tf.Tensor3D;
       const plain = generatorForward(g, x);
-      const skipped = generatorForward(g, x, true);
+      const skipped = generatorForward(g, x, 'input');
       expect(tf.max(tf.abs(tf.sub(skipped, tf.add(plain, x)))).dataSync()[0]).toBeLessThan(1e-5);
+      const enveloped = generatorForward(g, x, 'envelope');
+      expect(tf.max(tf.abs(tf.sub(enveloped, tf.add(plain, melEnvelope(x))))).dataSync()[0]).toBeLessThan(1e-5);
     });
     disposeNetwork(g);
+  });
+
+  it('the envelope keeps levels and slow shapes across mel bins and removes a harmonic ripple', () => {
+    const mels = 80;
+    const frames = 4;
+    const make = (f: (bin: number) => number) => {
+      const data = new Float32Array(mels * frames);
+      for (let m = 0; m < mels; m++) data.fill(f(m), m * frames, (m + 1) * frames);
+      return tf.tensor3d(data, [1, mels, frames]);
+    };
+    tf.tidy(() => {
+      const constant = melEnvelope(make(() => 2.5)).dataSync();
+      for (const v of constant) expect(v).toBeCloseTo(2.5, 5); // renormalised at the edges too
+      const slope = melEnvelope(make((m) => 0.1 * m)).dataSync();
+      expect(slope[40 * frames]).toBeCloseTo(4, 4); // a linear trend passes unchanged inside
+      // A formant-like bump 12 bins wide keeps most of its height...
+      const bump = melEnvelope(make((m) => Math.exp(-(((m - 40) / 6) ** 2)))).dataSync();
+      expect(bump[40 * frames]).toBeGreaterThan(0.8);
+      // ...while harmonic ripples of 4.6 bins (172 Hz) and 2.7 bins (103 Hz) nearly vanish.
+      for (const period of [4.6, 2.7]) {
+        const ripple = melEnvelope(make((m) => Math.cos((2 * Math.PI * m) / period))).dataSync();
+        let peak = 0;
+        for (let m = 10; m < 70; m++) peak = Math.max(peak, Math.abs(ripple[m * frames]!));
+        expect(peak, `period ${period}`).toBeLessThan(0.1);
+      }
+    });
   });
 
   it('initialisation is deterministic for a seed, distinct per network, and torch-like', () => {

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import type { BackendChoice } from '../backend/choices.js';
-import { customConfig, DEFAULT_INPUT_SKIP, DEFAULT_PRESET, parsePreset, presetConfig, PRESET_NAMES } from '../model/presets.js';
+import { customConfig, DEFAULT_INPUT_SKIP, DEFAULT_PRESET, INPUT_SKIPS, type InputSkip, parsePreset, presetConfig, PRESET_NAMES } from '../model/presets.js';
 import type { LossValues } from '../train/step.js';
 import { backendOptions, startBackend } from './backend-option.js';
-import { intOption, numberOption } from './options.js';
+import { choiceOption, intOption, numberOption } from './options.js';
 import { formatDuration, Progress } from './progress.js';
 
 interface TrainCliOptions {
@@ -12,7 +12,7 @@ interface TrainCliOptions {
   out: string;
   preset: string;
   scale?: number;
-  inputSkip?: boolean;
+  inputSkip: InputSkip;
   cycleWeight?: number;
   identityWeight?: number;
   identityUntil?: number;
@@ -40,8 +40,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run directory: checkpoints, exported models, samples, losses', 'runs/default')
     .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`, DEFAULT_PRESET)
     .option('--scale <x>', 'custom width scale instead of a preset (experiments, tests)', numberOption('--scale', 1 / 256, 4))
-    .option('--input-skip', `generator learns a correction added to its input${DEFAULT_INPUT_SKIP ? ' (default)' : ''}`)
-    .option('--no-input-skip', `generator redraws the whole spectrogram, as in CycleGAN-VC2${DEFAULT_INPUT_SKIP ? '' : ' (default)'}`)
+    .option('--input-skip <kind>', "generator skip path: none (CycleGAN-VC2), input, envelope (see README)", choiceOption('--input-skip', INPUT_SKIPS), DEFAULT_INPUT_SKIP)
     .option('--cycle-weight <w>', 'weight of the cycle-consistency L1 loss (default 10)', numberOption('--cycle-weight', 0, 1000))
     .option('--identity-weight <w>', 'weight of the identity-mapping L1 loss (default 5)', numberOption('--identity-weight', 0, 1000))
     .option('--identity-until <n>', 'iterations that use the identity loss (default: min(10000, half the run))', intOption('--identity-until', 0))
@@ -79,7 +78,7 @@ Examples:
 }
 
 async function runTrain(opts: TrainCliOptions): Promise<void> {
-  const inputSkip = opts.inputSkip ?? DEFAULT_INPUT_SKIP;
+  const inputSkip = opts.inputSkip;
   const model = opts.scale !== undefined ? customConfig(opts.scale, 80, 6, inputSkip) : presetConfig(parsePreset(opts.preset), 80, inputSkip);
   await startBackend(opts);
   const { train } = await import('../train/train.js');

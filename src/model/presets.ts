@@ -17,8 +17,8 @@ export const PRESET_NAMES = Object.keys(PRESET_SCALES) as PresetName[];
 
 export const DEFAULT_PRESET: PresetName = 'small';
 
-/** Whether new models use the generator's input skip (see ModelConfig.inputSkip). */
-export const DEFAULT_INPUT_SKIP = false;
+/** The skip path of new models (see ModelConfig.inputSkip). */
+export const DEFAULT_INPUT_SKIP: InputSkip = 'none';
 
 /** Everything that decides the networks' shapes; saved with every model. */
 export interface ModelConfig {
@@ -30,25 +30,35 @@ export interface ModelConfig {
   nMels: number;
   /** Residual blocks in the generator's 1D part (6 in the paper). */
   nResBlocks: number;
-  /**
-   * The generator adds its output to its input (a global skip), so it learns a correction
-   * to the statistics-only mapping instead of redrawing the whole spectrogram. Models saved
-   * before this option existed have none (false).
-   */
-  inputSkip: boolean;
+  /** What the generator adds its network's output to (see InputSkip). Older models: 'none'. */
+  inputSkip: InputSkip;
 }
+
+/**
+ * The generator's skip path:
+ *  - 'none': the network draws the whole converted spectrogram (CycleGAN-VC2);
+ *  - 'input': the network's output is added to the (normalised) input, so it learns a
+ *    correction to the statistics-only mapping;
+ *  - 'envelope': the network's output is added to the input smoothed across mel bins
+ *    (SKIP_ENVELOPE_TAPS): the spectral envelope, which carries what is said, passes
+ *    through, while the harmonic ripple, which carries the pitch, must be drawn by the
+ *    network in the target's voice.
+ */
+export type InputSkip = 'none' | 'input' | 'envelope';
+
+export const INPUT_SKIPS: readonly InputSkip[] = Object.freeze(['none', 'input', 'envelope']);
 
 export function isPresetName(name: string): name is PresetName {
   return Object.prototype.hasOwnProperty.call(PRESET_SCALES, name);
 }
 
 /** The configuration of a named preset (80 mel bins, 6 residual blocks). */
-export function presetConfig(preset: PresetName, nMels = 80, inputSkip = DEFAULT_INPUT_SKIP): ModelConfig {
+export function presetConfig(preset: PresetName, nMels = 80, inputSkip: InputSkip = DEFAULT_INPUT_SKIP): ModelConfig {
   return checkedConfig({ preset, scale: PRESET_SCALES[preset], nMels, nResBlocks: 6, inputSkip });
 }
 
 /** A configuration with an arbitrary width scale (e.g. 1/32 for fast tests). */
-export function customConfig(scale: number, nMels = 80, nResBlocks = 6, inputSkip = DEFAULT_INPUT_SKIP): ModelConfig {
+export function customConfig(scale: number, nMels = 80, nResBlocks = 6, inputSkip: InputSkip = DEFAULT_INPUT_SKIP): ModelConfig {
   return checkedConfig({ preset: 'custom', scale, nMels, nResBlocks, inputSkip });
 }
 
@@ -77,7 +87,7 @@ function roundHalfEven(x: number): number {
 /** A saved config as this version reads it: models saved before `inputSkip` existed have none. */
 export function upgradeModelConfig(config: unknown): unknown {
   if (typeof config !== 'object' || config === null || 'inputSkip' in config) return config;
-  return { ...config, inputSkip: false };
+  return { ...config, inputSkip: 'none' };
 }
 
 /** Why `config` cannot describe a model, or null when it is valid. */
@@ -99,7 +109,7 @@ export function configProblem(config: unknown): string | null {
   if (!Number.isInteger(c.nResBlocks) || (c.nResBlocks as number) < 0) {
     return `nResBlocks must be a non-negative integer, got ${JSON.stringify(c.nResBlocks)}`;
   }
-  if (typeof c.inputSkip !== 'boolean') return `inputSkip must be true or false, got ${JSON.stringify(c.inputSkip)}`;
+  if (!INPUT_SKIPS.includes(c.inputSkip as InputSkip)) return `inputSkip must be one of ${INPUT_SKIPS.join(', ')}, got ${JSON.stringify(c.inputSkip)}`;
   return null;
 }
 

@@ -4,7 +4,7 @@ import { createDiscriminator, discriminatorForward } from '../model/discriminato
 import { createGenerator, generatorForward } from '../model/generator.js';
 import { l1, lsganDiscriminatorLoss, lsganGeneratorLoss } from '../model/losses.js';
 import { disposeNetwork, namedVariables, type Network } from '../model/params.js';
-import type { ModelConfig } from '../model/presets.js';
+import type { InputSkip, ModelConfig } from '../model/presets.js';
 import { Adam, CYCLEGAN_ADAM } from './adam.js';
 
 /**
@@ -170,7 +170,7 @@ export function generatorLosses(
   realA: tf.Tensor3D,
   realB: tf.Tensor3D,
   weights: LossWeights,
-  inputSkip = false,
+  inputSkip: InputSkip = 'none',
   cycleNoise: CycleNoise | null = null,
 ): GeneratorLosses {
   const useIdentity = weights.identity !== 0;
