@@ -21,7 +21,7 @@ import { logMelToAudio } from '../src/audio/griffinlim.js';
 import { resample } from '../src/audio/resample.js';
 import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend, type BackendInfo } from '../src/backend/index.js';
-import { defaultModelDir } from '../src/cli/convert.js';
+import { defaultModelDir } from '../src/convert/shipped-model.js';
 import { convertFile } from '../src/convert/convert-audio.js';
 import { convertLogMel } from '../src/convert/convert-logmel.js';
 import { assertFeatures, disposeVoiceModel, loadVoiceModel, serializeStats, type VoiceModel } from '../src/convert/voice-model.js';

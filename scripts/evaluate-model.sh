@@ -13,7 +13,7 @@ DEV="$ROOT/samples/dev"
 mkdir -p "$OUT"
 for dir in a2b b2a; do
   if [ "$dir" = a2b ]; then src=alice; tgt=bob; else src=bob; tgt=alice; fi
-  "${VS[@]}" convert "$DEV/$src" -o "$OUT/$dir/" --model "$MODEL" --direction "$dir" "$@" 2>/dev/null
+  "${VS[@]}" convert "$DEV/$src" -o "$OUT/$dir/" --model "$MODEL" --direction "$dir" "$@"
   "${VS[@]}" evaluate "$OUT/$dir" "$DEV/$tgt" --source "$DEV/$src" --json > "$OUT/$dir.eval.json"
   if command -v pocketsphinx_continuous > /dev/null; then
     "${VS[@]}" wer "$OUT/$dir" "$DEV/texts.tsv" --json > "$OUT/$dir.wer.json"

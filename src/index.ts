@@ -46,6 +46,7 @@ export { train, type TrainOptions, type TrainResult, type RunConfig } from './tr
 export { defaultSchedule, settingsAt, type Schedule } from './train/schedule.js';
 export { loadVoiceModel, resolveModelDir, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
 export { convertLogMel, statsOnlyLogMel, convertInChunks, DEFAULT_CHUNKING, type ChunkOptions } from './convert/convert-logmel.js';
+export { defaultModelDir } from './convert/shipped-model.js';
 export { convertAudio, convertFile, type ConvertOptions, type ConvertedAudio } from './convert/convert-audio.js';
 
 // Training reports (self-contained HTML).

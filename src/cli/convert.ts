@@ -8,7 +8,7 @@ import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { assertNotInput } from '../io/protect.js';
 import { listWavFiles } from '../train/corpus.js';
-import { packageRoot } from '../util/package-root.js';
+import { defaultModelDir } from '../convert/shipped-model.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { choiceOption, intOption } from './options.js';
 import { Progress } from './progress.js';
@@ -24,11 +24,6 @@ interface ConvertCliOptions {
   statsOnly?: boolean;
   backend: BackendChoice;
   threads?: number;
-}
-
-/** The pretrained alice<->bob model that ships in the repository. */
-export function defaultModelDir(): string {
-  return join(packageRoot() ?? '.', 'models', 'alice-bob');
 }
 
 export function registerConvert(program: Command): void {

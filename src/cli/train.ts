@@ -29,7 +29,7 @@ interface TrainCliOptions {
   threads?: number;
 }
 
-export const DEFAULT_ITERATIONS = 5000;
+export const DEFAULT_ITERATIONS = 6000;
 
 export function registerTrain(program: Command): void {
   const cmd = program
@@ -63,8 +63,14 @@ speaker, 3-5 minutes or more recommended. Two clips per speaker are held out for
 samples written every --sample-every iterations (converted and reconstructed WAVs and
 a spectrogram PNG under OUT/samples/).
 
-Presets (CycleGAN-VC2 widths x scale): paper x1 (GPU), base x1/2, small x1/4 (CPU
-default), tiny x1/8 (quick runs). See the README for measured speed per preset.
+Presets (CycleGAN-VC2 widths x scale), seconds per iteration measured on a 2-core
+x86-64 machine with --backend native (wasm is about 3x slower), and what 5000
+iterations (the default run) cost there:
+  tiny  x1/8  0.25 s   ~20 min   quick checks of data and settings
+  small x1/4  0.40 s   ~35 min   the CPU default
+  base  x1/2  1.1 s    ~1.5 h
+  paper x1    4.0 s    ~5.5 h    the published size, for GPUs
+The README has the measured dev-set quality of the shipped small model.
 
 Ctrl-C finishes the current iteration, writes a checkpoint and exits; continue with
 the same command plus --resume.

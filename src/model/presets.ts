@@ -18,7 +18,7 @@ export const PRESET_NAMES = Object.keys(PRESET_SCALES) as PresetName[];
 export const DEFAULT_PRESET: PresetName = 'small';
 
 /** The skip path of new models (see ModelConfig.inputSkip). */
-export const DEFAULT_INPUT_SKIP: InputSkip = 'none';
+export const DEFAULT_INPUT_SKIP: InputSkip = 'envelope';
 
 /** Everything that decides the networks' shapes; saved with every model. */
 export interface ModelConfig {
