@@ -44,7 +44,7 @@ export { computeSpeakerStats, normalizeLogMel, denormalizeLogMel, type SpeakerSt
 export { CycleGanTrainer, type LossValues } from './train/step.js';
 export { train, type TrainOptions, type TrainResult, type RunConfig } from './train/train.js';
 export { defaultSchedule, settingsAt, type Schedule } from './train/schedule.js';
-export { loadVoiceModel, resolveModelDir, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
+export { loadVoiceModel, saveVoiceModel, resolveModelDir, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
 export { convertLogMel, statsOnlyLogMel, convertInChunks, DEFAULT_CHUNKING, type ChunkOptions } from './convert/convert-logmel.js';
 export { defaultModelDir } from './convert/shipped-model.js';
 export { convertAudio, convertFile, type ConvertOptions, type ConvertedAudio } from './convert/convert-audio.js';
