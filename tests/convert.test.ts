@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -94,6 +94,41 @@ describe('convert', () => {
     const notModel = runCli(['convert', input, '--model', join(root, 'alice'), '-o', join(root, 'x.wav'), '--backend', 'wasm']);
     expect(errorLine(notModel)).toMatch(/alice: not a voiceswap model/);
     expect(existsSync(join(root, 'x.wav'))).toBe(false);
+  });
+
+  it('gives one-line errors for a model made with other features, a missing direction and damaged weights', async () => {
+    const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
+    const out = join(root, 'y.wav');
+    const variant = (name: string, edit: (json: Record<string, any>) => void) => {
+      const dir = join(root, name);
+      mkdirSync(dir);
+      const json = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
+      edit(json);
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      copyFileSync(join(modelDir, 'weights.bin'), join(dir, 'weights.bin'));
+      return dir;
+    };
+    const convert = (dir: string, ...extra: string[]) => runCli(['convert', input, '--model', dir, '-o', out, '--backend', 'wasm', ...extra]);
+
+    const otherRate = convert(variant('rate16k', (j) => (j.extra.features.sampleRate = 16000)));
+    expect(otherRate.status).toBe(1);
+    expect(errorLine(otherRate)).toMatch(/rate16k.*sampleRate/);
+
+    const oneWay = variant('a2b-only', (j) => {
+      j.networks = j.networks.filter((n: { name: string }) => n.name === 'G_AB');
+      j.weights.entries = j.weights.entries.filter((e: { name: string }) => e.name.startsWith('G_AB/'));
+    });
+    expect(convert(oneWay).status).toBe(0);
+    const missingDirection = convert(oneWay, '--direction', 'b2a');
+    expect(missingDirection.status).toBe(1);
+    expect(errorLine(missingDirection)).toMatch(/a2b-only.*cannot convert b2a/);
+
+    const damaged = variant('damaged', () => {});
+    writeFileSync(join(damaged, 'weights.bin'), readFileSync(join(modelDir, 'weights.bin')).subarray(0, 1000));
+    const broken = convert(damaged);
+    expect(broken.status).toBe(1);
+    expect(errorLine(broken)).toMatch(/damaged.*weights/);
+    expect(broken.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
   it('chunked conversion of a long input keeps its length and joins chunks without a seam', () => {
