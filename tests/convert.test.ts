@@ -73,6 +73,25 @@ describe('convert', () => {
     expect(existsSync(join(root, 'demo.a2b.png'))).toBe(true);
   });
 
+  it('converts with the shipped alice<->bob model when no --model is given', () => {
+    const input = join(REPO, 'samples', 'demo', 'bob_demo2.wav');
+    const out = join(root, 'shipped.b2a.wav');
+    const r = runCli(['convert', input, '-o', out, '--direction', 'b2a', '--backend', 'wasm']);
+    expect(r.status, errorLine(r)).toBe(0);
+    const x = readWav(input);
+    const y = readWav(out);
+    expect(y.sampleRate).toBe(22050);
+    expect(y.samples.length).toBe(x.samples.length);
+    let energy = 0;
+    let diff = 0;
+    for (let i = 0; i < y.samples.length; i++) {
+      energy += y.samples[i]! ** 2;
+      diff += (y.samples[i]! - x.samples[i]!) ** 2;
+    }
+    expect(Math.sqrt(energy / y.samples.length)).toBeGreaterThan(1e-3);
+    expect(Math.sqrt(diff / y.samples.length)).toBeGreaterThan(1e-3);
+  });
+
   it('converts a folder in one process, reporting a bad file and exiting 1 while converting the rest', () => {
     const inDir = join(root, 'in');
     mkdirSync(inDir);

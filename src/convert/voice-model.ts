@@ -23,7 +23,8 @@ export interface VoiceModelInfo {
   features: FeatureConfig;
   speakers: { a: string; b: string };
   stats: { a: SerializedStats; b: SerializedStats };
-  iteration: number;
+  /** Training iteration of the generators; per direction when they come from two checkpoints of one run (scripts/ship-model.mjs). */
+  iteration: number | { a2b: number; b2a: number };
   trainedAt: string;
 }
 
