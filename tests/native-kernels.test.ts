@@ -349,8 +349,11 @@ describe.skipIf(!addon.ok)('native backend', () => {
 
   describe('a CycleGAN-VC2 training step', () => {
     // 1/32 widths, 16 mel bins, 2 residual blocks, 16 frames: every layer type of the
-    // networks, small enough for the cpu backend
-    const config = customConfig(1 / 32, 16, 2);
+    // networks, small enough for the cpu backend. The published generator (no skip path):
+    // the envelope skip only adds a matrix product, whose parity is tested above, and its
+    // tiny rounding differences can flip the sign of near-zero gradients, which Adam's
+    // first update turns into full-size steps.
+    const config = customConfig(1 / 32, 16, 2, 'none');
 
     interface StepResult {
       gradients: Map<string, Float32Array>;
