@@ -4,13 +4,12 @@
  * chosen by --every / --last, and evaluation reports. All bytes are read here so that the
  * renderer is a pure function.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Direction } from '../convert/direction.js';
-import { FileError } from '../errors.js';
 import { listWavFiles } from '../train/corpus.js';
 import { readLossRecords, renderLossPlot, type LossRecord } from '../train/loss-log.js';
-import { parseIterationDirName, runPaths } from '../train/run-dir.js';
+import { parseIterationDirName, readRunSettings, runPaths } from '../train/run-dir.js';
 import type { RunConfig } from '../train/train.js';
 import { readEvaluationFiles, type EvaluationEntry } from './eval-files.js';
 
@@ -116,21 +115,6 @@ export function collectRunReport(runDir: string, selection: ReportSelection = {}
   };
 }
 
-/** run.json of a run directory; a folder without one is not a run. */
-export function readRunSettings(runDir: string): RunConfig {
-  if (!existsSync(runDir)) throw new FileError(runDir, 'no such folder');
-  if (!statSync(runDir).isDirectory()) throw new FileError(runDir, 'not a folder (expected a training run directory)');
-  const path = runPaths(runDir).runJson;
-  if (!existsSync(path)) throw new FileError(runDir, 'not a voiceswap training run (no run.json); give the --out folder of `voiceswap train`');
-  let run: Partial<RunConfig>;
-  try {
-    run = JSON.parse(readFileSync(path, 'utf8')) as Partial<RunConfig>;
-  } catch (err) {
-    throw new FileError(path, `cannot read run settings (${(err as Error).message})`);
-  }
-  if (run?.format !== 'voiceswap-run') throw new FileError(path, 'not the settings of a voiceswap training run (no "format": "voiceswap-run")');
-  return run as RunConfig;
-}
 
 /**
  * The sample points to show, oldest first: every `every`-th one counting from the first,

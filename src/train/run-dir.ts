@@ -1,4 +1,7 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { FileError } from '../errors.js';
+import type { RunConfig } from './train.js';
 
 /**
  * The layout of a training run directory (`--out`):
@@ -34,4 +37,20 @@ export function iterationDirName(iteration: number): string {
 export function parseIterationDirName(name: string): number | null {
   const m = /^iter-(\d{8,})$/.exec(name);
   return m ? Number(m[1]) : null;
+}
+
+/** run.json of a run directory; a folder without one is not a run. */
+export function readRunSettings(runDir: string): RunConfig {
+  if (!existsSync(runDir)) throw new FileError(runDir, 'no such folder');
+  if (!statSync(runDir).isDirectory()) throw new FileError(runDir, 'not a folder (expected a training run directory)');
+  const path = runPaths(runDir).runJson;
+  if (!existsSync(path)) throw new FileError(runDir, 'not a voiceswap training run (no run.json); give the --out folder of `voiceswap train`');
+  let run: Partial<RunConfig>;
+  try {
+    run = JSON.parse(readFileSync(path, 'utf8')) as Partial<RunConfig>;
+  } catch (err) {
+    throw new FileError(path, `cannot read run settings (${(err as Error).message})`);
+  }
+  if (run?.format !== 'voiceswap-run') throw new FileError(path, 'not the settings of a voiceswap training run (no "format": "voiceswap-run")');
+  return run as RunConfig;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../audio/config.js';
 import type { VoiceModel } from '../convert/voice-model.js';
@@ -281,14 +281,4 @@ function generatorsView(trainer: CycleGanTrainer, run: RunConfig, stats: { a: Sp
 
 function describeCorpus(c: SpeakerCorpus): string {
   return `${c.utterances.length} files, ${(c.seconds / 60).toFixed(1)} min`;
-}
-
-/** Read run.json of a run directory (for `report` and tools). */
-export function readRunConfig(out: string): RunConfig {
-  const path = runPaths(out).runJson;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
-  } catch (err) {
-    throw new VoiceswapError(`${path}: cannot read run settings (${(err as Error).message})`);
-  }
 }
