@@ -69,6 +69,6 @@ export function settingsAt(s: Schedule, iteration: number): StepSettings {
     lrD: s.lrD * f,
     cycleWeight: s.cycleWeight,
     identityWeight: iteration < s.identityUntil ? s.identityWeight : 0,
-    cycleNoise: s.cycleNoise ?? 0, // schedules saved before the option existed have none
+    cycleNoise: s.cycleNoise,
   };
 }

@@ -107,7 +107,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ckpt.trainer.dispose();
       throw new VoiceswapError(`${ckpt.dir}: not a voiceswap training checkpoint`);
     }
-    extra.run.model = upgradeModelConfig(extra.run.model) as ModelConfig;
+    extra.run = upgradeRunConfig(extra.run);
     assertResumable(extra.run, fresh, ckpt.dir);
     run = { ...extra.run, schedule: fresh.schedule.total === extra.run.schedule.total ? extra.run.schedule : fresh.schedule };
     trainer = ckpt.trainer;
@@ -197,6 +197,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } finally {
     trainer.dispose();
   }
+}
+
+/** A checkpoint's run settings as this version reads them: options added since get their old behaviour. */
+function upgradeRunConfig(run: RunConfig): RunConfig {
+  return {
+    ...run,
+    model: upgradeModelConfig(run.model) as ModelConfig,
+    schedule: { ...run.schedule, cycleNoise: run.schedule.cycleNoise ?? 0 },
+  };
 }
 
 function checkedSchedule(s: Schedule): Schedule {
