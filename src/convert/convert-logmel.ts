@@ -24,9 +24,7 @@ export const DEFAULT_CHUNKING: Readonly<ChunkOptions> = Object.freeze({ maxChunk
 export function convertLogMel(model: VoiceModel, logMel: Spectrogram, direction: Direction, chunking: ChunkOptions = DEFAULT_CHUNKING): Spectrogram {
   const net = model.generators[direction];
   if (!net) throw new VoiceswapError(`${model.dir}: model was loaded without the ${direction} generator`);
-  if (logMel.rows !== model.config.nMels) {
-    throw new VoiceswapError(`log-mel has ${logMel.rows} bins; the model expects ${model.config.nMels}`);
-  }
+  assertMelBins(model, logMel);
   const { source, target } = directionStats(model, direction);
   const normalized = normalizeLogMel(logMel, source);
   // Padding is digital silence, in the source's normalised units (as in training crops).
@@ -40,11 +38,15 @@ export function convertLogMel(model: VoiceModel, logMel: Spectrogram, direction:
  * the source speaker's statistics and de-normalised with the target's, no network.
  */
 export function statsOnlyLogMel(model: VoiceModel, logMel: Spectrogram, direction: Direction): Spectrogram {
+  assertMelBins(model, logMel);
+  const { source, target } = directionStats(model, direction);
+  return denormalizeLogMel(normalizeLogMel(logMel, source), target);
+}
+
+function assertMelBins(model: VoiceModel, logMel: Spectrogram): void {
   if (logMel.rows !== model.config.nMels) {
     throw new VoiceswapError(`log-mel has ${logMel.rows} bins; the model expects ${model.config.nMels}`);
   }
-  const { source, target } = directionStats(model, direction);
-  return denormalizeLogMel(normalizeLogMel(logMel, source), target);
 }
 
 /** One pass of the generator over a normalised [nMels, T]: pad T to a multiple of 4, trim after. */
