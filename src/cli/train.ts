@@ -84,8 +84,7 @@ Examples:
 }
 
 async function runTrain(opts: TrainCliOptions): Promise<void> {
-  const inputSkip = opts.inputSkip;
-  const model = opts.scale !== undefined ? customConfig(opts.scale, 80, 6, inputSkip) : presetConfig(parsePreset(opts.preset), 80, inputSkip);
+  const model = opts.scale !== undefined ? customConfig(opts.scale, 80, 6, opts.inputSkip) : presetConfig(parsePreset(opts.preset), 80, opts.inputSkip);
   await startBackend(opts);
   const { train } = await import('../train/train.js');
   let stopRequested = false;
