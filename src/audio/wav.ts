@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import wavefilePkg from 'wavefile';
 import { FileError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeUserFileAtomic } from '../io/atomic.js';
 import { assertNotInput } from '../io/protect.js';
 
 // wavefile ships CommonJS; a default import is the form that works under plain Node ESM.
@@ -460,27 +460,5 @@ export function encodeWav(samples: Float32Array, sampleRate: number, encoding: W
 export function writeWav(path: string, samples: Float32Array, sampleRate: number, options: WriteWavOptions = {}): void {
   assertNotInput(path, options.protect ?? []);
   const bytes = encodeWav(samples, sampleRate, options.encoding ?? 'pcm16');
-  try {
-    writeFileAtomic(path, bytes);
-  } catch (err) {
-    throw new FileError(path, describeWriteError(err));
-  }
-}
-
-/** A one-line reason for a failed write (the problem half of a FileError). */
-export function describeWriteError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'cannot write: directory does not exist';
-    case 'EACCES':
-    case 'EPERM':
-      return 'cannot write: permission denied';
-    case 'ENOSPC':
-      return 'cannot write: no space left on device';
-    case 'EISDIR':
-      return 'cannot write: is a directory';
-    default:
-      return `cannot write (${code ?? (err instanceof Error ? err.message : String(err))})`;
-  }
+  writeUserFileAtomic(path, bytes);
 }

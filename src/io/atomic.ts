@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { FileError } from '../errors.js';
 
 /**
  * Write `data` to `path` atomically: write a temp file in the same directory,
@@ -26,5 +27,35 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * writeFileAtomic for a file the user named: a failure becomes a one-line FileError
+ * naming the file and the reason.
+ */
+export function writeUserFileAtomic(path: string, data: Uint8Array | string): void {
+  try {
+    writeFileAtomic(path, data);
+  } catch (err) {
+    throw new FileError(path, describeWriteError(err));
+  }
+}
+
+/** A one-line reason for a failed write (the problem half of a FileError). */
+function describeWriteError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'cannot write: directory does not exist';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot write: permission denied';
+    case 'ENOSPC':
+      return 'cannot write: no space left on device';
+    case 'EISDIR':
+      return 'cannot write: is a directory';
+    default:
+      return `cannot write (${code ?? (err instanceof Error ? err.message : String(err))})`;
   }
 }

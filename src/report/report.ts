@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import { describeWriteError } from '../audio/wav.js';
-import { FileError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeUserFileAtomic } from '../io/atomic.js';
 import { assertNotInput } from '../io/protect.js';
 import { collectRunReport, type ReportSelection, type RunReport } from './collect.js';
 import { renderReportHtml } from './html.js';
@@ -22,10 +20,6 @@ export function writeRunReport(runDir: string, output: string = defaultReportPat
   const report = collectRunReport(runDir, selection);
   assertNotInput(output, [join(runDir, 'run.json'), ...report.evaluations.map((e) => e.file)]);
   const html = Buffer.from(renderReportHtml(report), 'utf8');
-  try {
-    writeFileAtomic(output, html);
-  } catch (err) {
-    throw new FileError(output, describeWriteError(err));
-  }
+  writeUserFileAtomic(output, html);
   return { path: output, bytes: html.length, report };
 }
