@@ -11,10 +11,9 @@
  * otherwise it is unvoiced (F0 = 0). d' at the dip measures aperiodicity: ~0 for a clean
  * periodic signal, ~1 for noise, so the threshold is the voicing decision.
  */
-import { RealFft } from '../audio/rfft.js';
-import { frameCount } from '../audio/config.js';
+import { RealFft } from './rfft.js';
+import { frameCount, type FeatureConfig } from './config.js';
 import { VoiceswapError } from '../errors.js';
-import type { WarpingPath } from './dtw.js';
 
 export interface F0Config {
   sampleRate: number;
@@ -237,31 +236,129 @@ export function centsBetween(hz: number, referenceHz: number): number {
   return 1200 * Math.log2(hz / referenceHz);
 }
 
-/** Sums over the aligned frame pairs of two tracks, so files can be pooled before dividing. */
-export interface F0Agreement {
-  /** Aligned pairs. */
-  pairs: number;
-  /** Pairs where both sides agree on voiced/unvoiced. */
-  agreeing: number;
-  /** Pairs voiced on both sides, and Σ of their cent differences and squared differences. */
-  bothVoiced: number;
-  sumCents: number;
-  sumSquaredCents: number;
+/**
+ * The front end's pitch range: from low male (60 Hz) to high female speech (500 Hz).
+ * Wider than evaluation's 80..500 because a conversion must keep a deep voice voiced.
+ */
+export const PITCH_RANGE_HZ = Object.freeze({ min: 60, max: 500 });
+
+/**
+ * The tracker settings of the conversion front end for audio analysed with `features`:
+ * one F0 per log-mel frame (the feature hop), YIN's thresholds as in DEFAULT_F0_CONFIG.
+ */
+export function frontEndF0Config(features: Readonly<FeatureConfig>): F0Config {
+  return { ...DEFAULT_F0_CONFIG, sampleRate: features.sampleRate, hopLength: features.hopLength, fMinHz: PITCH_RANGE_HZ.min, fMaxHz: PITCH_RANGE_HZ.max };
 }
 
-/** Compare track a (e.g. converted) with b (target) over the aligned frame pairs of `path`. */
-export function compareF0(a: F0Track, b: F0Track, path: WarpingPath): F0Agreement {
-  const result: F0Agreement = { pairs: path.a.length, agreeing: 0, bothVoiced: 0, sumCents: 0, sumSquaredCents: 0 };
-  for (let k = 0; k < path.a.length; k++) {
-    const i = path.a[k];
-    const j = path.b[k];
-    if (a.voiced[i] === b.voiced[j]) result.agreeing++;
-    if (a.voiced[i] && b.voiced[j]) {
-      const cents = centsBetween(a.f0Hz[i], b.f0Hz[j]);
-      result.bothVoiced++;
-      result.sumCents += cents;
-      result.sumSquaredCents += cents * cents;
+/** How `cleanPitchTrack` repairs a raw YIN track; all lengths in frames. */
+export interface PitchCleanup {
+  /** Half-width of the window whose median F0 a frame's octave is judged against (~0.3 s). */
+  octaveWindow: number;
+  /** Voiced runs shorter than this are unvoiced (a click or a plosive's burst, not a vowel). */
+  minVoicedRun: number;
+  /** Unvoiced gaps up to this long between voiced runs are bridged (a glottal irregularity, not a consonant). */
+  maxBridgedGap: number;
+}
+
+export const DEFAULT_PITCH_CLEANUP: Readonly<PitchCleanup> = Object.freeze({ octaveWindow: 25, minVoicedRun: 3, maxBridgedGap: 2 });
+
+/**
+ * Repairs what YIN gets wrong on real recordings, in place:
+ *  1. octave jumps: a frame near twice or half the median of its neighbourhood is moved
+ *     by an octave (creaky and breathy voice, and telephone speech without its
+ *     fundamental, make YIN pick a multiple or a fraction of the period);
+ *  2. isolated voiced blips shorter than minVoicedRun become unvoiced;
+ *  3. short unvoiced gaps inside voicing are bridged by log-linear interpolation;
+ *  4. a 3-frame median smooths single-frame jitter inside voiced runs.
+ */
+export function cleanPitchTrack(track: F0Track, cleanup: Readonly<PitchCleanup> = DEFAULT_PITCH_CLEANUP): F0Track {
+  const { f0Hz, voiced } = track;
+  const n = f0Hz.length;
+  const raw = Float64Array.from(f0Hz);
+  for (let t = 0; t < n; t++) {
+    if (!voiced[t]) continue;
+    const around: number[] = [];
+    for (let u = Math.max(0, t - cleanup.octaveWindow); u <= Math.min(n - 1, t + cleanup.octaveWindow); u++) if (voiced[u]) around.push(raw[u]);
+    const reference = median(around);
+    const ratio = raw[t] / reference;
+    if (ratio > 1.6 && ratio < 2.5) f0Hz[t] = raw[t] / 2;
+    else if (ratio < 1 / 1.6 && ratio > 1 / 2.5) f0Hz[t] = raw[t] * 2;
+  }
+  forEachRun(voiced, 1, (from, to) => {
+    if (to - from < cleanup.minVoicedRun) for (let t = from; t < to; t++) ((voiced[t] = 0), (f0Hz[t] = 0));
+  });
+  forEachRun(voiced, 0, (from, to) => {
+    if (from === 0 || to === n || to - from > cleanup.maxBridgedGap) return;
+    const a = Math.log(f0Hz[from - 1]);
+    const b = Math.log(f0Hz[to]);
+    for (let t = from; t < to; t++) {
+      voiced[t] = 1;
+      f0Hz[t] = Math.exp(a + ((b - a) * (t - from + 1)) / (to - from + 1));
+    }
+  });
+  const smoothed = Float64Array.from(f0Hz);
+  for (let t = 1; t < n - 1; t++) {
+    if (voiced[t - 1] && voiced[t] && voiced[t + 1]) smoothed[t] = median([f0Hz[t - 1], f0Hz[t], f0Hz[t + 1]]);
+  }
+  f0Hz.set(smoothed);
+  return track;
+}
+
+/** Calls visit(from, to) for every maximal run of frames whose flag equals `value`. */
+function forEachRun(flags: Uint8Array, value: 0 | 1, visit: (from: number, to: number) => void): void {
+  let t = 0;
+  while (t < flags.length) {
+    if (flags[t] !== value) {
+      t++;
+      continue;
+    }
+    const from = t;
+    while (t < flags.length && flags[t] === value) t++;
+    visit(from, t);
+  }
+}
+
+/** The conversion front end's pitch track of x (at features.sampleRate): one frame per log-mel frame. */
+export function trackPitch(x: Float32Array, features: Readonly<FeatureConfig>): F0Track {
+  return cleanPitchTrack(trackF0(x, frontEndF0Config(features)));
+}
+
+/** A speaker's (or an utterance's) pitch: mean and standard deviation of ln F0 over voiced frames. */
+export interface PitchStats {
+  logMean: number;
+  logStd: number;
+  voicedFrames: number;
+}
+
+/** Pooled ln-F0 statistics of the voiced frames of several tracks; null when fewer than `minFrames` are voiced. */
+export function pitchStats(tracks: readonly F0Track[], minFrames = 2): PitchStats | null {
+  let n = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (const track of tracks) {
+    for (let t = 0; t < track.f0Hz.length; t++) {
+      if (!track.voiced[t]) continue;
+      const v = Math.log(track.f0Hz[t]);
+      n++;
+      sum += v;
+      sumSq += v * v;
     }
   }
-  return result;
+  if (n < Math.max(2, minFrames)) return null;
+  const logMean = sum / n;
+  return { logMean, logStd: Math.sqrt(Math.max(0, sumSq / n - logMean * logMean)), voicedFrames: n };
+}
+
+/**
+ * The log-Gaussian F0 transform (Kaneko & Kameoka's CycleGAN-VC, after Toda et al.):
+ * ln f' = μ_to + (σ_to / σ_from)(ln f − μ_from), times `ratio` (a manual shift); 0 stays 0.
+ */
+export function mapF0(f0Hz: Float64Array, from: PitchStats, to: PitchStats, ratio = 1): Float64Array {
+  const scale = from.logStd > 0 ? to.logStd / from.logStd : 1;
+  return f0Hz.map((f) => (f > 0 ? ratio * Math.exp(to.logMean + scale * (Math.log(f) - from.logMean)) : 0));
+}
+
+/** A track of known F0 values (0 = unvoiced) at the feature frame rate, e.g. a cached or converted pitch. */
+export function pitchTrackFromF0(f0Hz: Float64Array, features: Readonly<FeatureConfig>): F0Track {
+  return { f0Hz, voiced: Uint8Array.from(f0Hz, (f) => (f > 0 ? 1 : 0)), aperiodicity: new Float64Array(f0Hz.length), hopLength: features.hopLength, sampleRate: features.sampleRate };
 }
