@@ -27,6 +27,7 @@
  *    there is no cross-fade and nothing to click at a block boundary.
  * An input of at most one block is one block: exactly Griffin-Lim of the whole input.
  */
+import { HarmonicComb } from './excitation.js';
 import { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogram } from './config.js';
 import { MelFrameInverter, type MelInversionMethod } from './mel-inverse.js';
 import { PghiIntegrator } from './pghi.js';
@@ -487,6 +488,12 @@ export function spectralConvergenceDb(
 export interface VocoderOptions extends GriffinLimOptions {
   /** How the mel is mapped back to a linear magnitude (see mel-inverse.ts). */
   melInversion?: MelInversionMethod;
+  /**
+   * The pitch of each frame (0 = unvoiced) and how harmonic it is (0..1): voiced frames
+   * are inverted with a harmonic comb at that F0 inside every mel band (KL inversion
+   * only), so harmonics the mel bank cannot resolve come back as harmonics, not a smear.
+   */
+  harmonics?: { f0Hz: Float64Array; weight: Float64Array };
 }
 
 /**
@@ -512,9 +519,15 @@ export function logMelToAudio(logMel: Spectrogram, options: VocoderOptions = {})
   inverter.checkRows(logMel.rows);
   const { frames, data } = logMel;
   const settings = runSettings(plan, frames, options, VOCODER_DEFAULTS);
+  const harmonics = options.harmonics;
+  if (harmonics && (harmonics.f0Hz.length !== frames || harmonics.weight.length !== frames)) {
+    throw new VoiceswapError(`vocoder: pitch track has ${harmonics.f0Hz.length} frames, the log-mel ${frames}`);
+  }
+  const comb = harmonics ? new HarmonicComb(cfg) : null;
   const source: FrameSource = (t, out, offset) => {
+    const shape = comb && harmonics!.f0Hz[t] > 0 ? comb.linearComb(harmonics!.f0Hz[t], harmonics!.weight[t]) : undefined;
     // Rounded to float32 as the mel and magnitude arrays of melToLinear hold them.
-    const s = inverter.invert((b) => Math.fround(Math.exp(data[b * frames + t])), t);
+    const s = inverter.invert((b) => Math.fround(Math.exp(data[b * frames + t])), t, shape);
     for (let k = 0; k < plan.bins; k++) out[offset + k] = Math.fround(s[k]);
   };
   return griffinLimBlocks(source, frames, plan, settings);

@@ -266,10 +266,13 @@ function klEvaluate(plan: InversionPlan, prior: Float64Array, lambda: Float64Arr
  * Newton starts from w.lambda, which holds the previous frame's multipliers: neighbouring
  * frames need similar corrections, which saves about a third of the Newton steps.
  */
-function klFrame(plan: InversionPlan, m: Float64Array, s: Float64Array, w: KlScratch): void {
+function klFrame(plan: InversionPlan, m: Float64Array, s: Float64Array, w: KlScratch, shape?: Float64Array): void {
   const { bandSums, nMels: n } = plan;
   const { prior, lambda, trial, residual, step, diagonal, offDiagonal, exponent, candidate } = w;
   interpolateFrame(plan, m, step, prior);
+  // A fine-structure shape (e.g. a harmonic comb) shapes the prior inside each band; the
+  // multipliers then restore every band's mel, so the result has the shape's peaks at the mel's levels.
+  if (shape) for (let k = plan.firstBin; k < plan.maxBin; k++) prior[k] *= shape[k];
   let objective = klEvaluate(plan, prior, lambda, m, exponent, s);
   let melTotal = 0;
   for (let b = 0; b < n; b++) melTotal += m[b];
@@ -355,8 +358,9 @@ export class MelFrameInverter {
   /**
    * The linear magnitude (bins values, valid until the next call; bins no band covers are
    * 0) of one magnitude mel frame, `band(b)` giving band b; `frame` only names it in errors.
+   * `shape` (bins values, KL only) is a fine structure the result should have within bands.
    */
-  invert(band: (b: number) => number, frame: number): Float64Array {
+  invert(band: (b: number) => number, frame: number, shape?: Float64Array): Float64Array {
     const { plan, method, m, y, s, nMels } = this;
     let peak = 0;
     for (let b = 0; b < nMels; b++) {
@@ -373,7 +377,7 @@ export class MelFrameInverter {
       // The KL solution needs a strictly positive target: a zero band is lifted to a
       // level far below anything audible relative to the frame.
       for (let b = 0; b < nMels; b++) m[b] = Math.max(m[b], peak * 1e-12);
-      klFrame(plan, m, s, this.scratch);
+      klFrame(plan, m, s, this.scratch, shape);
     } else {
       s.fill(0);
     }

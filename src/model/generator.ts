@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convFlops, convLayer, glu, normLayer, pixelShuffle } from './layers.js';
 import { createNetwork, layer, type Conv2dSpec, type LayerSpec, type Network, type Padding2d } from './params.js';
+import { envelopeMatrix } from '../audio/envelope.js';
 import { scaledWidth, type InputSkip, type ModelConfig } from './presets.js';
 
 /**
@@ -106,14 +107,6 @@ export function generatorForward(net: Network, x: tf.Tensor3D, inputSkip: InputS
   });
 }
 
-/**
- * Taps of the Hann window that smooths across mel bins for the 'envelope' skip. At the
- * low end a bin is ~38 Hz wide, so a harmonic spacing of 100-200 Hz is a ripple of 2.7-5
- * bins; 9 taps (7 non-zero) keep under 7% of a 4.6-bin ripple and almost none of a
- * 2.7-bin one, while formants (several hundred Hz wide) pass.
- */
-export const SKIP_ENVELOPE_TAPS = 9;
-
 /** x [B, M, T] smoothed across mel bins by a Hann window renormalised at the edges. */
 export function melEnvelope(x: tf.Tensor3D): tf.Tensor3D {
   const [batch, mels, frames] = x.shape;
@@ -122,33 +115,6 @@ export function melEnvelope(x: tf.Tensor3D): tf.Tensor3D {
     const smoothed = tf.matMul(rows, tf.tensor2d(envelopeMatrix(mels), [mels, mels]));
     return tf.transpose(tf.reshape(smoothed, [batch, frames, mels]), [0, 2, 1]) as tf.Tensor3D;
   });
-}
-
-const envelopeMatrices = new Map<number, Float32Array>();
-
-/** [M, M] matrix W with (rows W)[i] = sum_j rows[j] W[j, i]: column i holds bin i's weights. */
-function envelopeMatrix(mels: number): Float32Array {
-  let w = envelopeMatrices.get(mels);
-  if (w) return w;
-  w = new Float32Array(mels * mels);
-  const half = (SKIP_ENVELOPE_TAPS - 1) / 2;
-  for (let i = 0; i < mels; i++) {
-    let sum = 0;
-    for (let k = -half; k <= half; k++) {
-      const j = i + k;
-      if (j >= 0 && j < mels) sum += hannTap(k, half);
-    }
-    for (let k = -half; k <= half; k++) {
-      const j = i + k;
-      if (j >= 0 && j < mels) w[j * mels + i] = hannTap(k, half) / sum;
-    }
-  }
-  envelopeMatrices.set(mels, w);
-  return w;
-}
-
-function hannTap(k: number, half: number): number {
-  return 0.5 + 0.5 * Math.cos((Math.PI * k) / (half + 1));
 }
 
 function downsample(net: Network, name: string, x: tf.Tensor4D): tf.Tensor4D {
