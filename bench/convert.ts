@@ -23,7 +23,9 @@ import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend, type BackendInfo } from '../src/backend/index.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
 import { convertFile } from '../src/convert/convert-audio.js';
-import { convertLogMel } from '../src/convert/convert-logmel.js';
+import { convertFeatures } from '../src/convert/convert-features.js';
+import { spectralEnvelope } from '../src/audio/envelope.js';
+import { trackPitch, type PitchStats } from '../src/audio/pitch.js';
 import { assertFeatures, disposeVoiceModel, loadVoiceModel, serializeStats, type VoiceModel } from '../src/convert/voice-model.js';
 import { VoiceswapError } from '../src/errors.js';
 import { createGenerator } from '../src/model/generator.js';
@@ -67,11 +69,12 @@ function inputFiles(root: string): string[] {
 
 /**
  * A small-preset a2b generator with fresh weights, normalising with statistics of the
- * input itself: the speed of a trained model of that preset, not its sound.
+ * input itself and a typical pitch: the speed of a trained model of that preset, not its sound.
  */
 function freshSmallModel(logMels: Spectrogram[]): VoiceModel {
   const config = presetConfig('small');
-  const stats = computeSpeakerStats(logMels);
+  const stats = computeSpeakerStats(logMels.map(spectralEnvelope));
+  const speakerPitch: PitchStats = { logMean: Math.log(150), logStd: 0.15, voicedFrames: 1000 };
   return {
     dir: '(fresh small preset)',
     config,
@@ -79,10 +82,12 @@ function freshSmallModel(logMels: Spectrogram[]): VoiceModel {
       features: { ...DEFAULT_FEATURE_CONFIG },
       speakers: { a: 'input', b: 'input' },
       stats: { a: serializeStats(stats), b: serializeStats(stats) },
+      pitch: { a: speakerPitch, b: speakerPitch },
       iteration: 0,
       trainedAt: new Date().toISOString(),
     },
     stats: { a: stats, b: stats },
+    pitch: { a: speakerPitch, b: speakerPitch },
     generators: { [DIRECTION]: createGenerator(config, 'G_AB', 0) },
   };
 }
@@ -96,12 +101,13 @@ function timeStages(model: VoiceModel, files: string[], outDir: string): StageSe
     const wav = readWav(file);
     const x = resample(wav.samples, wav.sampleRate, features.sampleRate);
     const input = logMelSpectrogram(x, features);
+    const pitch = trackPitch(x, features);
     seconds.features += (performance.now() - start) / 1000;
     start = performance.now();
-    const output = convertLogMel(model, input, DIRECTION);
+    const output = convertFeatures(model, input, pitch, DIRECTION);
     seconds.generator += (performance.now() - start) / 1000;
     start = performance.now();
-    const y = logMelToAudio(output, { cfg: features, length: x.length });
+    const y = logMelToAudio(output.logMel, { cfg: features, length: x.length, harmonics: output.harmonics });
     seconds.vocoder += (performance.now() - start) / 1000;
     start = performance.now();
     writeWav(join(outDir, `${i}.wav`), y, features.sampleRate, { protect: [file] });

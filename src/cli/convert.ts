@@ -10,7 +10,8 @@ import { assertNotInput } from '../io/protect.js';
 import { listWavFiles } from '../train/corpus.js';
 import { defaultModelDir } from '../convert/shipped-model.js';
 import { backendOptions, startBackend } from './backend-option.js';
-import { choiceOption, intOption } from './options.js';
+import { choiceOption, intOption, numberOption } from './options.js';
+import { EXCITATION_MODES, type ExcitationMode } from '../convert/excitation-mode.js';
 import { Progress } from './progress.js';
 
 interface ConvertCliOptions {
@@ -22,6 +23,10 @@ interface ConvertCliOptions {
   spectrogram?: boolean;
   float?: boolean;
   statsOnly?: boolean;
+  excitation?: ExcitationMode;
+  pitchShift?: number;
+  f0Ratio?: number;
+  inputStats?: boolean;
   backend: BackendChoice;
   threads?: number;
 }
@@ -38,7 +43,11 @@ export function registerConvert(program: Command): void {
     .option('--keep-rate', "write at the input's sample rate instead of the model's")
     .option('--spectrogram', 'also write NAME.a2b.png with input and output spectrograms')
     .option('--float', 'write 32-bit float WAVs instead of 16-bit PCM')
-    .option('--stats-only', "baseline for comparisons: no network, only the source speaker's statistics swapped for the target's");
+    .option('--stats-only', "baseline for comparisons: no network, only the source speaker's statistics swapped for the target's")
+    .option('--excitation <mode>', "where the harmonics come from: rebuilt (at the input's pitch mapped to the target; default for models with pitch statistics), source (the input's own: pitch kept), network (drawn by the generator; log-mel models only)", choiceOption('--excitation', EXCITATION_MODES))
+    .option('--pitch-shift <semitones>', 'shift the converted pitch by this many semitones on top of the mapping (rebuilt excitation)', numberOption('--pitch-shift', -36, 36))
+    .option('--f0-ratio <r>', 'multiply the converted F0 by r on top of the mapping (rebuilt excitation)', numberOption('--f0-ratio', 0.125, 8))
+    .option('--input-stats', "normalise each input with its own statistics instead of the source speaker's (for voices the model was not trained on)");
   for (const o of backendOptions()) cmd.addOption(o);
   cmd
     .addHelpText(
@@ -52,7 +61,8 @@ Examples:
   $ voiceswap convert samples/demo/alice_demo1.wav
   $ voiceswap convert samples/demo/alice_demo1.wav -o bob-voice.wav --spectrogram
   $ voiceswap convert recordings/ -o converted/ --model runs/alice-bob
-  $ voiceswap convert samples/demo/bob_demo1.wav --direction b2a`,
+  $ voiceswap convert samples/demo/bob_demo1.wav --direction b2a
+  $ voiceswap convert my-voice.wav --pitch-shift -2   # two semitones below the mapped pitch`,
     )
     .action((inputs: string[], opts: ConvertCliOptions) => runConvert(inputs, opts));
 }
@@ -89,6 +99,9 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
           iterations: opts.iters,
           keepRate: opts.keepRate,
           statsOnly: opts.statsOnly,
+          excitation: opts.excitation,
+          f0Ratio: f0Ratio(opts),
+          inputStats: opts.inputStats,
           encoding: opts.float ? 'float32' : 'pcm16',
         });
         if (opts.spectrogram) {
@@ -121,6 +134,12 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
   } finally {
     disposeVoiceModel(model);
   }
+}
+
+/** The manual pitch factor of --pitch-shift and/or --f0-ratio (both multiply). */
+function f0Ratio(opts: ConvertCliOptions): number | undefined {
+  if (opts.pitchShift === undefined && opts.f0Ratio === undefined) return undefined;
+  return 2 ** ((opts.pitchShift ?? 0) / 12) * (opts.f0Ratio ?? 1);
 }
 
 /** Files as given, folders as every .wav inside (recursively). */

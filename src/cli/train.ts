@@ -1,6 +1,18 @@
 import { Command } from 'commander';
 import type { BackendChoice } from '../backend/choices.js';
-import { customConfig, DEFAULT_INPUT_SKIP, DEFAULT_PRESET, INPUT_SKIPS, type InputSkip, parsePreset, presetConfig, PRESET_NAMES } from '../model/presets.js';
+import {
+  customConfig,
+  DEFAULT_DOMAIN,
+  DEFAULT_INPUT_SKIP,
+  DEFAULT_PRESET,
+  GENERATOR_DOMAINS,
+  INPUT_SKIPS,
+  type GeneratorDomain,
+  type InputSkip,
+  parsePreset,
+  presetConfig,
+  PRESET_NAMES,
+} from '../model/presets.js';
 import type { LossValues } from '../train/step.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { choiceOption, intOption, numberOption } from './options.js';
@@ -13,6 +25,7 @@ interface TrainCliOptions {
   preset: string;
   scale?: number;
   inputSkip: InputSkip;
+  domain: GeneratorDomain;
   cycleWeight?: number;
   identityWeight?: number;
   identityUntil?: number;
@@ -41,6 +54,7 @@ export function registerTrain(program: Command): void {
     .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`, DEFAULT_PRESET)
     .option('--scale <x>', 'custom width scale instead of a preset (experiments, tests)', numberOption('--scale', 1 / 256, 4))
     .option('--input-skip <kind>', "generator skip path: none (CycleGAN-VC2), input, envelope (see README)", choiceOption('--input-skip', INPUT_SKIPS), DEFAULT_INPUT_SKIP)
+    .option('--domain <d>', "what the generators map: envelope (pitch tracked and rebuilt outside the network) or log-mel (the network draws the harmonics)", choiceOption('--domain', GENERATOR_DOMAINS), DEFAULT_DOMAIN)
     .option('--cycle-weight <w>', 'weight of the cycle-consistency L1 loss (default 10)', numberOption('--cycle-weight', 0, 1000))
     .option('--identity-weight <w>', 'weight of the identity-mapping L1 loss (default 5)', numberOption('--identity-weight', 0, 1000))
     .option('--identity-until <n>', 'iterations that use the identity loss (default: min(10000, half the run))', intOption('--identity-until', 0))
@@ -84,7 +98,7 @@ Examples:
 }
 
 async function runTrain(opts: TrainCliOptions): Promise<void> {
-  const model = opts.scale !== undefined ? customConfig(opts.scale, 80, 6, opts.inputSkip) : presetConfig(parsePreset(opts.preset), 80, opts.inputSkip);
+  const model = opts.scale !== undefined ? customConfig(opts.scale, 80, 6, opts.inputSkip, opts.domain) : presetConfig(parsePreset(opts.preset), 80, opts.inputSkip, opts.domain);
   await startBackend(opts);
   const { train } = await import('../train/train.js');
   let stopRequested = false;

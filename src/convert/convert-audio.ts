@@ -3,19 +3,17 @@ import { logMelSpectrogram } from '../audio/features.js';
 import { logMelToAudio } from '../audio/griffinlim.js';
 import { resample } from '../audio/resample.js';
 import { readWav, writeWav, type WavEncoding } from '../audio/wav.js';
-import { convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel, type ChunkOptions } from './convert-logmel.js';
+import { trackPitch } from '../audio/pitch.js';
+import { convertFeatures, defaultExcitation, type FeatureConversionOptions } from './convert-features.js';
 import type { Direction, VoiceModel } from './voice-model.js';
 
-export interface ConvertOptions {
+export interface ConvertOptions extends FeatureConversionOptions {
   direction?: Direction;
   /** Griffin-Lim iterations (default: the vocoder's default). */
   iterations?: number;
   /** Resample the output back to the input's sample rate (default: the model's rate). */
   keepRate?: boolean;
-  chunking?: ChunkOptions;
   seed?: number;
-  /** Skip the generator: only swap the speakers' statistics (the baseline a model must beat). */
-  statsOnly?: boolean;
 }
 
 export interface ConvertedAudio {
@@ -28,7 +26,8 @@ export interface ConvertedAudio {
 
 /**
  * Convert mono samples at `sampleRate` with the model: resample to the model rate,
- * log-mel, generator (source-normalised, target-denormalised), Griffin-Lim. The output
+ * log-mel and pitch track, envelope through the generator (source-normalised,
+ * target-denormalised), excitation rebuilt at the mapped pitch, Griffin-Lim. The output
  * has the input's duration.
  */
 export function convertAudio(model: VoiceModel, samples: Float32Array, sampleRate: number, options: ConvertOptions = {}): ConvertedAudio {
@@ -36,8 +35,11 @@ export function convertAudio(model: VoiceModel, samples: Float32Array, sampleRat
   const x = resample(samples, sampleRate, features.sampleRate);
   const input = logMelSpectrogram(x, features);
   const direction = options.direction ?? 'a2b';
-  const output = options.statsOnly ? statsOnlyLogMel(model, input, direction) : convertLogMel(model, input, direction, options.chunking ?? DEFAULT_CHUNKING);
-  let y = logMelToAudio(output, { cfg: features, iterations: options.iterations, seed: options.seed, length: x.length });
+  const needsPitch = (options.excitation ?? defaultExcitation(model)) === 'rebuilt';
+  const pitch = needsPitch ? trackPitch(x, features) : null;
+  const converted = convertFeatures(model, input, pitch, direction, options);
+  const output = converted.logMel;
+  let y = logMelToAudio(output, { cfg: features, iterations: options.iterations, seed: options.seed, length: x.length, harmonics: converted.harmonics });
   let rate = features.sampleRate;
   if (options.keepRate && sampleRate !== rate) {
     y = resample(y, rate, sampleRate);

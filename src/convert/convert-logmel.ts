@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Spectrogram } from '../audio/config.js';
 import { VoiceswapError } from '../errors.js';
 import { generatorForward } from '../model/generator.js';
-import { denormalizeLogMel, normalizedSilence, normalizeLogMel } from '../model/normalization.js';
+import { denormalizeLogMel, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
 import { directionStats, type Direction, type VoiceModel } from './voice-model.js';
 
 export interface ChunkOptions {
@@ -21,11 +21,18 @@ export const DEFAULT_CHUNKING: Readonly<ChunkOptions> = Object.freeze({ maxChunk
  * TARGET speaker's statistics. Any length: the frame count is padded to what the network
  * needs (a multiple of 4) and trimmed after; long inputs are converted in chunks.
  */
-export function convertLogMel(model: VoiceModel, logMel: Spectrogram, direction: Direction, chunking: ChunkOptions = DEFAULT_CHUNKING): Spectrogram {
+export function convertLogMel(
+  model: VoiceModel,
+  logMel: Spectrogram,
+  direction: Direction,
+  chunking: ChunkOptions = DEFAULT_CHUNKING,
+  sourceStats: SpeakerStats = directionStats(model, direction).source,
+): Spectrogram {
   const net = model.generators[direction];
   if (!net) throw new VoiceswapError(`${model.dir}: model was loaded without the ${direction} generator`);
   assertMelBins(model, logMel);
-  const { source, target } = directionStats(model, direction);
+  const source = sourceStats;
+  const { target } = directionStats(model, direction);
   const normalized = normalizeLogMel(logMel, source);
   // Padding is digital silence, in the source's normalised units (as in training crops).
   const padValue = normalizedSilence(source, model.info.features.logFloor);
@@ -37,10 +44,14 @@ export function convertLogMel(model: VoiceModel, logMel: Spectrogram, direction:
  * The trivial baseline every trained model must beat: the source log-mel normalised with
  * the source speaker's statistics and de-normalised with the target's, no network.
  */
-export function statsOnlyLogMel(model: VoiceModel, logMel: Spectrogram, direction: Direction): Spectrogram {
+export function statsOnlyLogMel(
+  model: VoiceModel,
+  logMel: Spectrogram,
+  direction: Direction,
+  sourceStats: SpeakerStats = directionStats(model, direction).source,
+): Spectrogram {
   assertMelBins(model, logMel);
-  const { source, target } = directionStats(model, direction);
-  return denormalizeLogMel(normalizeLogMel(logMel, source), target);
+  return denormalizeLogMel(normalizeLogMel(logMel, sourceStats), directionStats(model, direction).target);
 }
 
 function assertMelBins(model: VoiceModel, logMel: Spectrogram): void {

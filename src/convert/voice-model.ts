@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureConfig } from '../audio/config.js';
+import type { PitchStats } from '../audio/pitch.js';
 import { FileError, VoiceswapError } from '../errors.js';
 import { loadModel, MODEL_JSON, saveModel } from '../model/io.js';
 import { disposeNetwork, type Network } from '../model/params.js';
@@ -23,6 +24,8 @@ export interface VoiceModelInfo {
   features: FeatureConfig;
   speakers: { a: string; b: string };
   stats: { a: SerializedStats; b: SerializedStats };
+  /** Both speakers' ln-F0 statistics (log-Gaussian F0 mapping); absent in models made before pitch tracking. */
+  pitch?: { a: PitchStats; b: PitchStats };
   /** Training iteration of the generators; per direction when they come from two checkpoints of one run (scripts/ship-model.mjs). */
   iteration: number | { a2b: number; b2a: number };
   trainedAt: string;
@@ -39,6 +42,8 @@ export interface VoiceModel {
   config: ModelConfig;
   info: VoiceModelInfo;
   stats: { a: SpeakerStats; b: SpeakerStats };
+  /** Null for models made before pitch tracking: they can only convert with the network's own harmonics. */
+  pitch: { a: PitchStats; b: PitchStats } | null;
   generators: Partial<Record<Direction, Network>>;
 }
 
@@ -62,6 +67,14 @@ export async function saveVoiceModel(
   options: { float16?: boolean } = {},
 ): Promise<void> {
   await saveModel(dir, config, [generators.gAB, generators.gBA], { extra: info, float16: options.float16 });
+}
+
+function checkedPitchStats(p: PitchStats, where: string): PitchStats {
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  if (!p || !finite(p.logMean) || !finite(p.logStd) || p.logStd < 0 || !finite(p.voicedFrames)) {
+    throw new FileError(where, 'pitch statistics are damaged (need a finite logMean, logStd >= 0 and voicedFrames per speaker)');
+  }
+  return p;
 }
 
 /**
@@ -108,7 +121,8 @@ export function loadVoiceModel(path: string, directions: readonly Direction[] = 
     }
     const nMels = loaded.config.nMels;
     const stats = { a: deserializeStats(info.stats.a, nMels, jsonPath), b: deserializeStats(info.stats.b, nMels, jsonPath) };
-    return { dir, config: loaded.config, info, stats, generators };
+    const pitch = info.pitch ? { a: checkedPitchStats(info.pitch.a, jsonPath), b: checkedPitchStats(info.pitch.b, jsonPath) } : null;
+    return { dir, config: loaded.config, info, stats, pitch, generators };
   } catch (err) {
     for (const net of loaded.networks.values()) disposeNetwork(net);
     throw err;
@@ -123,6 +137,12 @@ export function assertFeatures(model: VoiceModel, expected: FeatureConfig): void
       throw new VoiceswapError(`${model.dir}: model was trained with ${key}=${have[key]}, this build uses ${key}=${expected[key]}; retrain or use a matching voiceswap version`);
     }
   }
+}
+
+/** Source and target pitch statistics of a direction, or null for a model without them. */
+export function directionPitch(model: VoiceModel, direction: Direction): { source: PitchStats; target: PitchStats } | null {
+  if (!model.pitch) return null;
+  return direction === 'a2b' ? { source: model.pitch.a, target: model.pitch.b } : { source: model.pitch.b, target: model.pitch.a };
 }
 
 /** Source and target statistics of a direction: normalise with the SOURCE, de-normalise with the TARGET. */

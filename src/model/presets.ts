@@ -20,7 +20,22 @@ export const DEFAULT_PRESET: PresetName = 'small';
 /** The skip path of new models (see ModelConfig.inputSkip). */
 export const DEFAULT_INPUT_SKIP: InputSkip = 'envelope';
 
-/** Everything that decides the networks' shapes; saved with every model. */
+/** What new models' generators map (see ModelConfig.domain). */
+export const DEFAULT_DOMAIN: GeneratorDomain = 'envelope';
+
+/**
+ * What the generators map:
+ *  - 'log-mel': whole log-mel spectrograms, harmonics included, so the network draws the
+ *    pitch (CycleGAN-VC2 as published; every model before pitch tracking);
+ *  - 'envelope': spectral envelopes only (the log-mel smoothed across bins, see
+ *    audio/envelope.ts), as the original CycleGAN-VC converted mel-cepstra: the pitch is
+ *    tracked, mapped and rebuilt as an excitation outside the network.
+ */
+export type GeneratorDomain = 'log-mel' | 'envelope';
+
+export const GENERATOR_DOMAINS: readonly GeneratorDomain[] = Object.freeze(['log-mel', 'envelope']);
+
+/** Everything that decides the networks' shapes and what they map; saved with every model. */
 export interface ModelConfig {
   /** The preset the scale came from, or 'custom' for any other scale (tests, experiments). */
   preset: PresetName | 'custom';
@@ -32,6 +47,8 @@ export interface ModelConfig {
   nResBlocks: number;
   /** What the generator adds its network's output to (see InputSkip). Older models: 'none'. */
   inputSkip: InputSkip;
+  /** What the generators map. Older models: 'log-mel'. */
+  domain: GeneratorDomain;
 }
 
 /**
@@ -40,7 +57,7 @@ export interface ModelConfig {
  *  - 'input': the network's output is added to the (normalised) input, so it learns a
  *    correction to the statistics-only mapping;
  *  - 'envelope': the network's output is added to the input smoothed across mel bins
- *    (SKIP_ENVELOPE_TAPS): the spectral envelope, which carries what is said, passes
+ *    (audio/envelope.ts): the spectral envelope, which carries what is said, passes
  *    through, while the harmonic ripple, which carries the pitch, must be drawn by the
  *    network in the target's voice.
  */
@@ -53,13 +70,13 @@ export function isPresetName(name: string): name is PresetName {
 }
 
 /** The configuration of a named preset (80 mel bins, 6 residual blocks). */
-export function presetConfig(preset: PresetName, nMels = 80, inputSkip: InputSkip = DEFAULT_INPUT_SKIP): ModelConfig {
-  return checkedConfig({ preset, scale: PRESET_SCALES[preset], nMels, nResBlocks: 6, inputSkip });
+export function presetConfig(preset: PresetName, nMels = 80, inputSkip: InputSkip = DEFAULT_INPUT_SKIP, domain: GeneratorDomain = DEFAULT_DOMAIN): ModelConfig {
+  return checkedConfig({ preset, scale: PRESET_SCALES[preset], nMels, nResBlocks: 6, inputSkip, domain });
 }
 
 /** A configuration with an arbitrary width scale (e.g. 1/32 for fast tests). */
-export function customConfig(scale: number, nMels = 80, nResBlocks = 6, inputSkip: InputSkip = DEFAULT_INPUT_SKIP): ModelConfig {
-  return checkedConfig({ preset: 'custom', scale, nMels, nResBlocks, inputSkip });
+export function customConfig(scale: number, nMels = 80, nResBlocks = 6, inputSkip: InputSkip = DEFAULT_INPUT_SKIP, domain: GeneratorDomain = DEFAULT_DOMAIN): ModelConfig {
+  return checkedConfig({ preset: 'custom', scale, nMels, nResBlocks, inputSkip, domain });
 }
 
 /** Parse a user-supplied preset name; throws a one-line VoiceswapError for an unknown one. */
@@ -84,10 +101,13 @@ function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** A saved config as this version reads it: models saved before `inputSkip` existed have none. */
+/**
+ * A saved config as this version reads it: models saved before `inputSkip` existed have
+ * none, and models saved before `domain` existed map whole log-mels.
+ */
 export function upgradeModelConfig(config: unknown): unknown {
-  if (typeof config !== 'object' || config === null || 'inputSkip' in config) return config;
-  return { ...config, inputSkip: 'none' };
+  if (typeof config !== 'object' || config === null) return config;
+  return { inputSkip: 'none', domain: 'log-mel', ...config };
 }
 
 /** Why `config` cannot describe a model, or null when it is valid. */
@@ -110,6 +130,7 @@ export function configProblem(config: unknown): string | null {
     return `nResBlocks must be a non-negative integer, got ${JSON.stringify(c.nResBlocks)}`;
   }
   if (!INPUT_SKIPS.includes(c.inputSkip as InputSkip)) return `inputSkip must be one of ${INPUT_SKIPS.join(', ')}, got ${JSON.stringify(c.inputSkip)}`;
+  if (!GENERATOR_DOMAINS.includes(c.domain as GeneratorDomain)) return `domain must be one of ${GENERATOR_DOMAINS.join(', ')}, got ${JSON.stringify(c.domain)}`;
   return null;
 }
 

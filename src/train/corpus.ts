@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { join, relative } from 'node:path';
 import type { FeatureConfig, Spectrogram } from '../audio/config.js';
 import { logMelSpectrogram } from '../audio/features.js';
+import { DEFAULT_PITCH_CLEANUP, frontEndF0Config, pitchTrackFromF0, trackPitch, type F0Track } from '../audio/pitch.js';
 import { resample } from '../audio/resample.js';
 import { decodeWav } from '../audio/wav.js';
 import { VoiceswapError } from '../errors.js';
@@ -17,6 +18,8 @@ export interface Utterance {
   file: string;
   /** Log-mel [nMels, frames] under the run's feature config. */
   logMel: Spectrogram;
+  /** The front end's pitch track, one frame per log-mel frame. */
+  pitch: F0Track;
   seconds: number;
 }
 
@@ -49,7 +52,12 @@ export function featureCacheKey(bytes: Uint8Array, cfg: FeatureConfig): string {
   return createHash('sha256').update(bytes).update(JSON.stringify(cfg)).digest('hex').slice(0, 40);
 }
 
-/** Read one WAV (any format the front end reads) into a log-mel, through the cache when given one. */
+/** The cache key of one file's pitch track: its bytes, the feature config and the tracker's settings. */
+function pitchCacheKey(bytes: Uint8Array, cfg: FeatureConfig): string {
+  return createHash('sha256').update(bytes).update(JSON.stringify({ f0: frontEndF0Config(cfg), cleanup: DEFAULT_PITCH_CLEANUP })).digest('hex').slice(0, 40);
+}
+
+/** Read one WAV (any format the front end reads) into a log-mel and pitch track, through the cache when given one. */
 export function utteranceFeatures(file: string, cfg: FeatureConfig, cacheDir?: string): Utterance {
   let bytes: Buffer;
   try {
@@ -58,16 +66,22 @@ export function utteranceFeatures(file: string, cfg: FeatureConfig, cacheDir?: s
     throw new VoiceswapError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   const cached = cacheDir ? join(cacheDir, `${featureCacheKey(bytes, cfg)}.npy`) : undefined;
-  if (cached && existsSync(cached)) {
+  const cachedPitch = cacheDir ? join(cacheDir, `${pitchCacheKey(bytes, cfg)}.f0.npy`) : undefined;
+  if (cached && cachedPitch && existsSync(cached) && existsSync(cachedPitch)) {
     const arr = parseNpy(readFileSync(cached), cached);
     const logMel = { data: arr.data, rows: arr.shape[0], frames: arr.shape[1] };
-    return { file, logMel, seconds: ((logMel.frames - 1) * cfg.hopLength) / cfg.sampleRate };
+    const f0Hz = Float64Array.from(parseNpy(readFileSync(cachedPitch), cachedPitch).data);
+    return { file, logMel, pitch: pitchTrackFromF0(f0Hz, cfg), seconds: ((logMel.frames - 1) * cfg.hopLength) / cfg.sampleRate };
   }
   const wav = decodeWav(bytes, file);
   const samples = resample(wav.samples, wav.sampleRate, cfg.sampleRate);
   const logMel = logMelSpectrogram(samples, cfg);
-  if (cached) writeNpy(cached, { shape: [logMel.rows, logMel.frames], data: logMel.data });
-  return { file, logMel, seconds: samples.length / cfg.sampleRate };
+  const pitch = trackPitch(samples, cfg);
+  if (cached && cachedPitch) {
+    writeNpy(cached, { shape: [logMel.rows, logMel.frames], data: logMel.data });
+    writeNpy(cachedPitch, { shape: [1, pitch.f0Hz.length], data: Float32Array.from(pitch.f0Hz) });
+  }
+  return { file, logMel, pitch, seconds: samples.length / cfg.sampleRate };
 }
 
 export interface LoadCorpusOptions {

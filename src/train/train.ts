@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../audio/config.js';
+import { spectralEnvelope } from '../audio/envelope.js';
+import { pitchStats, type PitchStats } from '../audio/pitch.js';
+import { MIN_SELF_PITCH_FRAMES } from '../convert/convert-features.js';
 import type { VoiceModel } from '../convert/voice-model.js';
 import { saveVoiceModel, serializeStats, type VoiceModelInfo } from '../convert/voice-model.js';
 import { VoiceswapError } from '../errors.js';
@@ -76,6 +79,8 @@ interface CheckpointExtra {
   iteration: number;
   rng: RandomState;
   stats: { a: { mean: number[]; std: number[] }; b: { mean: number[]; std: number[] } };
+  /** Absent in checkpoints made before pitch tracking (recomputed from the corpus, which gives the same). */
+  pitch?: { a: PitchStats; b: PitchStats };
   elapsedSeconds: number;
 }
 
@@ -99,6 +104,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let start: number;
   let elapsedBefore = 0;
   let stats: { a: SpeakerStats; b: SpeakerStats } | undefined;
+  let pitch: { a: PitchStats; b: PitchStats } | undefined;
 
   if (options.resume) {
     const ckpt = loadNewestCheckpoint(paths.checkpoints, warn);
@@ -118,6 +124,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       a: { mean: Float32Array.from(extra.stats.a.mean), std: Float32Array.from(extra.stats.a.std) },
       b: { mean: Float32Array.from(extra.stats.b.mean), std: Float32Array.from(extra.stats.b.std) },
     };
+    pitch = extra.pitch;
     truncateLossRecords(paths.losses, start);
     log(`resuming ${paths.root} from iteration ${start} (${ckpt.dir})`);
   } else {
@@ -136,9 +143,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const corpusA = loadSpeakerCorpus(run.dirA, features, { cacheDir: paths.cache, exclude: heldOut.a, warn });
     const corpusB = loadSpeakerCorpus(run.dirB, features, { cacheDir: paths.cache, exclude: heldOut.b, warn });
     log(`speaker A: ${describeCorpus(corpusA)}; speaker B: ${describeCorpus(corpusB)}`);
-    stats ??= { a: computeSpeakerStats(corpusA.utterances.map((u) => u.logMel)), b: computeSpeakerStats(corpusB.utterances.map((u) => u.logMel)) };
-    const normA = corpusA.utterances.map((u) => normalizeLogMel(u.logMel, stats!.a));
-    const normB = corpusB.utterances.map((u) => normalizeLogMel(u.logMel, stats!.b));
+    // The generators see the model's domain: whole log-mels, or their spectral envelopes.
+    const inDomain = (c: SpeakerCorpus) => c.utterances.map((u) => (run.model.domain === 'envelope' ? spectralEnvelope(u.logMel) : u.logMel));
+    const featuresA = inDomain(corpusA);
+    const featuresB = inDomain(corpusB);
+    stats ??= { a: computeSpeakerStats(featuresA), b: computeSpeakerStats(featuresB) };
+    pitch ??= { a: speakerPitch(corpusA), b: speakerPitch(corpusB) };
+    log(`median F0: speaker A ${Math.exp(pitch.a.logMean).toFixed(0)} Hz, speaker B ${Math.exp(pitch.b.logMean).toFixed(0)} Hz`);
+    const normA = featuresA.map((u) => normalizeLogMel(u, stats!.a));
+    const normB = featuresB.map((u) => normalizeLogMel(u, stats!.b));
     const silenceA = normalizedSilence(stats.a, features.logFloor);
     const silenceB = normalizedSilence(stats.b, features.logFloor);
     const clips = heldOutClips(run, features, paths);
@@ -146,10 +159,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const session = Date.now();
     const elapsed = () => elapsedBefore + (Date.now() - session) / 1000;
     const saveState = async (iteration: number): Promise<{ checkpointDir: string; exportDir: string }> => {
-      const extra: CheckpointExtra = { run, iteration, rng: rng.getState(), stats: { a: serializeStats(stats!.a), b: serializeStats(stats!.b) }, elapsedSeconds: elapsed() };
+      const extra: CheckpointExtra = { run, iteration, rng: rng.getState(), stats: { a: serializeStats(stats!.a), b: serializeStats(stats!.b) }, pitch, elapsedSeconds: elapsed() };
       const checkpointDir = await writeCheckpoint(paths.checkpoints, iteration, trainer, extra, options.keep);
       const exportDir = join(paths.exports, iterationDirName(iteration));
-      await saveVoiceModel(exportDir, run.model, trainer, modelInfo(run, stats!, iteration), { float16: options.exportFloat16 });
+      await saveVoiceModel(exportDir, run.model, trainer, modelInfo(run, stats!, pitch!, iteration), { float16: options.exportFloat16 });
       pruneIterationDirs(paths.exports, options.keep);
       writeFileAtomic(paths.lossPlot, renderLossPlot(truncateLossRecords(paths.losses, iteration)));
       return { checkpointDir, exportDir };
@@ -185,7 +198,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         log(`iteration ${iteration}: checkpoint ${saved.checkpointDir}, model ${saved.exportDir} (tensors ${tf.memory().numTensors}, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB)`);
       }
       if ((iteration % options.sampleEvery === 0 || iteration === total) && !stop) {
-        writeTrainingSamples(join(paths.samples, iterationDirName(iteration)), generatorsView(trainer, run, stats, iteration), clips, features, iteration);
+        writeTrainingSamples(join(paths.samples, iterationDirName(iteration)), generatorsView(trainer, run, stats, pitch, iteration), clips, features, iteration);
       }
       if (stop) {
         interrupted = true;
@@ -273,19 +286,29 @@ function assertResumable(saved: RunConfig, requested: RunConfig, where: string):
   }
 }
 
-function modelInfo(run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, iteration: number): VoiceModelInfo {
+/** A speaker's ln-F0 statistics over the corpus; a corpus with (almost) no voicing is an error. */
+function speakerPitch(corpus: SpeakerCorpus): PitchStats {
+  const stats = pitchStats(corpus.utterances.map((u) => u.pitch), MIN_SELF_PITCH_FRAMES);
+  if (!stats) throw new VoiceswapError(`${corpus.dir}: no voiced speech found (fewer than ${MIN_SELF_PITCH_FRAMES} frames with a pitch); is it speech?`);
+  return stats;
+}
+
+type PitchPair = { a: PitchStats; b: PitchStats };
+
+function modelInfo(run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, pitch: PitchPair, iteration: number): VoiceModelInfo {
   return {
     features: run.features,
     speakers: { a: run.dirA, b: run.dirB },
     stats: { a: serializeStats(stats.a), b: serializeStats(stats.b) },
+    pitch,
     iteration,
     trainedAt: new Date().toISOString(),
   };
 }
 
 /** The trainer's current generators seen as an inference model (no copy). */
-function generatorsView(trainer: CycleGanTrainer, run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, iteration: number): VoiceModel {
-  return { dir: '(training)', config: run.model, info: modelInfo(run, stats, iteration), stats, generators: { a2b: trainer.gAB, b2a: trainer.gBA } };
+function generatorsView(trainer: CycleGanTrainer, run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, pitch: PitchPair, iteration: number): VoiceModel {
+  return { dir: '(training)', config: run.model, info: modelInfo(run, stats, pitch, iteration), stats, pitch, generators: { a2b: trainer.gAB, b2a: trainer.gBA } };
 }
 
 function describeCorpus(c: SpeakerCorpus): string {

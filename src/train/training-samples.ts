@@ -1,9 +1,10 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import type { FeatureConfig, Spectrogram } from '../audio/config.js';
+import type { FeatureConfig } from '../audio/config.js';
 import { logMelToAudio } from '../audio/griffinlim.js';
 import { encodeWav } from '../audio/wav.js';
-import { convertLogMel } from '../convert/convert-logmel.js';
+import { convertFeatures, type ConvertedFeatures } from '../convert/convert-features.js';
+import { pitchTrackFromF0 } from '../audio/pitch.js';
 import type { Direction, VoiceModel } from '../convert/voice-model.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderSpectrogramStackPng } from '../viz/spectrogram-image.js';
@@ -28,12 +29,15 @@ export function writeTrainingSamples(dir: string, model: VoiceModel, clips: Held
     const forward: Direction = clip.speaker === 'a' ? 'a2b' : 'b2a';
     const backward: Direction = forward === 'a2b' ? 'b2a' : 'a2b';
     const source = clip.utterance.logMel;
-    const converted = convertLogMel(model, source, forward);
-    const reconstructed = convertLogMel(model, converted, backward);
+    // The same path as `voiceswap convert`; the way back starts from the converted pitch.
+    const there = convertFeatures(model, source, clip.utterance.pitch, forward);
+    const back = convertFeatures(model, there.logMel, there.harmonics ? pitchTrackFromF0(there.harmonics.f0Hz, features) : null, backward);
+    const converted = there.logMel;
+    const reconstructed = back.logMel;
     const stem = basename(clip.utterance.file, extname(clip.utterance.file));
-    const wav = (spec: Spectrogram) => encodeWav(logMelToAudio(spec, { cfg: features }), features.sampleRate);
-    writeFileAtomic(join(tmp, `${stem}.${forward}.wav`), wav(converted));
-    writeFileAtomic(join(tmp, `${stem}.${forward}.${backward}.wav`), wav(reconstructed));
+    const wav = (c: ConvertedFeatures) => encodeWav(logMelToAudio(c.logMel, { cfg: features, harmonics: c.harmonics }), features.sampleRate);
+    writeFileAtomic(join(tmp, `${stem}.${forward}.wav`), wav(there));
+    writeFileAtomic(join(tmp, `${stem}.${forward}.${backward}.wav`), wav(back));
     const png = renderSpectrogramStackPng(
       [
         { spec: source, title: `source: ${stem}` },
@@ -47,3 +51,4 @@ export function writeTrainingSamples(dir: string, model: VoiceModel, clips: Held
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
 }
+

@@ -1,0 +1,115 @@
+/**
+ * One utterance's features converted to the target speaker: the spectral envelope by the
+ * generator, the excitation by the pitch (see audio/excitation.ts). What the vocoder
+ * needs comes out: the converted log-mel and, when the excitation was rebuilt, the
+ * converted pitch for its harmonic comb.
+ */
+import type { Spectrogram } from '../audio/config.js';
+import { spectralEnvelope } from '../audio/envelope.js';
+import { rebuildExcitation } from '../audio/excitation.js';
+import { mapF0, pitchStats, type F0Track, type PitchStats } from '../audio/pitch.js';
+import { VoiceswapError } from '../errors.js';
+import { computeSpeakerStats, type SpeakerStats } from '../model/normalization.js';
+import { convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel, type ChunkOptions } from './convert-logmel.js';
+import type { ExcitationMode } from './excitation-mode.js';
+import { directionPitch, directionStats, type Direction, type VoiceModel } from './voice-model.js';
+
+export { EXCITATION_MODES, type ExcitationMode } from './excitation-mode.js';
+
+export interface FeatureConversionOptions {
+  /** Default: 'rebuilt' for a model with pitch statistics, 'network' for older ones. */
+  excitation?: ExcitationMode;
+  /** Factor on the converted F0 on top of the mapping (2^(semitones/12)); rebuilt excitation only. */
+  f0Ratio?: number;
+  /** Skip the generator: only the speakers' statistics are swapped (the baseline a model must beat). */
+  statsOnly?: boolean;
+  /**
+   * Normalise the input with its own statistics (per-bin envelope mean and deviation, ln-F0
+   * spread) instead of the source speaker's: for a voice the model was not trained on.
+   */
+  inputStats?: boolean;
+  chunking?: ChunkOptions;
+}
+
+export interface ConvertedFeatures {
+  logMel: Spectrogram;
+  /** The converted pitch and its harmonic weight per frame, for the vocoder (rebuilt excitation only). */
+  harmonics?: { f0Hz: Float64Array; weight: Float64Array };
+}
+
+/** Voiced frames an input needs before its own ln-F0 mean is trusted over the speaker's (about 0.6 s). */
+export const MIN_SELF_PITCH_FRAMES = 50;
+
+export function defaultExcitation(model: VoiceModel): ExcitationMode {
+  return model.pitch ? 'rebuilt' : 'network';
+}
+
+/**
+ * Convert an utterance's log-mel [nMels, T] (and its pitch track, needed for the rebuilt
+ * excitation) from the direction's source speaker to its target.
+ */
+export function convertFeatures(
+  model: VoiceModel,
+  logMel: Spectrogram,
+  pitch: F0Track | null,
+  direction: Direction,
+  options: FeatureConversionOptions = {},
+): ConvertedFeatures {
+  const mode = options.excitation ?? defaultExcitation(model);
+  const ratio = options.f0Ratio ?? 1;
+  if (!(ratio > 0 && Number.isFinite(ratio))) throw new VoiceswapError(`F0 ratio must be a positive number, got ${ratio}`);
+  if (ratio !== 1 && mode !== 'rebuilt') throw new VoiceswapError(`a pitch shift needs the rebuilt excitation, not '${mode}'`);
+  if (mode === 'network' && model.config.domain === 'envelope') {
+    throw new VoiceswapError(`${model.dir}: this model's generators map spectral envelopes only; use the rebuilt or source excitation`);
+  }
+  const features = model.info.features;
+  const generate = (spec: Spectrogram): Spectrogram => {
+    const source = options.inputStats ? ownStats(spec, directionStats(model, direction).source) : undefined;
+    return options.statsOnly ? statsOnlyLogMel(model, spec, direction, source) : convertLogMel(model, spec, direction, options.chunking ?? DEFAULT_CHUNKING, source);
+  };
+  if (mode === 'network') return { logMel: generate(logMel) };
+
+  const envelopeIn = spectralEnvelope(logMel);
+  const envelopeOut = model.config.domain === 'envelope' ? generate(envelopeIn) : spectralEnvelope(generate(logMel));
+  if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, subtractSpectrograms(logMel, envelopeIn)) };
+
+  const stats = directionPitch(model, direction);
+  if (!stats) throw new VoiceswapError(`${model.dir}: this model has no pitch statistics (made before pitch tracking); use --excitation network, or retrain`);
+  if (!pitch) throw new Error('convertFeatures: the rebuilt excitation needs the input pitch track');
+  const f0Out = mapF0(pitch.f0Hz, inputPitchReference(pitch, stats.source, options.inputStats ?? false), stats.target, ratio);
+  const excitation = rebuildExcitation({ logMel, f0In: pitch.f0Hz, f0Out }, features);
+  // The vocoder's comb contrast: the square root of the ripple depth measured kept more
+  // frames voiced than the depth itself or a full comb (measured on slt, rms, a real
+  // telephone voice and the male fixture, pitch moved by x0.6 to x1.7).
+  const weight = excitation.depth.map((d) => Math.min(1, Math.sqrt(d)));
+  return { logMel: addSpectrograms(envelopeOut, excitation.fine), harmonics: { f0Hz: excitation.f0Hz, weight } };
+}
+
+/**
+ * The ln-F0 statistics the input's pitch is mapped from. Its own mean when it has enough
+ * voiced frames, so that any voice, not only the training speaker's, lands on the target's
+ * median; the spread is the source speaker's unless `ownSpread` (one sentence's intonation
+ * range is a noisy estimate of a speaker's).
+ */
+export function inputPitchReference(pitch: F0Track, speaker: PitchStats, ownSpread: boolean): PitchStats {
+  const own = pitchStats([pitch], MIN_SELF_PITCH_FRAMES);
+  if (!own) return speaker;
+  return { logMean: own.logMean, logStd: ownSpread && own.logStd > 0 ? own.logStd : speaker.logStd, voicedFrames: own.voicedFrames };
+}
+
+/** The input's own per-bin statistics, or the speaker's when the input is too short to have any. */
+function ownStats(spec: Spectrogram, fallback: SpeakerStats): SpeakerStats {
+  try {
+    return computeSpeakerStats([spec]);
+  } catch {
+    return fallback;
+  }
+}
+
+function addSpectrograms(a: Spectrogram, b: Spectrogram): Spectrogram {
+  return { rows: a.rows, frames: a.frames, data: a.data.map((v, i) => v + b.data[i]) };
+}
+
+function subtractSpectrograms(a: Spectrogram, b: Spectrogram): Spectrogram {
+  return { rows: a.rows, frames: a.frames, data: a.data.map((v, i) => v - b.data[i]) };
+}

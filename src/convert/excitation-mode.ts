@@ -1,0 +1,13 @@
+// The excitation choices, in a module free of tfjs so the CLI can parse options before picking a backend.
+
+/**
+ * Where a converted frame's fine structure (harmonics or noise) comes from:
+ *  - 'rebuilt': a harmonic comb at the input's F0 mapped to the target speaker (log-Gaussian),
+ *    with the input's ripple depth; unvoiced frames keep their noise (needs a model with
+ *    pitch statistics);
+ *  - 'source': the input's own fine structure on the converted envelope: the pitch is not converted;
+ *  - 'network': whatever the generator drew (only models that map whole log-mels).
+ */
+export type ExcitationMode = 'rebuilt' | 'source' | 'network';
+
+export const EXCITATION_MODES: readonly ExcitationMode[] = Object.freeze(['rebuilt', 'source', 'network']);

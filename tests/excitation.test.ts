@@ -1,0 +1,218 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FEATURE_CONFIG, type Spectrogram } from '../src/audio/config.js';
+import { spectralEnvelope } from '../src/audio/envelope.js';
+import { HarmonicComb, rebuildExcitation } from '../src/audio/excitation.js';
+import { logMelSpectrogram } from '../src/audio/features.js';
+import { melFilterbank, melSpectrogram } from '../src/audio/mel.js';
+import { melToHz, hzToMel } from '../src/audio/melscale.js';
+import { MelFrameInverter } from '../src/audio/mel-inverse.js';
+import { DEFAULT_F0_CONFIG, trackF0, trackPitch, type PitchStats } from '../src/audio/pitch.js';
+import { loadAudio } from '../src/audio/load.js';
+import { initBackend } from '../src/backend/index.js';
+import { convertAudio } from '../src/convert/convert-audio.js';
+import type { VoiceModel } from '../src/convert/voice-model.js';
+import { serializeStats } from '../src/convert/voice-model.js';
+import { createGenerator } from '../src/model/generator.js';
+import { computeSpeakerStats } from '../src/model/normalization.js';
+import { customConfig } from '../src/model/presets.js';
+import { harmonicTone } from './helpers/signals.js';
+
+const CFG = DEFAULT_FEATURE_CONFIG;
+const SR = CFG.sampleRate;
+/** The evaluation tracker (not the front end's): the output is judged by an independent setting. */
+const JUDGE = { ...DEFAULT_F0_CONFIG, hopLength: CFG.hopLength, fMinHz: 50 };
+
+/** A vowel-like source: harmonics of f(t) under a two-formant envelope. */
+function vowel(seconds: number, hz: (t: number) => number): Float32Array {
+  const formant = (f: number, centre: number, width: number) => Math.exp(-(((f - centre) / width) ** 2));
+  return harmonicTone(seconds, hz, 60, SR, (k, t) => {
+    const f = k * hz(t);
+    return f > 7500 ? 0 : (0.05 + formant(f, 700, 300) + 0.6 * formant(f, 1800, 400)) / Math.sqrt(k);
+  });
+}
+
+/**
+ * An inference model with fresh (untrained) envelope generators and chosen pitch
+ * statistics: the generators move the envelope, never the pitch, so the converted F0 must
+ * follow the mapping whatever their weights.
+ */
+function modelWithPitch(envelopes: Spectrogram[], a: PitchStats, b: PitchStats): VoiceModel {
+  const config = customConfig(1 / 32);
+  const stats = computeSpeakerStats(envelopes);
+  return {
+    dir: '(test model)',
+    config,
+    info: { features: { ...CFG }, speakers: { a: 'a', b: 'b' }, stats: { a: serializeStats(stats), b: serializeStats(stats) }, pitch: { a, b }, iteration: 0, trainedAt: '' },
+    stats: { a: stats, b: stats },
+    pitch: { a, b },
+    generators: { a2b: createGenerator(config, 'G_AB', 1), b2a: createGenerator(config, 'G_BA', 2) },
+  };
+}
+
+/** Per-frame cents of `out` against `expected` over frames voiced in both (and inside [from, to)). */
+function centsAgainst(out: Float64Array, expected: Float64Array, from: number, to: number): number[] {
+  const cents: number[] = [];
+  for (let t = from; t < to; t++) if (out[t] > 0 && expected[t] > 0) cents.push(1200 * Math.log2(out[t] / expected[t]));
+  return cents;
+}
+
+const medianAbs = (v: number[]) => {
+  const s = v.map(Math.abs).sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+};
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+describe('harmonic comb', () => {
+  it("puts the ripple's peaks on the mel bands of the harmonics", () => {
+    const comb = new HarmonicComb(CFG);
+    const fine = comb.fineStructure(200, new Float64Array(CFG.nMels));
+    // The band whose centre is nearest 400 Hz is a peak; the one halfway to 600 Hz a valley.
+    const centres = Array.from({ length: CFG.nMels }, (_, m) => melToHz(hzToMel(CFG.fMin) + ((m + 1) * (hzToMel(CFG.fMax) - hzToMel(CFG.fMin))) / (CFG.nMels + 1)));
+    const nearest = (hz: number) => centres.reduce((best, c, m) => (Math.abs(c - hz) < Math.abs(centres[best] - hz) ? m : best), 0);
+    expect(fine[nearest(400)]).toBeGreaterThan(0.3);
+    expect(fine[nearest(500)]).toBeLessThan(-0.3);
+  });
+
+  it('a comb-shaped KL inversion still reproduces the mel exactly, with the comb inside the bands', () => {
+    const mel = melSpectrogram(vowel(0.5, () => 150), CFG);
+    const bank = melFilterbank(CFG);
+    const inverter = new MelFrameInverter(CFG);
+    const comb = new HarmonicComb(CFG);
+    const t = 10;
+    const column = (b: number) => mel.data[b * mel.frames + t];
+    const s = Float64Array.from(inverter.invert(column, t, comb.linearComb(120, 1)));
+    for (let b = 0; b < CFG.nMels; b++) {
+      let sum = 0;
+      for (let k = 0; k < bank.frames; k++) sum += bank.data[b * bank.frames + k] * s[k];
+      expect(Math.abs(sum - column(b)) / column(b)).toBeLessThan(1e-3);
+    }
+    // Harmonic bins of 120 Hz stand out from the bins between them (bins are 21.5 Hz apart).
+    const bin = (hz: number) => Math.round(hz / (SR / CFG.nFft));
+    expect(s[bin(2400)] / s[bin(2460)]).toBeGreaterThan(5);
+  });
+});
+
+describe('rebuilt excitation', () => {
+  const x = vowel(1, () => 160);
+  const logMel = logMelSpectrogram(x, CFG);
+  const f0In = trackPitch(x, CFG).f0Hz;
+
+  it('draws a clean harmonic input back at its own depth, and unvoiced frames keep their own fine structure', () => {
+    const f0 = Float64Array.from(f0In);
+    f0[20] = 0; // one frame taken as unvoiced
+    const { fine, depth } = rebuildExcitation({ logMel, f0In: f0, f0Out: f0 }, CFG);
+    const envelope = spectralEnvelope(logMel);
+    const t = 20;
+    for (let m = 0; m < CFG.nMels; m++) {
+      const own = logMel.data[m * logMel.frames + t] - envelope.data[m * logMel.frames + t];
+      expect(fine.data[m * fine.frames + t]).toBeCloseTo(own, 4);
+    }
+    expect(depth[t]).toBe(0);
+    const voicedDepths = Array.from(depth.subarray(5, 80)).filter((_, i) => i + 5 !== t);
+    for (const d of voicedDepths) expect(d).toBeGreaterThan(0.5);
+  });
+
+  it('moves the ripple to the new F0', () => {
+    const f0Out = f0In.map((f) => (f > 0 ? f * 1.25 : 0));
+    const { fine } = rebuildExcitation({ logMel, f0In, f0Out }, CFG);
+    const comb = new HarmonicComb(CFG);
+    const at200 = comb.fineStructure(200, new Float64Array(CFG.nMels));
+    const at160 = comb.fineStructure(160, new Float64Array(CFG.nMels));
+    const t = 40;
+    const corr = (ref: Float64Array) => {
+      let dot = 0;
+      for (let m = 0; m < 30; m++) dot += fine.data[m * fine.frames + t] * ref[m];
+      return dot;
+    };
+    expect(corr(at200)).toBeGreaterThan(2 * Math.abs(corr(at160)));
+  });
+});
+
+describe('conversion with the rebuilt excitation', () => {
+  // Speaker A around 160 Hz with a narrow range, B around 100 Hz with twice A's range.
+  const a: PitchStats = { logMean: Math.log(160), logStd: 0.06, voicedFrames: 1000 };
+  const b: PitchStats = { logMean: Math.log(100), logStd: 0.12, voicedFrames: 1000 };
+  // A rising and falling intonation of +-1.5 semitones around 160 Hz.
+  const glide = (t: number) => 160 * 2 ** ((1.5 / 12) * Math.sin(2 * Math.PI * 0.8 * t));
+  const input = vowel(2, glide);
+  const frames = 1 + Math.floor(input.length / CFG.hopLength);
+  const judge = (y: Float32Array) => trackF0(y, JUDGE);
+
+  /** The log-Gaussian mapping of the input's F0 (judge's track), from the input's own mean. */
+  function expectedF0(ratio = 1): Float64Array {
+    const f0 = judge(input).f0Hz;
+    const logs = Array.from(f0).filter((f) => f > 0).map(Math.log);
+    const ownMean = logs.reduce((s, v) => s + v, 0) / logs.length;
+    return f0.map((f) => (f > 0 ? ratio * Math.exp(b.logMean + (b.logStd / a.logStd) * (Math.log(f) - ownMean)) : 0));
+  }
+
+  let model: VoiceModel;
+  beforeAll(() => {
+    model = modelWithPitch([spectralEnvelope(logMelSpectrogram(input, CFG))], a, b);
+  });
+
+  it('converts a synthetic harmonic input to the log-Gaussian mapping of its F0 within 20 cents', () => {
+    const y = convertAudio(model, input, SR, { direction: 'a2b' }).samples;
+    const cents = centsAgainst(judge(y).f0Hz, expectedF0(), 10, frames - 10);
+    expect(cents.length).toBeGreaterThan(0.8 * (frames - 20));
+    expect(medianAbs(cents)).toBeLessThan(20);
+  });
+
+  it('--pitch-shift moves the converted F0 on top of the mapping', () => {
+    const ratio = 2 ** (-4 / 12);
+    const y = convertAudio(model, input, SR, { direction: 'a2b', f0Ratio: ratio }).samples;
+    const cents = centsAgainst(judge(y).f0Hz, expectedF0(ratio), 10, frames - 10);
+    expect(medianAbs(cents)).toBeLessThan(20);
+  });
+
+  it('keeps the pitch with the source excitation (the comparison path)', () => {
+    const y = convertAudio(model, input, SR, { direction: 'a2b', excitation: 'source' }).samples;
+    const cents = centsAgainst(judge(y).f0Hz, judge(input).f0Hz, 10, frames - 10);
+    expect(medianAbs(cents)).toBeLessThan(20);
+  });
+
+  it('a real unvoiced segment stays unvoiced, and real voicing stays voiced', () => {
+    // A real recording (the male fixture has fricatives: 's', 'f', 'sh').
+    const speech = loadAudio('tests/fixtures/speech_male.wav', SR).samples;
+    const source = judge(speech);
+    // No network (both speakers share statistics here): the envelope stays the recording's,
+    // so this judges the excitation and the vocoder alone.
+    const y = convertAudio(model, speech, SR, { direction: 'a2b', statsOnly: true }).samples;
+    const out = judge(y);
+    // Loud unvoiced frames (fricatives), not silence: within 40 dB of the loudest frame.
+    const lm = logMelSpectrogram(speech, CFG);
+    const level = Array.from({ length: lm.frames }, (_, t) => {
+      let e = 0;
+      for (let m = 0; m < lm.rows; m++) e += Math.exp(2 * lm.data[m * lm.frames + t]);
+      return 10 * Math.log10(e);
+    });
+    const loudest = Math.max(...level);
+    let unvoiced = 0;
+    let stayed = 0;
+    let voiced = 0;
+    let kept = 0;
+    for (let t = 2; t < source.voiced.length - 2; t++) {
+      // frames inside a run, so a one-frame shift at a boundary does not count
+      const run = (v: 0 | 1) => source.voiced[t - 1] === v && source.voiced[t] === v && source.voiced[t + 1] === v;
+      if (run(0) && level[t] > loudest - 40) {
+        unvoiced++;
+        if (!out.voiced[t]) stayed++;
+      }
+      if (run(1)) {
+        voiced++;
+        if (out.voiced[t]) kept++;
+      }
+    }
+    expect(unvoiced).toBeGreaterThan(40);
+    expect(stayed / unvoiced).toBeGreaterThan(0.9);
+    expect(kept / voiced).toBeGreaterThan(0.8);
+  });
+
+  it('refuses a pitch shift with an excitation that keeps or draws the pitch', () => {
+    expect(() => convertAudio(model, input, SR, { excitation: 'source', f0Ratio: 2 })).toThrow(/pitch shift needs the rebuilt excitation/);
+    expect(() => convertAudio(model, input, SR, { excitation: 'network' })).toThrow(/map spectral envelopes only/);
+  });
+});
