@@ -7,10 +7,11 @@ import { writeWav } from '../src/audio/wav.js';
 import { VoiceswapError } from '../src/errors.js';
 import { dtw } from '../src/eval/dtw.js';
 import { evaluatePairs, formatReportTable, pairFiles, pairingKey } from '../src/eval/evaluate.js';
-import { DEFAULT_F0_CONFIG, median, trackF0, voicedF0 } from '../src/eval/f0.js';
+import { DEFAULT_F0_CONFIG, median, trackF0, voicedF0 } from '../src/audio/pitch.js';
 import { frameMcd, MCD_DB_PER_NEPER, melCepstralDistortion, nonSilentFrames } from '../src/eval/mcd.js';
 import { DEFAULT_MEL_CEPSTRUM_CONFIG, freqt, melCepstrogram, warpedFrequency, type MelCepstrogram } from '../src/eval/mel-cepstrum.js';
 import { pocketsphinxProblem, transcribeWithPocketsphinx, werForDir } from '../src/eval/recognize.js';
+import { harmonicTone as toneAt, noise } from './helpers/signals.js';
 import { normalizeWords, parseTexts, sumWordErrors, wordErrorRate, wordErrors } from '../src/eval/wer.js';
 
 const SR = 22050;
@@ -18,17 +19,6 @@ const FEMALE = 'tests/fixtures/speech_female.wav';
 const MALE = 'tests/fixtures/speech_male.wav';
 const female = loadAudio(FEMALE, SR).samples;
 const male = loadAudio(MALE, SR).samples;
-
-/** Deterministic uniform noise in [-1, 1) (a tiny LCG: tests must not depend on Math.random). */
-function noise(n: number, seed = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function rms(x: Float32Array): number {
   let s = 0;
@@ -43,18 +33,9 @@ function withNoise(x: Float32Array, snrDb: number, seed = 7): Float32Array {
   return x.map((v, i) => v + gain * n[i]);
 }
 
-/** Sum of `harmonics` harmonics of f(t) Hz with 1/k amplitudes (a band-limited sawtooth), phase-continuous. */
+/** A band-limited sawtooth at f(t) Hz at the test rate. */
 function harmonicTone(seconds: number, hz: (t: number) => number, harmonics: number): Float32Array {
-  const n = Math.round(seconds * SR);
-  const out = new Float32Array(n);
-  let phase = 0;
-  for (let i = 0; i < n; i++) {
-    let v = 0;
-    for (let k = 1; k <= harmonics; k++) v += Math.sin(k * phase) / k;
-    out[i] = 0.3 * v;
-    phase += (2 * Math.PI * hz(i / SR)) / SR;
-  }
-  return out;
+  return toneAt(seconds, hz, harmonics, SR);
 }
 
 describe('mel-cepstrum', () => {
@@ -310,6 +291,23 @@ describe('evaluatePairs', () => {
     expect(text).toMatch(/unconverted: /);
     // The JSON form keeps numbers and nulls only (no NaN).
     expect(JSON.parse(JSON.stringify(report)).converted.rows[0].mcdDb).toBe(0);
+  });
+
+  it('reports the ln-F0 spread of each side: a/sqrt(2) for a sinusoidal intonation of depth a, ~0 for a steady tone', () => {
+    const glideDir = dir('glide');
+    const steadyDir = dir('steady');
+    mkdirSync(glideDir);
+    mkdirSync(steadyDir);
+    const depth = 0.15; // ln F0 = ln 150 + 0.15 sin(2π·1 Hz·t), whole periods
+    writeWav(join(glideDir, 'tone.wav'), harmonicTone(2, (t) => 150 * Math.exp(depth * Math.sin(2 * Math.PI * t)), 8), SR);
+    writeWav(join(steadyDir, 'tone.wav'), harmonicTone(2, () => 150, 8), SR);
+    const report = evaluatePairs(glideDir, steadyDir);
+    const total = report.converted.total;
+    expect(total.convertedLogF0Spread!).toBeGreaterThan(0.9 * (depth / Math.SQRT2));
+    expect(total.convertedLogF0Spread!).toBeLessThan(1.1 * (depth / Math.SQRT2));
+    expect(total.targetLogF0Spread!).toBeLessThan(0.01);
+    expect(report.converted.rows[0].convertedLogF0Spread).toBeCloseTo(total.convertedLogF0Spread!, 9);
+    expect(formatReportTable(report)).toMatch(/lnF0 sd conv/);
   });
 
   it('gives one-line errors for a missing folder, an empty folder and no pairs', () => {

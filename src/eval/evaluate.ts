@@ -10,7 +10,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAudio } from '../audio/load.js';
 import { FileError, VoiceswapError } from '../errors.js';
-import { compareF0, DEFAULT_F0_CONFIG, median, trackF0, type F0Config, type F0Track } from './f0.js';
+import { DEFAULT_F0_CONFIG, median, trackF0, type F0Config, type F0Track } from '../audio/pitch.js';
+import { compareF0 } from './f0-compare.js';
 import { DEFAULT_SILENCE_DB, melCepstralDistortion } from './mcd.js';
 import { DEFAULT_MEL_CEPSTRUM_CONFIG, melCepstrogram, type MelCepstrogram, type MelCepstrumConfig } from './mel-cepstrum.js';
 
@@ -76,6 +77,9 @@ export interface PairRow {
   /** Voiced share of each side's non-silent frames. */
   convertedVoicedShare: number;
   targetVoicedShare: number;
+  /** Standard deviation of ln F0 over each side's voiced non-silent frames (intonation range; 0.1 ≈ 1.7 semitones). */
+  convertedLogF0Spread: number | null;
+  targetLogF0Spread: number | null;
   /** Share of aligned pairs where both sides agree on voiced / unvoiced. */
   voicingAgreement: number;
 }
@@ -94,6 +98,9 @@ export interface ComparisonTotals {
   f0MeanCents: number | null;
   convertedVoicedShare: number;
   targetVoicedShare: number;
+  /** Over the voiced frames of all files pooled. */
+  convertedLogF0Spread: number | null;
+  targetLogF0Spread: number | null;
   voicingAgreement: number;
 }
 
@@ -215,6 +222,14 @@ function voicedValues(track: F0Track, frames: Int32Array): number[] {
 
 const nullIfNaN = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
+/** Standard deviation of ln F0 over voiced F0 values (null for fewer than two). */
+function logSpread(f0Hz: readonly number[]): number | null {
+  if (f0Hz.length < 2) return null;
+  const logs = f0Hz.map(Math.log);
+  const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+  return Math.sqrt(logs.reduce((a, v) => a + (v - mean) ** 2, 0) / logs.length);
+}
+
 /** Raw sums of one pair, kept so totals can pool frames across files. */
 interface PairSums {
   row: PairRow;
@@ -246,6 +261,8 @@ function comparePair(pair: FilePair, converted: Analysis, target: Analysis, sile
     f0MeanCents: f0.bothVoiced > 0 ? f0.sumCents / f0.bothVoiced : null,
     convertedVoicedShare: convertedVoiced.length / mcd.framesA.length,
     targetVoicedShare: targetVoiced.length / mcd.framesB.length,
+    convertedLogF0Spread: logSpread(convertedVoiced),
+    targetLogF0Spread: logSpread(targetVoiced),
     voicingAgreement: f0.agreeing / f0.pairs,
   };
   return { row, mcdSumDb: mcd.sumDb, convertedVoiced, targetVoiced, ...f0 };
@@ -269,6 +286,8 @@ function totals(sums: PairSums[]): ComparisonTotals {
     f0MeanCents: bothVoiced > 0 ? add((s) => s.sumCents) / bothVoiced : null,
     convertedVoicedShare: convertedVoiced.length / add((s) => s.row.convertedFrames),
     targetVoicedShare: targetVoiced.length / add((s) => s.row.targetFrames),
+    convertedLogF0Spread: logSpread(convertedVoiced),
+    targetLogF0Spread: logSpread(targetVoiced),
     voicingAgreement: add((s) => s.agreeing) / alignedFrames,
   };
 }
@@ -314,7 +333,8 @@ export function evaluatePairs(convertedDir: string, targetDir: string, options: 
 // ---------------------------------------------------------------------------------------
 // Text table
 
-const fixed = (digits: number) => (x: number | null): string => (x === null ? '-' : x.toFixed(digits));
+// Fields added later (the ln-F0 spreads) are absent from older saved reports: shown as '-'.
+const fixed = (digits: number) => (x: number | null | undefined): string => (x == null ? '-' : x.toFixed(digits));
 const percent = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(0)}%`);
 const signedCents = (x: number | null): string => (x === null ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(0)}`);
 
@@ -327,6 +347,8 @@ export const EVALUATION_COLUMNS: readonly { title: string; cell: (r: PairRow | C
   { title: 'F0 RMSE ct', cell: (r) => fixed(0)(r.f0RmseCents) },
   { title: 'voiced conv', cell: (r) => percent(r.convertedVoicedShare) },
   { title: 'voiced tgt', cell: (r) => percent(r.targetVoicedShare) },
+  { title: 'lnF0 sd conv', cell: (r) => fixed(3)(r.convertedLogF0Spread) },
+  { title: 'lnF0 sd tgt', cell: (r) => fixed(3)(r.targetLogF0Spread) },
   { title: 'V/UV agree', cell: (r) => percent(r.voicingAgreement) },
 ];
 
