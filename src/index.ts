@@ -2,7 +2,9 @@
  * voiceswap as a library: every stage of the pipeline, the same code the CLI runs.
  *
  *   WAV --readWav/loadAudio--> samples --logMelSpectrogram--> log-mel [80, frames]
- *       --convertLogMel (generator)--> log-mel --logMelToAudio (Griffin-Lim)--> samples --writeWav--> WAV
+ *                                      --trackPitch--> F0 per frame
+ *       --convertFeatures (envelope: generator; excitation: rebuilt at the mapped F0)--> log-mel
+ *       --logMelToAudio (Griffin-Lim, harmonic comb at the converted F0)--> samples --writeWav--> WAV
  */
 
 // Errors: user-facing problems carry one-line messages.
@@ -18,6 +20,19 @@ export { stft, istft, stftMagnitude, type ComplexSpectrogram } from './audio/stf
 export { melFilterbank, melSpectrogram } from './audio/mel.js';
 export { hzToMel, melToHz, melFrequencies } from './audio/melscale.js';
 export { logMelSpectrogram } from './audio/features.js';
+export {
+  trackPitch,
+  trackF0,
+  cleanPitchTrack,
+  pitchStats,
+  mapF0,
+  DEFAULT_F0_CONFIG,
+  type F0Track,
+  type F0Config,
+  type PitchStats,
+} from './audio/pitch.js';
+export { spectralEnvelope } from './audio/envelope.js';
+export { rebuildExcitation, HarmonicComb, type Excitation } from './audio/excitation.js';
 export { melToLinear, type MelInversionMethod } from './audio/mel-inverse.js';
 export {
   griffinLim,
@@ -45,6 +60,7 @@ export { CycleGanTrainer, type LossValues } from './train/step.js';
 export { train, type TrainOptions, type TrainResult, type RunConfig } from './train/train.js';
 export { defaultSchedule, settingsAt, type Schedule } from './train/schedule.js';
 export { loadVoiceModel, saveVoiceModel, resolveModelDir, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
+export { convertFeatures, EXCITATION_MODES, type ExcitationMode, type FeatureConversionOptions, type ConvertedFeatures } from './convert/convert-features.js';
 export { convertLogMel, statsOnlyLogMel, convertInChunks, DEFAULT_CHUNKING, type ChunkOptions } from './convert/convert-logmel.js';
 export { defaultModelDir } from './convert/shipped-model.js';
 export { convertAudio, convertFile, type ConvertOptions, type ConvertedAudio } from './convert/convert-audio.js';

@@ -6,7 +6,7 @@ import { loadAudio } from '../src/audio/load.js';
 import { writeWav } from '../src/audio/wav.js';
 import { VoiceswapError } from '../src/errors.js';
 import { dtw } from '../src/eval/dtw.js';
-import { evaluatePairs, formatReportTable, pairFiles, pairingKey } from '../src/eval/evaluate.js';
+import { evaluatePairs, formatReportTable, pairFiles, pairingKey, TELEPHONE_EVALUATION_CONFIG } from '../src/eval/evaluate.js';
 import { DEFAULT_F0_CONFIG, median, trackF0, voicedF0 } from '../src/audio/pitch.js';
 import { frameMcd, MCD_DB_PER_NEPER, melCepstralDistortion, nonSilentFrames } from '../src/eval/mcd.js';
 import { DEFAULT_MEL_CEPSTRUM_CONFIG, freqt, melCepstrogram, warpedFrequency, type MelCepstrogram } from '../src/eval/mel-cepstrum.js';
@@ -308,6 +308,18 @@ describe('evaluatePairs', () => {
     expect(total.targetLogF0Spread!).toBeLessThan(0.01);
     expect(report.converted.rows[0].convertedLogF0Spread).toBeCloseTo(total.convertedLogF0Spread!, 9);
     expect(formatReportTable(report)).toMatch(/lnF0 sd conv/);
+  });
+
+  it('the telephone analysis (8 kHz) ignores what lies above 4 kHz; the default one does not', () => {
+    const hissDir = dir('hiss');
+    mkdirSync(hissDir);
+    // The male fixture plus a strong 6 kHz tone: a difference only above the telephone band.
+    writeWav(join(hissDir, 'dev01.wav'), male.map((v, i) => v + 0.05 * Math.sin((2 * Math.PI * 6000 * i) / SR)), SR);
+    const wide = evaluatePairs(hissDir, dir('target'));
+    const phone = evaluatePairs(hissDir, dir('target'), TELEPHONE_EVALUATION_CONFIG);
+    expect(wide.converted.total.mcdDb).toBeGreaterThan(1);
+    expect(phone.converted.total.mcdDb).toBeLessThan(0.2);
+    expect(phone.config.sampleRate).toBe(8000);
   });
 
   it('gives one-line errors for a missing folder, an empty folder and no pairs', () => {

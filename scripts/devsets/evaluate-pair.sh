@@ -4,7 +4,8 @@
 # DEV_A a->b and DEV_B b->a, then `voiceswap evaluate CONVERTED OTHER_SIDE --source SOURCE
 # --json` (MCD and F0 against the other speaker saying the same prompts, with the unconverted
 # baseline) and the same converted set against its own source (voiced share, F0 shift), as
-# scripts/evaluate-model.sh does for samples/dev. With TEXTS=FILE.tsv (English only: the
+# scripts/evaluate-model.sh does for samples/dev. EVAL_OPTS=--telephone analyses 8 kHz recordings
+# at 8 kHz (MCD over 0-4 kHz). With TEXTS=FILE.tsv (English only: the
 # recogniser is pocketsphinx en-us) also the word error rate.
 #
 #   bash scripts/devsets/evaluate-pair.sh MODEL OUT_DIR DEV_A DEV_B [extra convert options...]
@@ -25,8 +26,10 @@ for dir in a2b b2a; do
   if [[ $dir == a2b ]]; then src="$DEV_A"; tgt="$DEV_B"; else src="$DEV_B"; tgt="$DEV_A"; fi
   rm -rf "$OUT/$dir"
   "${VS[@]}" convert "$src" -o "$OUT/$dir/" --model "$MODEL" --direction "$dir" "$@" >&2
-  "${VS[@]}" evaluate "$OUT/$dir" "$tgt" --source "$src" --json >"$OUT/$dir.eval.json"
-  "${VS[@]}" evaluate "$OUT/$dir" "$src" --json >"$OUT/$dir.vs-source.json"
+  # shellcheck disable=SC2086  # EVAL_OPTS=--telephone limits the MCD to 0-4 kHz for 8 kHz recordings
+  "${VS[@]}" evaluate "$OUT/$dir" "$tgt" --source "$src" --json ${EVAL_OPTS:-} >"$OUT/$dir.eval.json"
+  # shellcheck disable=SC2086
+  "${VS[@]}" evaluate "$OUT/$dir" "$src" --json ${EVAL_OPTS:-} >"$OUT/$dir.vs-source.json"
   if [[ -n "${TEXTS:-}" ]] && command -v pocketsphinx_continuous >/dev/null; then
     "${VS[@]}" wer "$OUT/$dir" "$TEXTS" --json >"$OUT/$dir.wer.json"
   fi

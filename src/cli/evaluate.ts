@@ -1,10 +1,11 @@
 import { Command } from 'commander';
-import { evaluatePairs, formatReportTable } from '../eval/evaluate.js';
+import { evaluatePairs, formatReportTable, TELEPHONE_EVALUATION_CONFIG } from '../eval/evaluate.js';
 import { formatWerReport, werForDir } from '../eval/recognize.js';
 
 interface EvaluateOptions {
   source?: string;
   json?: boolean;
+  telephone?: boolean;
 }
 
 export function registerEvaluate(program: Command): void {
@@ -15,11 +16,13 @@ export function registerEvaluate(program: Command): void {
     .argument('<target-dir>', 'folder of the target speaker saying the same sentences')
     .option('--source <dir>', 'also report the unconverted baseline: source recordings vs target')
     .option('--json', 'print the report as JSON instead of a table')
+    .option('--telephone', 'telephone recordings: analyse at 8 kHz, so the MCD covers 0-4 kHz (alpha 0.31)')
     .addHelpText(
       'after',
       `
 MCD: mel-cepstral distortion (dB) over c1-c24 (alpha 0.455), DTW-aligned, silence
-excluded. F0: YIN, 80-500 Hz: median per side, log-F0 error in cents, voicing.
+excluded. F0: YIN, 80-500 Hz: median per side, log-F0 error in cents, voicing,
+ln-F0 spread (intonation range) per side.
 The method is documented in docs/evaluation.md.
 
 Examples:
@@ -27,7 +30,8 @@ Examples:
   $ voiceswap evaluate converted/ samples/dev/bob --json > eval.json`,
     )
     .action((convertedDir: string, targetDir: string, opts: EvaluateOptions) => {
-      const report = evaluatePairs(convertedDir, targetDir, { sourceDir: opts.source });
+      const analysis = opts.telephone ? TELEPHONE_EVALUATION_CONFIG : {};
+      const report = evaluatePairs(convertedDir, targetDir, { ...analysis, sourceDir: opts.source });
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReportTable(report));
     });
 

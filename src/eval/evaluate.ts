@@ -50,6 +50,19 @@ export const DEFAULT_EVALUATION_CONFIG: Readonly<EvaluationConfig> = Object.free
   voicingThreshold: DEFAULT_F0_CONFIG.voicingThreshold,
 });
 
+/**
+ * For telephone recordings (8 kHz, nothing above 4 kHz): analysis at 8 kHz, so the MCD covers
+ * 0-4 kHz only, with the all-pass constant that approximates the mel scale at that rate
+ * (0.31) and frames of about the default's length and hop (32 ms, 8 ms).
+ */
+export const TELEPHONE_EVALUATION_CONFIG: Readonly<EvaluationConfig> = Object.freeze({
+  ...DEFAULT_EVALUATION_CONFIG,
+  sampleRate: 8000,
+  nFft: 256,
+  hopLength: 64,
+  alpha: 0.31,
+});
+
 export interface EvaluationOptions extends Partial<EvaluationConfig> {
   /** The source speaker's recordings of the same sentences: also report them as "unconverted". */
   sourceDir?: string;
