@@ -1,11 +1,12 @@
 import { Command } from 'commander';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { BackendChoice } from '../backend/choices.js';
 import { DEFAULT_FEATURE_CONFIG } from '../audio/config.js';
 import { DIRECTIONS, type Direction } from '../convert/direction.js';
 import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { makeDirectory } from '../io/mkdir.js';
 import { assertNotInput } from '../io/protect.js';
 import { listWavFiles } from '../train/corpus.js';
 import { defaultModelDir } from '../convert/shipped-model.js';
@@ -68,7 +69,7 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
     if (other) throw new VoiceswapError(`${files[i]}: would write the same output ${out} as ${other}; convert them separately with -o`);
     seen.set(out, files[i]);
   });
-  if (!single && opts.output) mkdirSync(opts.output, { recursive: true });
+  if (!single && opts.output) makeDirectory(opts.output);
 
   await startBackend(opts, true);
   const [{ convertFile }, { assertFeatures, disposeVoiceModel, loadVoiceModel }, { renderSpectrogramStackPng }] = await Promise.all([

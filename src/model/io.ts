@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { makeDirectory } from '../io/mkdir.js';
 import { CYCLEGAN_ADAM, type Adam, type AdamHyperparameters } from '../train/adam.js';
 import { CycleGanTrainer, NETWORK_NAMES } from '../train/step.js';
 import { discriminatorLayers } from './discriminator.js';
@@ -261,7 +262,7 @@ function writeDirAtomic(dir: string, files: Array<[string, Uint8Array | string]>
       throw new FileError(dir, `exists and is not a model directory (no ${MODEL_JSON}); refusing to replace it`);
     }
   }
-  mkdirSync(dirname(target), { recursive: true });
+  makeDirectory(dirname(target));
   const stamp = `${process.pid}.${Date.now()}`;
   const tmp = join(dirname(target), `.${basename(target)}.${stamp}.tmp`);
   mkdirSync(tmp);

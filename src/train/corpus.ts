@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { FeatureConfig, Spectrogram } from '../audio/config.js';
 import { logMelSpectrogram } from '../audio/features.js';
 import { resample } from '../audio/resample.js';
 import { decodeWav } from '../audio/wav.js';
 import { VoiceswapError } from '../errors.js';
+import { makeDirectory } from '../io/mkdir.js';
 import { parseNpy, writeNpy } from '../io/npy.js';
 
 /** Below this a speaker cannot be trained at all; below the recommendation quality suffers. */
@@ -83,7 +84,7 @@ export interface LoadCorpusOptions {
  */
 export function loadSpeakerCorpus(dir: string, cfg: FeatureConfig, options: LoadCorpusOptions = {}): SpeakerCorpus {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  if (options.cacheDir) mkdirSync(options.cacheDir, { recursive: true });
+  if (options.cacheDir) makeDirectory(options.cacheDir);
   const files = listWavFiles(dir).filter((f) => !options.exclude?.has(f));
   const utterances: Utterance[] = [];
   const skipped: SpeakerCorpus['skipped'] = [];

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../audio/config.js';
 import type { VoiceModel } from '../convert/voice-model.js';
 import { saveVoiceModel, serializeStats, type VoiceModelInfo } from '../convert/voice-model.js';
 import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { makeDirectory } from '../io/mkdir.js';
 import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
 import { upgradeModelConfig, type ModelConfig } from '../model/presets.js';
 import { Random, type RandomState } from '../util/random.js';
@@ -90,7 +91,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const paths = runPaths(options.out);
   const features = options.features ?? { ...DEFAULT_FEATURE_CONFIG };
-  mkdirSync(paths.root, { recursive: true });
+  makeDirectory(paths.root);
 
   const fresh = freshRunConfig(options, features);
   let run: RunConfig;
