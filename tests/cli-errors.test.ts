@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,5 +40,56 @@ describe('output folders that cannot be created', () => {
   it.skipIf(!canCheckProc)('train --out under /proc fails at once', () => {
     const r = runCli(['train', '--a', speakerA, '--b', speakerB, '--out', '/proc/voiceswap-test-run', '--backend', 'wasm'], { timeoutMs: 60_000 });
     expectOneLineError(r, /\/proc\/voiceswap-test-run: cannot create a folder in \/proc/);
+  });
+});
+
+describe('outputs that cannot be written: one line, before any work', () => {
+  it('spectrogram -o into a missing folder, onto a folder, into /proc; --npy into a missing folder', () => {
+    const dir = join(root, 'spectrogram-outputs');
+    mkdirSync(join(dir, 'a-folder'), { recursive: true });
+    const cases: [string[], RegExp][] = [
+      [['-o', join(dir, 'missing', 'x.png')], /missing\/x\.png: cannot write: directory does not exist/],
+      [['-o', join(dir, 'a-folder')], /a-folder: cannot write: is a directory/],
+      [['-o', join(dir, 'x.png'), '--npy', join(dir, 'missing', 'x.npy')], /missing\/x\.npy: cannot write: directory does not exist/],
+      [['-o', join(dir, 'x.png'), '--npy', join(dir, 'a-folder')], /a-folder: cannot write: is a directory/],
+    ];
+    if (canCheckProc) cases.push([['-o', '/proc/voiceswap-test.png'], /\/proc\/voiceswap-test\.png: cannot write: \/proc does not take new files/]);
+    for (const [args, pattern] of cases) expectOneLineError(runCli(['spectrogram', demoA, ...args]), pattern);
+    expect(readdirSync(dir)).toEqual(['a-folder']); // no PNG when the .npy fails, no temporary files
+  });
+
+  it('convert --spectrogram where NAME.png is a folder fails before writing the WAV', () => {
+    const dir = join(root, 'png-is-folder');
+    mkdirSync(join(dir, 'out.png'), { recursive: true });
+    const r = runCli(['convert', demoA, '-o', join(dir, 'out.wav'), '--spectrogram', '--backend', 'wasm']);
+    expectOneLineError(r, /out\.png: cannot write: is a directory/);
+    expect(readdirSync(dir)).toEqual(['out.png']);
+  });
+
+  it('convert with several inputs and -o naming an existing file', () => {
+    const file = join(root, 'existing-file');
+    writeFileSync(file, 'keep me');
+    expectOneLineError(runCli(['convert', demoA, demoB, '-o', file, '--backend', 'wasm']), /existing-file: exists and is not a folder/);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+  });
+
+  it('train --out naming an existing file', () => {
+    const file = join(root, 'existing-run-file');
+    writeFileSync(file, 'keep me');
+    expectOneLineError(runCli(['train', '--a', speakerA, '--b', speakerB, '--out', file, '--backend', 'wasm']), /existing-run-file: exists and is not a folder/);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+  });
+});
+
+describe('damaged run folders', () => {
+  it('report on a losses.jsonl line that parses but is not a loss record names the file and line', () => {
+    const run = join(root, 'bad-losses');
+    mkdirSync(run);
+    writeFileSync(join(run, 'run.json'), JSON.stringify({ format: 'voiceswap-run', version: 1 }));
+    const good = { iteration: 1, time: 0.5, gAdv: 1, cycle: 2, identity: null, gTotal: 3, dA: 0.5, dB: 0.5, lrG: 2e-4, lrD: 1e-4, identityWeight: 0 };
+    writeFileSync(join(run, 'losses.jsonl'), `${JSON.stringify(good)}\n{"iteration":"x"}\n`);
+    const r = runCli(['report', run, '-o', join(root, 'bad-losses.html')]);
+    expectOneLineError(r, /bad-losses\/losses\.jsonl: line 2 is not a loss record \("iteration" is not a whole number from 1\)/);
+    expect(existsSync(join(root, 'bad-losses.html'))).toBe(false);
   });
 });

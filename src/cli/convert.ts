@@ -5,7 +5,7 @@ import type { BackendChoice } from '../backend/choices.js';
 import { DEFAULT_FEATURE_CONFIG } from '../audio/config.js';
 import { DIRECTIONS, type Direction } from '../convert/direction.js';
 import { VoiceswapError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritablePath, writeUserFileAtomic } from '../io/atomic.js';
 import { makeDirectory } from '../io/mkdir.js';
 import { assertNotInput } from '../io/protect.js';
 import { listWavFiles } from '../train/corpus.js';
@@ -70,6 +70,9 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
     seen.set(out, files[i]);
   });
   if (!single && opts.output) makeDirectory(opts.output);
+  const pictures = outputs.map(picturePathFor);
+  // Before any work: an output that cannot be written would fail only after the conversion.
+  for (const out of [...outputs, ...(opts.spectrogram ? pictures : [])]) assertWritablePath(out);
 
   await startBackend(opts, true);
   const [{ convertFile }, { assertFeatures, disposeVoiceModel, loadVoiceModel }, { renderSpectrogramStackPng }] = await Promise.all([
@@ -93,10 +96,9 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
           encoding: opts.float ? 'float32' : 'pcm16',
         });
         if (opts.spectrogram) {
-          const png = outputs[i].replace(/\.wav$/i, '') + '.png';
           const f = model.info.features;
-          writeFileAtomic(
-            png,
+          writeUserFileAtomic(
+            pictures[i],
             renderSpectrogramStackPng(
               [
                 { spec: result.input, title: `input: ${files[i]}` },
@@ -142,6 +144,11 @@ function expandInputs(inputs: string[]): string[] {
 
 function isDirectoryPath(path: string): boolean {
   return path.endsWith('/') || (existsSync(path) && statSync(path).isDirectory());
+}
+
+/** NAME.a2b.png beside NAME.a2b.wav (--spectrogram). */
+function picturePathFor(wav: string): string {
+  return wav.replace(/\.wav$/i, '') + '.png';
 }
 
 function outputPathFor(input: string, opts: ConvertCliOptions, single: boolean): string {

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileError } from '../errors.js';
 
@@ -38,19 +38,36 @@ export function writeUserFileAtomic(path: string, data: Uint8Array | string): vo
   try {
     writeFileAtomic(path, data);
   } catch (err) {
-    throw new FileError(path, describeWriteError(err));
+    throw new FileError(path, describeWriteError(err, path));
   }
 }
 
-/** A one-line reason for a failed write (the problem half of a FileError). */
-function describeWriteError(err: unknown): string {
+/**
+ * Refuse, before any work is done, an output file that cannot be written: a folder, or a
+ * path whose folder does not exist. (The write itself still reports what only it can find.)
+ */
+export function assertWritablePath(path: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new FileError(path, 'cannot write: is a directory');
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) throw new FileError(path, 'cannot write: directory does not exist');
+  if (!statSync(dir).isDirectory()) throw new FileError(path, `cannot write: ${dir} is not a directory`);
+}
+
+/** A one-line reason for a failed write of `path` (the problem half of a FileError). */
+function describeWriteError(err: unknown, path: string): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const dir = dirname(resolve(path));
   switch (code) {
     case 'ENOENT':
-      return 'cannot write: directory does not exist';
+      // The temporary file could not be made: no folder, or one that takes no new files (/proc).
+      return existsSync(dir) ? `cannot write: ${dir} does not take new files` : 'cannot write: directory does not exist';
+    case 'ENOTDIR':
+      return 'cannot write: a component of the path is not a directory';
     case 'EACCES':
     case 'EPERM':
       return 'cannot write: permission denied';
+    case 'EROFS':
+      return 'cannot write: read-only file system';
     case 'ENOSPC':
       return 'cannot write: no space left on device';
     case 'EISDIR':
