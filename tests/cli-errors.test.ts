@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,5 +91,26 @@ describe('damaged run folders', () => {
     const r = runCli(['report', run, '-o', join(root, 'bad-losses.html')]);
     expectOneLineError(r, /bad-losses\/losses\.jsonl: line 2 is not a loss record \("iteration" is not a whole number from 1\)/);
     expect(existsSync(join(root, 'bad-losses.html'))).toBe(false);
+  });
+});
+
+describe('inputs are never overwritten, whatever output would replace them', () => {
+  it('convert pic.png -o pic.wav --spectrogram refuses to replace the input pic.png (a WAV named .png)', () => {
+    const dir = join(root, 'png-input');
+    mkdirSync(dir);
+    const input = join(dir, 'pic.png');
+    copyFileSync(demoA, input);
+    const before = readFileSync(input);
+    const r = runCli(['convert', input, '-o', join(dir, 'pic.wav'), '--spectrogram', '--backend', 'wasm']);
+    expectOneLineError(r, /pic\.png: refusing to overwrite input file/);
+    expect(readFileSync(input).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['pic.png']);
+  });
+
+  it('spectrogram --npy naming the PNG output is refused (the PNG would replace the .npy)', () => {
+    const dir = join(root, 'npy-is-png');
+    mkdirSync(dir);
+    expectOneLineError(runCli(['spectrogram', demoA, '-o', join(dir, 'x.png'), '--npy', join(dir, 'x.png')]), /x\.png: is also the PNG output/);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

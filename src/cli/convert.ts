@@ -71,6 +71,7 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
   });
   if (!single && opts.output) makeDirectory(opts.output);
   const pictures = outputs.map(picturePathFor);
+  if (opts.spectrogram) for (const png of pictures) assertNotInput(png, files); // `convert pic.png -o pic.wav` must not replace pic.png
   // Before any work: an output that cannot be written would fail only after the conversion.
   for (const out of [...outputs, ...(opts.spectrogram ? pictures : [])]) assertWritablePath(out);
 

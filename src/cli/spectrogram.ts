@@ -9,7 +9,7 @@ import { readNpy, writeNpy } from '../io/npy.js';
 import { assertWritablePath, writeUserFileAtomic } from '../io/atomic.js';
 import { choiceOption, numberOption } from './options.js';
 import { derivedOutputPath } from './paths.js';
-import { assertNotInput } from '../io/protect.js';
+import { assertNotInput, samePath } from '../io/protect.js';
 
 interface SpectrogramOptions {
   output?: string;
@@ -49,6 +49,8 @@ async function runSpectrogram(input: string, opts: SpectrogramOptions): Promise<
   const output = opts.output ?? derivedOutputPath(input, '.png');
   assertNotInput(output, [input]);
   if (opts.npy) assertNotInput(opts.npy, [input]);
+  // The .npy is written first: a PNG of the same name would replace it.
+  if (opts.npy && samePath(opts.npy, output)) throw new FileError(opts.npy, 'is also the PNG output (-o); give the two outputs different names');
   for (const out of [output, opts.npy]) if (out) assertWritablePath(out); // before any work
   const isNpy = extname(input).toLowerCase() === '.npy';
   if (isNpy && opts.linear) throw new FileError(input, '--linear needs a WAV input (a .npy holds only the log-mel)');
