@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileError } from '../errors.js';
@@ -17,7 +18,8 @@ import { configProblem, upgradeModelConfig, type ModelConfig } from './presets.j
  *   model.json   {format, version, kind, config, extra, networks, optimizers?, weights}
  *   weights.bin  every tensor's values back to back, little-endian float32 or float16,
  *                each starting at a multiple of 4 bytes
- * `weights.entries` lists name ('G_AB/down1/conv/kernel'), shape, dtype and byte offset.
+ * `weights.entries` lists name ('G_AB/down1/conv/kernel'), shape, dtype and byte offset;
+ * `weights.sha256` the SHA-256 of weights.bin (models saved before it existed have none).
  * Conv kernels are in tfjs's layout [kh, kw, in, out]. A 'model' holds networks for
  * conversion; a 'checkpoint' holds all four networks and both optimisers' state
  * (tensors 'opt_g/m/<param>', 'opt_g/v/<param>', ...) to resume training exactly.
@@ -49,7 +51,7 @@ interface ModelJson {
   extra: unknown;
   networks: Array<{ name: string; kind: string }>;
   optimizers?: { g: OptimiserJson; d: OptimiserJson };
-  weights: { file: string; byteLength: number; entries: WeightEntry[] };
+  weights: { file: string; byteLength: number; sha256?: string; entries: WeightEntry[] };
 }
 
 /** The layer list of each network kind, for a config. */
@@ -229,6 +231,7 @@ async function writeModelDir(dir: string, contents: ModelDirContents): Promise<v
     chunks.push(bytes, new Uint8Array(padding));
     offset += bytes.length + padding;
   }
+  const weights = Buffer.concat(chunks);
   const json: ModelJson = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -237,12 +240,16 @@ async function writeModelDir(dir: string, contents: ModelDirContents): Promise<v
     extra: contents.extra,
     networks: contents.networks,
     ...(contents.optimizers ? { optimizers: contents.optimizers } : {}),
-    weights: { file: WEIGHTS_BIN, byteLength: offset, entries },
+    weights: { file: WEIGHTS_BIN, byteLength: offset, sha256: sha256(weights), entries },
   };
   writeDirAtomic(dir, [
-    [WEIGHTS_BIN, Buffer.concat(chunks)],
+    [WEIGHTS_BIN, weights],
     [MODEL_JSON, JSON.stringify(json, null, 1) + '\n'],
   ]);
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function bytesOf(a: Float32Array | Uint16Array): Uint8Array {
@@ -305,6 +312,10 @@ function readModelDir(dir: string): { json: ModelJson; values: Map<string, Tenso
   if (bytes.length !== json.weights.byteLength) {
     throw new FileError(weightsPath, `has ${bytes.length} bytes, ${MODEL_JSON} expects ${json.weights.byteLength} (truncated or from another save)`);
   }
+  // Flipped or zeroed bytes load as plausible numbers and convert to noise with exit 0.
+  if (json.weights.sha256 !== undefined && sha256(bytes) !== json.weights.sha256) {
+    throw new FileError(weightsPath, `is damaged: its SHA-256 does not match the one in ${MODEL_JSON} (changed or corrupted since it was saved)`);
+  }
   const values = new Map<string, TensorValues>();
   for (const e of json.weights.entries) {
     const count = shapeSize(e.shape);
@@ -318,6 +329,7 @@ function readModelDir(dir: string): { json: ModelJson; values: Map<string, Tenso
     const data = e.dtype === 'float16'
       ? float16ToFloat32(new Uint16Array(new Uint8Array(raw).buffer))
       : new Float32Array(new Uint8Array(raw).buffer);
+    if (!data.every(Number.isFinite)) throw new FileError(weightsPath, `weight '${e.name}' holds NaN or infinite values: the model is damaged`);
     values.set(e.name, { shape: e.shape, data });
   }
   return { json, values };
@@ -346,6 +358,7 @@ function checkModelJson(path: string, v: unknown): ModelJson {
     return fail('has no valid weights section');
   }
   if (!Number.isInteger(w.byteLength) || (w.byteLength as number) < 0) fail('weights.byteLength is not a byte count');
+  if (w.sha256 !== undefined && !(typeof w.sha256 === 'string' && /^[0-9a-f]{64}$/.test(w.sha256))) fail('weights.sha256 is not a SHA-256 in hex');
   if (!Array.isArray(w.entries)) return fail('weights.entries is not a list');
   const seen = new Set<string>();
   for (const e of w.entries as unknown[]) {
