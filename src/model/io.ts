@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { FileError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import { makeDirectory } from '../io/mkdir.js';
+import { recoverDirReplacement, writeDirAtomic } from '../io/atomic.js';
 import { CYCLEGAN_ADAM, type Adam, type AdamHyperparameters } from '../train/adam.js';
 import { CycleGanTrainer, NETWORK_NAMES } from '../train/step.js';
 import { discriminatorLayers } from './discriminator.js';
@@ -242,7 +241,7 @@ async function writeModelDir(dir: string, contents: ModelDirContents): Promise<v
     ...(contents.optimizers ? { optimizers: contents.optimizers } : {}),
     weights: { file: WEIGHTS_BIN, byteLength: offset, sha256: sha256(weights), entries },
   };
-  writeDirAtomic(dir, [
+  writeModelFiles(dir, [
     [WEIGHTS_BIN, weights],
     [MODEL_JSON, JSON.stringify(json, null, 1) + '\n'],
   ]);
@@ -256,37 +255,16 @@ function bytesOf(a: Float32Array | Uint16Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/**
- * Write the files into a fresh temporary sibling directory, then rename it into place,
- * so readers never see a half-written model. Replacing an existing model costs one
- * more rename (old -> trash) and the trash's removal.
- */
-function writeDirAtomic(dir: string, files: Array<[string, Uint8Array | string]>): void {
-  const target = resolve(dir);
-  if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) throw new FileError(dir, 'exists and is not a directory');
-    if (readdirSync(target).length > 0 && !existsSync(join(target, MODEL_JSON))) {
+/** writeDirAtomic, replacing an existing model directory but nothing else. */
+function writeModelFiles(dir: string, files: Array<[string, Uint8Array | string]>): void {
+  recoverDirReplacement(dir);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new FileError(dir, 'exists and is not a directory');
+    if (readdirSync(dir).length > 0 && !existsSync(join(dir, MODEL_JSON))) {
       throw new FileError(dir, `exists and is not a model directory (no ${MODEL_JSON}); refusing to replace it`);
     }
   }
-  makeDirectory(dirname(target));
-  const stamp = `${process.pid}.${Date.now()}`;
-  const tmp = join(dirname(target), `.${basename(target)}.${stamp}.tmp`);
-  mkdirSync(tmp);
-  try {
-    for (const [name, data] of files) writeFileAtomic(join(tmp, name), data);
-    if (existsSync(target)) {
-      const trash = join(dirname(target), `.${basename(target)}.${stamp}.old`);
-      renameSync(target, trash);
-      renameSync(tmp, target);
-      rmSync(trash, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
-    }
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  writeDirAtomic(dir, files);
 }
 
 interface TensorValues {
@@ -295,6 +273,11 @@ interface TensorValues {
 }
 
 function readModelDir(dir: string): { json: ModelJson; values: Map<string, TensorValues> } {
+  try {
+    recoverDirReplacement(dir); // a save that crashed while replacing this model
+  } catch {
+    // cannot repair it here (a read-only folder): reported as missing just below
+  }
   if (!existsSync(dir)) throw new FileError(dir, 'no such model directory');
   if (!statSync(dir).isDirectory()) throw new FileError(dir, 'is not a model directory (expected a directory with model.json and weights.bin)');
   const jsonPath = join(dir, MODEL_JSON);
