@@ -137,6 +137,21 @@ describe('train (library)', () => {
     expect(r.iteration).toBe(6);
   });
 
+  it('a failed start leaves nothing behind: no folder it created, nothing in a folder that was there', async () => {
+    const short = join(root, 'short-for-failed-start');
+    speakerDir(short, 'alice', 1); // one 3 s file: too little to train
+    const out = join(root, 'failed-start');
+    await expect(train(options(out, { dirA: short }))).rejects.toThrow(/not enough audio to train/);
+    expect(existsSync(out)).toBe(false);
+    const existing = join(root, 'failed-start-existing');
+    mkdirSync(existing);
+    writeFileSync(join(existing, 'notes.txt'), 'mine');
+    await expect(train(options(existing, { dirA: short }))).rejects.toThrow(/not enough audio to train/);
+    expect(readdirSync(existing)).toEqual(['notes.txt']);
+    // ...so the same command, with usable data, just starts.
+    expect((await train(options(out, { iterations: 1, checkpointEvery: 1, sampleEvery: 100 }))).iteration).toBe(1);
+  });
+
   it('reports data problems clearly', async () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
@@ -182,6 +197,25 @@ describe('train (CLI process)', () => {
     expect(iteration).toBeGreaterThanOrEqual(2);
     expect(lossLines(out)).toBe(iteration);
     expect(run.stderr()).toContain('--resume');
+  });
+
+  /** A CLI run killed (kill -9) after two iterations, before its first checkpoint. */
+  async function killedBeforeFirstCheckpoint(out: string): Promise<void> {
+    const run = startCli(out, ['--iterations', '100000', '--checkpoint-every', '100000', '--sample-every', '100000']);
+    await waitFor(() => lossLines(out) >= 2);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    expect(existsSync(join(out, 'run.json'))).toBe(true);
+    expect(existsSync(join(out, 'checkpoints')) ? readdirSync(join(out, 'checkpoints')) : []).toEqual([]);
+  }
+
+  it('a run killed before its first checkpoint starts again with the same command', async () => {
+    const out = join(root, 'killed-early-restart');
+    await killedBeforeFirstCheckpoint(out);
+    const r = runCli(['train', '--a', dirA, '--b', dirB, '--out', out, '--scale', '0.03125', '--frames', '16', '--backend', 'wasm', '--iterations', '3', '--checkpoint-every', '3', '--sample-every', '100']);
+    expect(r.status, errorLine(r)).toBe(0);
+    expect(r.stderr).toContain('stopped before its first checkpoint; starting it again from iteration 0');
+    expect(readLossRecords(join(out, 'losses.jsonl')).map((x) => x.iteration)).toEqual([1, 2, 3]);
   });
 
   it('kill -9 loses at most the iterations since the last checkpoint, and --resume continues', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileError } from '../errors.js';
 import type { RunConfig } from './train.js';
@@ -53,4 +53,23 @@ export function readRunSettings(runDir: string): RunConfig {
   }
   if (run?.format !== 'voiceswap-run') throw new FileError(path, 'not the settings of a voiceswap training run (no "format": "voiceswap-run")');
   return run as RunConfig;
+}
+
+/** Delete what a run that never reached its first checkpoint wrote (kept: the feature cache, valid for any run). */
+export function removeUncheckpointedRun(paths: RunPaths): void {
+  for (const path of [paths.runJson, paths.losses, paths.lossPlot, paths.samples, paths.exports]) rmSync(path, { recursive: true, force: true });
+}
+
+/**
+ * Undo a start that failed before its first checkpoint, so the folder is as before: all of
+ * it when this start created it, else what the start wrote (and the cache if it made it).
+ */
+export function removeFailedStart(paths: RunPaths, created: { root: boolean; cache: boolean }): void {
+  if (created.root) {
+    rmSync(paths.root, { recursive: true, force: true });
+    return;
+  }
+  removeUncheckpointedRun(paths);
+  if (created.cache) rmSync(paths.cache, { recursive: true, force: true });
+  if (existsSync(paths.checkpoints) && readdirSync(paths.checkpoints).length === 0) rmSync(paths.checkpoints, { recursive: true });
 }

@@ -10,11 +10,11 @@ import { makeDirectory } from '../io/mkdir.js';
 import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
 import { upgradeModelConfig, type ModelConfig } from '../model/presets.js';
 import { Random, type RandomState } from '../util/random.js';
-import { writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
+import { listIterationDirs, writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
 import { listWavFiles, loadSpeakerCorpus, utteranceFeatures, type SpeakerCorpus } from './corpus.js';
 import { sampleCrops } from './crops.js';
 import { appendLossRecord, renderLossPlot, truncateLossRecords, type LossRecord } from './loss-log.js';
-import { iterationDirName, runPaths, type RunPaths } from './run-dir.js';
+import { iterationDirName, removeFailedStart, removeUncheckpointedRun, runPaths, type RunPaths } from './run-dir.js';
 import { defaultSchedule, settingsAt, type Schedule } from './schedule.js';
 import { CycleGanTrainer, type LossValues } from './step.js';
 import { writeTrainingSamples, type HeldOutClip } from './training-samples.js';
@@ -91,9 +91,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const paths = runPaths(options.out);
   const features = options.features ?? { ...DEFAULT_FEATURE_CONFIG };
+  const fresh = freshRunConfig(options, features);
+  // Everything is checked before anything is written: a start that fails leaves no trace.
+  const hasCheckpoint = listIterationDirs(paths.checkpoints).length > 0;
+  if (options.resume && !hasCheckpoint && !existsSync(paths.runJson)) {
+    throw new VoiceswapError(`${paths.checkpoints}: no checkpoint to resume from (start without --resume, or point --out at the run to continue)`);
+  }
+  if (!options.resume && hasCheckpoint) {
+    throw new VoiceswapError(`${paths.root}: already holds a training run; add --resume to continue it, or choose another --out`);
+  }
+  const created = { root: !existsSync(paths.root), cache: !existsSync(paths.cache) };
   makeDirectory(paths.root);
 
-  const fresh = freshRunConfig(options, features);
   let run: RunConfig;
   let trainer: CycleGanTrainer;
   let rng: Random;
@@ -101,16 +110,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let elapsedBefore = 0;
   let stats: { a: SpeakerStats; b: SpeakerStats } | undefined;
 
-  if (options.resume) {
+  if (hasCheckpoint) {
     const ckpt = loadNewestCheckpoint(paths.checkpoints, warn);
     const extra = ckpt.extra as CheckpointExtra;
-    if (!extra || extra.run?.format !== 'voiceswap-run') {
+    try {
+      if (!extra || extra.run?.format !== 'voiceswap-run') throw new VoiceswapError(`${ckpt.dir}: not a voiceswap training checkpoint`);
+      extra.run = upgradeRunConfig(extra.run);
+      assertResumable(extra.run, fresh, ckpt.dir);
+      run = { ...extra.run, schedule: fresh.schedule.total === extra.run.schedule.total ? extra.run.schedule : fresh.schedule };
+    } catch (err) {
       ckpt.trainer.dispose();
-      throw new VoiceswapError(`${ckpt.dir}: not a voiceswap training checkpoint`);
+      throw err;
     }
-    extra.run = upgradeRunConfig(extra.run);
-    assertResumable(extra.run, fresh, ckpt.dir);
-    run = { ...extra.run, schedule: fresh.schedule.total === extra.run.schedule.total ? extra.run.schedule : fresh.schedule };
     trainer = ckpt.trainer;
     rng = new Random(extra.rng);
     start = extra.iteration;
@@ -123,20 +134,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     log(`resuming ${paths.root} from iteration ${start} (${ckpt.dir})`);
   } else {
     if (existsSync(paths.runJson)) {
-      throw new VoiceswapError(`${paths.root}: already holds a training run; add --resume to continue it, or choose another --out`);
+      log(`${paths.root}: its run stopped before its first checkpoint; starting it again from iteration 0`);
+      removeUncheckpointedRun(paths);
     }
     run = fresh;
     trainer = new CycleGanTrainer(run.model, { seed: run.seed });
     rng = new Random(run.seed);
     start = 0;
-    writeFileAtomic(paths.runJson, JSON.stringify(run, null, 2) + '\n');
   }
 
+  let checkpointed = hasCheckpoint;
   try {
     const heldOut = { a: new Set(run.heldOut.a), b: new Set(run.heldOut.b) };
     const corpusA = loadSpeakerCorpus(run.dirA, features, { cacheDir: paths.cache, exclude: heldOut.a, warn });
     const corpusB = loadSpeakerCorpus(run.dirB, features, { cacheDir: paths.cache, exclude: heldOut.b, warn });
     log(`speaker A: ${describeCorpus(corpusA)}; speaker B: ${describeCorpus(corpusB)}`);
+    if (!hasCheckpoint) writeFileAtomic(paths.runJson, JSON.stringify(run, null, 2) + '\n'); // once the data is known to be usable
     stats ??= { a: computeSpeakerStats(corpusA.utterances.map((u) => u.logMel)), b: computeSpeakerStats(corpusB.utterances.map((u) => u.logMel)) };
     const normA = corpusA.utterances.map((u) => normalizeLogMel(u.logMel, stats!.a));
     const normB = corpusB.utterances.map((u) => normalizeLogMel(u.logMel, stats!.b));
@@ -149,6 +162,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const saveState = async (iteration: number): Promise<{ checkpointDir: string; exportDir: string }> => {
       const extra: CheckpointExtra = { run, iteration, rng: rng.getState(), stats: { a: serializeStats(stats!.a), b: serializeStats(stats!.b) }, elapsedSeconds: elapsed() };
       const checkpointDir = await writeCheckpoint(paths.checkpoints, iteration, trainer, extra, options.keep);
+      checkpointed = true;
       const exportDir = join(paths.exports, iterationDirName(iteration));
       await saveVoiceModel(exportDir, run.model, trainer, modelInfo(run, stats!, iteration), { float16: options.exportFloat16 });
       pruneIterationDirs(paths.exports, options.keep);
@@ -195,6 +209,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (start >= total) saved = await saveState(iteration);
     return { iteration, total, interrupted, checkpointDir: saved.checkpointDir, exportDir: saved.exportDir, seconds: elapsed() };
+  } catch (err) {
+    if (!checkpointed) removeFailedStart(paths, created); // nothing to resume: leave the folder as it was
+    throw err;
   } finally {
     trainer.dispose();
   }
