@@ -81,6 +81,14 @@ describe('outputs that cannot be written: one line, before any work', () => {
   });
 });
 
+describe('training settings that cannot work', () => {
+  it('train --a X --b X is an error, not a run that trains a voice into itself', () => {
+    const out = join(root, 'same-speaker-run');
+    expectOneLineError(runCli(['train', '--a', speakerA, '--b', speakerA, '--out', out, '--backend', 'wasm']), /--a and --b are the same folder/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('damaged run folders', () => {
   it('report on a losses.jsonl line that parses but is not a loss record names the file and line', () => {
     const run = join(root, 'bad-losses');

@@ -152,6 +152,47 @@ describe('train (library)', () => {
     expect((await train(options(out, { iterations: 1, checkpointEvery: 1, sampleEvery: 100 }))).iteration).toBe(1);
   });
 
+  it('refuses one folder for both speakers, and a run folder inside a data folder, before writing anything', async () => {
+    const out = join(root, 'same-folder');
+    await expect(train(options(out, { dirB: dirA }))).rejects.toThrow(/--a and --b are the same folder/);
+    await expect(train(options(out, { dirB: join(dirA, 'nested') }))).rejects.toThrow(/--b .*nested lies inside --a/);
+    await expect(train(options(join(dirB, 'run')))).rejects.toThrow(/--out .*run lies inside the data folder --b/);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(dirB, 'run'))).toBe(false);
+  });
+
+  it('resuming with another length keeps the saved loss schedule, says what changed and keeps run.json and the checkpoint in agreement', async () => {
+    const out = join(root, 'longer');
+    const schedule = { cycleWeight: 7, identityWeight: 2, cycleNoise: 0.1 };
+    await train(options(out, { iterations: 4, checkpointEvery: 2, sampleEvery: 100, schedule }));
+    const logged: string[] = [];
+    const r = await train(options(out, { resume: true, iterations: 6, checkpointEvery: 2, sampleEvery: 100, log: (m) => logged.push(m) }));
+    expect(r.iteration).toBe(6);
+    expect(logged.join('\n')).toContain('iterations 4 -> 6, decayStart 2 -> 3, identityUntil 2 -> 3');
+    const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(runJson.schedule).toMatchObject({ total: 6, decayStart: 3, identityUntil: 3, ...schedule });
+    const checkpoint = JSON.parse(readFileSync(join(out, 'checkpoints', 'iter-00000006', 'model.json'), 'utf8'));
+    expect(checkpoint.extra.run).toEqual(runJson);
+  });
+
+  it('removes the temporary folders a crash left in the run on its next start', async () => {
+    const out = join(root, 'leftovers');
+    await train(options(out, { iterations: 2, checkpointEvery: 2, sampleEvery: 100 }));
+    // What a writer killed mid-save leaves (pid 999999999 cannot exist).
+    const leftovers = [
+      join(out, 'checkpoints', '.iter-00000004.999999999.1700000000000.tmp'),
+      join(out, 'export', '.iter-00000004.999999999.1700000000000.tmp'),
+      join(out, 'samples', 'iter-00000004.tmp-999999999'),
+    ];
+    for (const dir of leftovers) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(out, '.losses.png.999999999.1700000000000.tmp'), 'half a png');
+    const logged: string[] = [];
+    await train(options(out, { resume: true, iterations: 3, checkpointEvery: 3, sampleEvery: 100, log: (m) => logged.push(m) }));
+    for (const dir of leftovers) expect(existsSync(dir), dir).toBe(false);
+    expect(existsSync(join(out, '.losses.png.999999999.1700000000000.tmp'))).toBe(false);
+    expect(logged.join('\n')).toContain('removed 4 temporary file(s) left by an interrupted run');
+  });
+
   it('reports data problems clearly', async () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
@@ -199,6 +240,21 @@ describe('train (CLI process)', () => {
     expect(run.stderr()).toContain('--resume');
   });
 
+  it('the "continue with" line after Ctrl-C continues the same run: same model, crops and length', async () => {
+    const out = join(root, 'sigint-continue');
+    const run = startCli(out, ['--iterations', '8', '--checkpoint-every', '100', '--sample-every', '100', '--cycle-weight', '7']);
+    await waitFor(() => lossLines(out) >= 2);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const hint = /continue with: voiceswap (.+?)(?: {3}\(|$)/m.exec(run.stderr())?.[1];
+    expect(hint, run.stderr()).toBeDefined();
+    const r = runCli([...hint!.split(' '), '--backend', 'wasm']);
+    expect(r.status, errorLine(r)).toBe(0);
+    expect(r.stderr).toMatch(/done: 8 iterations/);
+    const settings = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(settings).toMatchObject({ frames: 16, model: { scale: 0.03125 }, schedule: { total: 8, cycleWeight: 7 } });
+  });
+
   /** A CLI run killed (kill -9) after two iterations, before its first checkpoint. */
   async function killedBeforeFirstCheckpoint(out: string): Promise<void> {
     const run = startCli(out, ['--iterations', '100000', '--checkpoint-every', '100000', '--sample-every', '100000']);
@@ -216,6 +272,15 @@ describe('train (CLI process)', () => {
     expect(r.status, errorLine(r)).toBe(0);
     expect(r.stderr).toContain('stopped before its first checkpoint; starting it again from iteration 0');
     expect(readLossRecords(join(out, 'losses.jsonl')).map((x) => x.iteration)).toEqual([1, 2, 3]);
+  });
+
+  it('a run killed before its first checkpoint also starts again with --resume (its run.json settings)', async () => {
+    const out = join(root, 'killed-early-resume');
+    await killedBeforeFirstCheckpoint(out);
+    const r = runCli(['train', '--out', out, '--resume', '--iterations', '3', '--checkpoint-every', '3', '--backend', 'wasm']);
+    expect(r.status, errorLine(r)).toBe(0);
+    expect(readLossRecords(join(out, 'losses.jsonl')).map((x) => x.iteration)).toEqual([1, 2, 3]);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ frames: 16, model: { scale: 0.03125 } });
   });
 
   it('kill -9 loses at most the iterations since the last checkpoint, and --resume continues', async () => {

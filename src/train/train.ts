@@ -14,7 +14,7 @@ import { listIterationDirs, writeCheckpoint, loadNewestCheckpoint, pruneIteratio
 import { listWavFiles, loadSpeakerCorpus, utteranceFeatures, type SpeakerCorpus } from './corpus.js';
 import { sampleCrops } from './crops.js';
 import { appendLossRecord, renderLossPlot, truncateLossRecords, type LossRecord } from './loss-log.js';
-import { iterationDirName, removeFailedStart, removeUncheckpointedRun, runPaths, type RunPaths } from './run-dir.js';
+import { assertRunFolders, iterationDirName, removeFailedStart, removeRunTemporaries, removeUncheckpointedRun, runPaths, type RunPaths } from './run-dir.js';
 import { defaultSchedule, settingsAt, type Schedule } from './schedule.js';
 import { CycleGanTrainer, type LossValues } from './step.js';
 import { writeTrainingSamples, type HeldOutClip } from './training-samples.js';
@@ -33,6 +33,8 @@ export interface RunConfig {
   seed: number;
   /** Held-out clips (not trained on), converted at every sample point. */
   heldOut: { a: string[]; b: string[] };
+  /** How often it samples and checkpoints, and how many it keeps (runs started before this was saved have none). */
+  session?: { sampleEvery: number; checkpointEvery: number; keep: number };
 }
 
 export interface TrainOptions {
@@ -91,8 +93,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const paths = runPaths(options.out);
   const features = options.features ?? { ...DEFAULT_FEATURE_CONFIG };
+  assertRunFolders(options.dirA, options.dirB, options.out);
   const fresh = freshRunConfig(options, features);
   // Everything is checked before anything is written: a start that fails leaves no trace.
+  const removed = removeRunTemporaries(paths);
+  if (removed > 0) log(`${paths.root}: removed ${removed} temporary file(s) left by an interrupted run`);
   const hasCheckpoint = listIterationDirs(paths.checkpoints).length > 0;
   if (options.resume && !hasCheckpoint && !existsSync(paths.runJson)) {
     throw new VoiceswapError(`${paths.checkpoints}: no checkpoint to resume from (start without --resume, or point --out at the run to continue)`);
@@ -117,11 +122,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (!extra || extra.run?.format !== 'voiceswap-run') throw new VoiceswapError(`${ckpt.dir}: not a voiceswap training checkpoint`);
       extra.run = upgradeRunConfig(extra.run);
       assertResumable(extra.run, fresh, ckpt.dir);
-      run = { ...extra.run, schedule: fresh.schedule.total === extra.run.schedule.total ? extra.run.schedule : fresh.schedule };
+      run = resumedRunConfig(extra.run, options);
     } catch (err) {
       ckpt.trainer.dispose();
       throw err;
     }
+    const changes = runChanges(extra.run, run);
+    if (changes.length > 0) log(`resuming with settings changed from the checkpoint's (run.json updated): ${changes.join(', ')}`);
+    writeFileAtomic(paths.runJson, JSON.stringify(run, null, 2) + '\n'); // run.json says what the checkpoints hold
     trainer = ckpt.trainer;
     rng = new Random(extra.rng);
     start = extra.iteration;
@@ -217,6 +225,42 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
+/**
+ * The run settings of a resumed run: the checkpoint's, with what `o` changes. A new length
+ * moves what follows from it (decay start, identity-loss span) unless those were set by
+ * hand; loss weights and noise stay as saved unless `o.schedule` names them.
+ */
+function resumedRunConfig(saved: RunConfig, o: TrainOptions): RunConfig {
+  let schedule = saved.schedule;
+  if (o.iterations !== schedule.total) {
+    const was = defaultSchedule(schedule.total);
+    const now = defaultSchedule(o.iterations);
+    schedule = {
+      ...schedule,
+      total: o.iterations,
+      decayStart: schedule.decayStart === was.decayStart ? now.decayStart : schedule.decayStart,
+      identityUntil: schedule.identityUntil === was.identityUntil ? now.identityUntil : schedule.identityUntil,
+    };
+  }
+  return { ...saved, schedule: checkedSchedule({ ...schedule, ...o.schedule }), session: sessionOf(o) };
+}
+
+/** 'iterations 6 -> 10'-style lines for every schedule or session setting that differs. */
+function runChanges(saved: RunConfig, run: RunConfig): string[] {
+  const changes: string[] = [];
+  for (const key of Object.keys(run.schedule) as (keyof Schedule)[]) {
+    if (saved.schedule[key] !== run.schedule[key]) changes.push(`${key === 'total' ? 'iterations' : key} ${saved.schedule[key]} -> ${run.schedule[key]}`);
+  }
+  for (const key of ['sampleEvery', 'checkpointEvery', 'keep'] as const) {
+    if (saved.session && run.session && saved.session[key] !== run.session[key]) changes.push(`${key} ${saved.session[key]} -> ${run.session[key]}`);
+  }
+  return changes;
+}
+
+function sessionOf(o: TrainOptions): NonNullable<RunConfig['session']> {
+  return { sampleEvery: o.sampleEvery, checkpointEvery: o.checkpointEvery, keep: o.keep };
+}
+
 /** A checkpoint's run settings as this version reads them: options added since get their old behaviour. */
 function upgradeRunConfig(run: RunConfig): RunConfig {
   return {
@@ -247,6 +291,7 @@ function freshRunConfig(o: TrainOptions, features: FeatureConfig): RunConfig {
     frames: o.frames,
     seed: o.seed,
     heldOut: { a: pickHeldOut(resolve(o.dirA)), b: pickHeldOut(resolve(o.dirB)) },
+    session: sessionOf(o),
   };
 }
 
@@ -285,6 +330,7 @@ function assertResumable(saved: RunConfig, requested: RunConfig, where: string):
   if (!same(saved.features, requested.features)) differences.push('feature config');
   if (saved.batch !== requested.batch) differences.push(`batch ${saved.batch} vs ${requested.batch}`);
   if (saved.frames !== requested.frames) differences.push(`frames ${saved.frames} vs ${requested.frames}`);
+  if (saved.seed !== requested.seed) differences.push(`seed ${saved.seed} vs ${requested.seed}`);
   if (saved.dirA !== requested.dirA || saved.dirB !== requested.dirB) differences.push(`data folders ${saved.dirA}, ${saved.dirB} vs ${requested.dirA}, ${requested.dirB}`);
   if (differences.length > 0) {
     throw new VoiceswapError(`${where}: checkpoint does not match this command (${differences.join('; ')}); resume with the run's own settings (see run.json) or train into another --out`);
