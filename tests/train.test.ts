@@ -8,7 +8,9 @@ import { initBackend } from '../src/backend/index.js';
 import { convertLogMel } from '../src/convert/convert-logmel.js';
 import { loadVoiceModel } from '../src/convert/voice-model.js';
 import { VoiceswapError } from '../src/errors.js';
+import { computeSpeakerStats } from '../src/model/normalization.js';
 import { customConfig } from '../src/model/presets.js';
+import { loadSpeakerCorpus } from '../src/train/corpus.js';
 import { readLossRecords } from '../src/train/loss-log.js';
 import { train, type TrainOptions } from '../src/train/train.js';
 import { REPO, errorLine, runCli } from './helpers/cli.js';
@@ -45,6 +47,21 @@ function options(out: string, extra: Partial<TrainOptions> = {}): TrainOptions {
   };
 }
 
+let finished: Promise<string> | undefined;
+
+/**
+ * A finished 6-iteration run (checkpoints at 3 and 6) for tests that only read it (or copy
+ * it): trained by whichever of them runs first, so each also runs alone (-t).
+ */
+function finishedRun(): Promise<string> {
+  finished ??= (async () => {
+    const out = join(root, 'finished');
+    await train(options(out));
+    return out;
+  })();
+  return finished;
+}
+
 beforeAll(async () => {
   speakerDir(dirA, 'alice', 8);
   speakerDir(dirB, 'bob', 8);
@@ -74,6 +91,12 @@ describe('train (library)', () => {
     const model = loadVoiceModel(out);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(run.heldOut.a.length).toBe(2);
+    // The statistics are over the training files with their silence left out (frames 40 dB
+    // below each utterance's loudest); with the silence in, the means are far lower.
+    const utterances = loadSpeakerCorpus(dirA, model.info.features, { exclude: new Set(run.heldOut.a), warn: () => {} }).utterances.map((u) => u.logMel);
+    const meanGap = (x: Float32Array, y: Float32Array) => x.reduce((s, v, i) => s + Math.abs(v - y[i]!), 0) / x.length;
+    expect(meanGap(model.stats.a.mean, computeSpeakerStats(utterances, { silenceDb: 40 }).mean)).toBeLessThan(1e-4);
+    expect(meanGap(model.stats.a.mean, computeSpeakerStats(utterances, { silenceDb: 0 }).mean)).toBeGreaterThan(0.1);
     // Input: every frame is the source speaker's mean log-mel, i.e. exactly 0 once
     // normalised with the SOURCE statistics (whatever the skip path adds is then 0 too).
     // An untrained generator maps 0 to something small, so the output must sit near the
@@ -121,7 +144,7 @@ describe('train (library)', () => {
   });
 
   it('refuses a resume with another model size, and a fresh start over an existing run', async () => {
-    const out = join(root, 'e2e');
+    const out = await finishedRun();
     await expect(train(options(out, { resume: true, model: customConfig(1 / 16) }))).rejects.toThrow(/does not match this command.*model/);
     await expect(train(options(out))).rejects.toThrow(/already holds a training run; add --resume/);
     await expect(train(options(join(root, 'nothing-here'), { resume: true }))).rejects.toThrow(/no checkpoint to resume from/);
@@ -129,7 +152,7 @@ describe('train (library)', () => {
 
   it('skips a damaged newest checkpoint with a warning and resumes from the one before', async () => {
     const out = join(root, 'damaged');
-    cpSync(join(root, 'e2e'), out, { recursive: true });
+    cpSync(await finishedRun(), out, { recursive: true });
     writeFileSync(join(out, 'checkpoints', 'iter-00000006', 'weights.bin'), 'garbage');
     const warnings: string[] = [];
     const r = await train(options(out, { resume: true, iterations: 6, warn: (m) => warnings.push(m) }));
