@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,18 @@ describe('inputs are never overwritten, whatever output would replace them', () 
     expectOneLineError(r, /pic\.png: refusing to overwrite input file/);
     expect(readFileSync(input).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(['pic.png']);
+  });
+
+  it("convert never writes over its model's files", () => {
+    const model = join(root, 'model-copy');
+    cpSync(join(REPO, 'models', 'alice-bob'), model, { recursive: true });
+    const weights = readFileSync(join(model, 'weights.bin'));
+    expectOneLineError(runCli(['convert', demoA, '-o', join(model, 'weights.bin'), '--model', model, '--backend', 'wasm']), /weights\.bin: refusing to overwrite input file/);
+    const curves = readFileSync(join(model, 'losses.png'));
+    expectOneLineError(runCli(['convert', demoA, '-o', join(model, 'losses.wav'), '--spectrogram', '--model', model, '--backend', 'wasm']), /losses\.png: refusing to overwrite input file/);
+    expect(readFileSync(join(model, 'weights.bin')).equals(weights)).toBe(true);
+    expect(readFileSync(join(model, 'losses.png')).equals(curves)).toBe(true);
+    expect(existsSync(join(model, 'losses.wav'))).toBe(false);
   });
 
   it('spectrogram --npy naming the PNG output is refused (the PNG would replace the .npy)', () => {

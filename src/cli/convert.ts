@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { BackendChoice } from '../backend/choices.js';
 import { DEFAULT_FEATURE_CONFIG } from '../audio/config.js';
@@ -84,6 +84,9 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
   const model = loadVoiceModel(opts.model ?? defaultModelDir(), [opts.direction]);
   try {
     assertFeatures(model, DEFAULT_FEATURE_CONFIG);
+    // The model's files are inputs too (`-o MODEL/weights.bin` would destroy the model).
+    const modelFiles = readdirSync(model.dir).map((name) => join(model.dir, name));
+    for (const out of [...outputs, ...(opts.spectrogram ? pictures : [])]) assertNotInput(out, modelFiles);
     const progress = files.length > 1 ? new Progress({ label: 'convert', total: files.length, unit: 'file' }) : undefined;
     let failed = 0;
     for (let i = 0; i < files.length; i++) {
