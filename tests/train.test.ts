@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FEATURE_CONFIG } from '../src/audio/config.js';
 import { initBackend } from '../src/backend/index.js';
 import { convertLogMel } from '../src/convert/convert-logmel.js';
 import { loadVoiceModel } from '../src/convert/voice-model.js';
@@ -214,6 +215,15 @@ describe('train (library)', () => {
     for (const dir of leftovers) expect(existsSync(dir), dir).toBe(false);
     expect(existsSync(join(out, '.losses.png.999999999.1700000000000.tmp'))).toBe(false);
     expect(logged.join('\n')).toContain('removed 4 temporary file(s) left by an interrupted run');
+  });
+
+  // /proc/self is a folder that takes no new files: every cache write fails there.
+  it.skipIf(!existsSync('/proc/self'))('a feature cache that cannot be written costs time, not recordings', () => {
+    const warnings: string[] = [];
+    const corpus = loadSpeakerCorpus(dirA, DEFAULT_FEATURE_CONFIG, { cacheDir: '/proc/self', warn: (m) => warnings.push(m) });
+    expect(corpus.skipped).toEqual([]);
+    expect(corpus.utterances.length).toBe(8);
+    expect(warnings.filter((w) => w.includes('skipping'))).toEqual([]);
   });
 
   it('reports data problems clearly', async () => {

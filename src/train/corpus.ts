@@ -67,7 +67,15 @@ export function utteranceFeatures(file: string, cfg: FeatureConfig, cacheDir?: s
   const wav = decodeWav(bytes, file);
   const samples = resample(wav.samples, wav.sampleRate, cfg.sampleRate);
   const logMel = logMelSpectrogram(samples, cfg);
-  if (cached) writeNpy(cached, { shape: [logMel.rows, logMel.frames], data: logMel.data });
+  if (cached) {
+    try {
+      writeNpy(cached, { shape: [logMel.rows, logMel.frames], data: logMel.data });
+    } catch (err) {
+      // The cache only saves time: a failed write (a full disk) must not make the recording
+      // look unreadable to loadSpeakerCorpus, which skips files whose reading fails.
+      if (!(err instanceof VoiceswapError)) throw err;
+    }
+  }
   return { file, logMel, seconds: samples.length / cfg.sampleRate };
 }
 
