@@ -95,7 +95,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const features = options.features ?? { ...DEFAULT_FEATURE_CONFIG };
   assertRunFolders(options.dirA, options.dirB, options.out);
   const fresh = freshRunConfig(options, features);
-  // Everything is checked before anything is written: a start that fails leaves no trace.
+  // What a crashed writer left goes first (an interrupted checkpoint replacement is finished);
+  // then everything is checked before anything is written: a start that fails leaves no trace.
   const removed = removeRunTemporaries(paths);
   if (removed > 0) log(`${paths.root}: removed ${removed} temporary file(s) left by an interrupted run`);
   const hasCheckpoint = listIterationDirs(paths.checkpoints).length > 0;
