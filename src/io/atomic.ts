@@ -107,7 +107,7 @@ export function recoverDirReplacement(dir: string): boolean {
  * names removed.
  */
 export function removeStaleTemporaries(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return []; // a file in the way is its caller's error to report
   const stale = (entry: string): { target: string | null; pid: number } | null => {
     const m = TEMPORARY.exec(entry);
     if (m === null) return null;
