@@ -8,9 +8,10 @@ import { logMelSpectrogram } from '../src/audio/features.js';
 import { DEFAULT_BLOCK_FRAMES, logMelToAudio } from '../src/audio/griffinlim.js';
 import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend } from '../src/backend/index.js';
-import { convertFile } from '../src/convert/convert-audio.js';
+import { convertAudio, convertFile } from '../src/convert/convert-audio.js';
 import { convertInChunks, convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel } from '../src/convert/convert-logmel.js';
-import { loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
+import { defaultModelDir } from '../src/convert/shipped-model.js';
+import { disposeVoiceModel, loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
 import { customConfig } from '../src/model/presets.js';
 import { train } from '../src/train/train.js';
 import { errorLine, REPO, runCli } from './helpers/cli.js';
@@ -119,11 +120,11 @@ describe('convert', () => {
     copyFileSync(join(modelDir, 'weights.bin'), join(dir, 'weights.bin'));
     return dir;
   };
+  const out = join(root, 'y.wav');
   const convert = (dir: string, ...extra: string[]) =>
-    runCli(['convert', join(REPO, 'samples', 'demo', 'alice_demo1.wav'), '--model', dir, '-o', join(root, 'y.wav'), '--backend', 'wasm', ...extra]);
+    runCli(['convert', join(REPO, 'samples', 'demo', 'alice_demo1.wav'), '--model', dir, '-o', out, '--backend', 'wasm', ...extra]);
 
   it('gives one-line errors for a model made with other features, a missing direction and damaged weights', async () => {
-
     const otherRate = convert(variant('rate16k', (j) => (j.extra.features.sampleRate = 16000)));
     expect(otherRate.status).toBe(1);
     expect(errorLine(otherRate)).toMatch(/rate16k.*sampleRate/);
@@ -143,6 +144,49 @@ describe('convert', () => {
     expect(broken.status).toBe(1);
     expect(errorLine(broken)).toMatch(/damaged.*weights/);
     expect(broken.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    // Bytes changed in place (same length, still finite numbers) converted to noise with exit 0.
+    const flipped = variant('flipped', () => {});
+    const bytes = readFileSync(join(modelDir, 'weights.bin'));
+    for (let i = 0; i < 2000; i++) bytes[4 * ((i * 7919) % (bytes.length / 4))] ^= 0xff;
+    rmSync(out, { force: true }); // written by the one-way model above
+    for (const weights of [bytes, Buffer.alloc(bytes.length)]) {
+      writeFileSync(join(flipped, 'weights.bin'), weights);
+      const r = convert(flipped);
+      expect(r.status).toBe(1);
+      expect(errorLine(r)).toBe(`voiceswap: error: ${join(flipped, 'weights.bin')}: is damaged: its SHA-256 does not match the one in model.json (changed or corrupted since it was saved)`);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('a generator that gives NaN is an error naming the model and the cause, not a vocoder failure', () => {
+    const gamma = model.generators.a2b!.vars.get('up2/norm/gamma')!;
+    const saved = gamma.dataSync().slice();
+    tf.tidy(() => gamma.assign(tf.fill(gamma.shape, NaN)));
+    try {
+      const input = { data: new Float32Array(80 * 32).fill(-4), rows: 80, frames: 32 };
+      expect(() => convertLogMel(model, input, 'a2b')).toThrow(`${modelDir}: the a2b generator gives NaN or infinite values: the model is damaged`);
+    } finally {
+      gamma.assign(tf.tensor(saved, gamma.shape));
+    }
+  });
+
+  it('a 20 ms recording converts to something like it, not to near-full-scale noise (shipped model)', () => {
+    const shipped = loadVoiceModel(defaultModelDir(), ['a2b']);
+    try {
+      const speech = readWav(join(REPO, 'samples', 'demo', 'alice_demo1.wav')).samples;
+      for (const start of [22050, 30000, 40000]) {
+        const clip = speech.slice(start, start + 441); // 20 ms: 2 frames of log-mel
+        const { samples } = convertAudio(shipped, clip, 22050, { direction: 'a2b' });
+        expect(samples.length).toBe(clip.length);
+        const clipped = samples.filter((v) => Math.abs(v) >= 0.999).length / samples.length;
+        // Before: 47-87 % of the samples clipped, 10-40 times the input's RMS.
+        expect(clipped, `clip at ${start}`).toBeLessThan(0.1);
+        expect(rms(samples), `clip at ${start}`).toBeLessThan(4 * rms(clip));
+      }
+    } finally {
+      disposeVoiceModel(shipped);
+    }
   });
 
   it('reads a model made before pitch tracking, and one-line errors for damaged pitch statistics', () => {

@@ -198,6 +198,39 @@ describe('saveModel / loadModel', () => {
       restore3();
     });
 
+    it('weights changed since the save (flipped bytes, all zeros) fail the SHA-256 in model.json', async () => {
+      const original = readFileSync(join(dir, 'weights.bin'));
+      // Flip the low mantissa byte of 2000 float32 values: every value stays finite and
+      // plausible, so only the checksum can tell.
+      const restore = await broken('flipped', () => {
+        const bytes = Buffer.from(original);
+        for (let i = 0; i < 2000; i++) bytes[4 * ((i * 7919) % (bytes.length / 4))] ^= 0xff;
+        writeFileSync(join(dir, 'weights.bin'), bytes);
+      });
+      fileError(() => loadModel(dir), /flipped\/weights.bin: is damaged: its SHA-256 does not match the one in model.json/);
+      restore();
+      const restore2 = await broken('zeros', () => writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(original.length)));
+      fileError(() => loadModel(dir), /zeros\/weights.bin: is damaged: its SHA-256/);
+      restore2();
+      // Models saved before the checksum existed have none, and load as before.
+      const restore3 = await broken('no-checksum', () => editJson((j) => delete j.weights.sha256));
+      disposeAll(loadModel(dir).networks.values());
+      restore3();
+      const restore4 = await broken('bad-checksum-field', () => editJson((j) => (j.weights.sha256 = 'abc')));
+      fileError(() => loadModel(dir), /bad-checksum-field\/model.json: weights.sha256 is not a SHA-256 in hex$/);
+      restore4();
+    });
+
+    it('NaN weights (saved with a valid checksum) are refused, naming the weight', async () => {
+      const g = createGenerator(config, 'G_AB', 6);
+      const gamma = g.vars.get('up1/norm/gamma')!;
+      tf.tidy(() => gamma.assign(tf.fill(gamma.shape, NaN)));
+      const nanDir = join(root, 'nan-weights');
+      await saveModel(nanDir, config, [g]);
+      disposeNetwork(g);
+      fileError(() => loadModel(nanDir), /nan-weights\/weights.bin: weight 'G_AB\/up1\/norm\/gamma' holds NaN or infinite values: the model is damaged$/);
+    });
+
     it('a model for conversion is not a training checkpoint', () => {
       fileError(() => loadTrainerState(dir), /model.json: is a model for conversion, not a training checkpoint/);
     });

@@ -15,7 +15,17 @@ import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLo
 
 const TOLERANCE = 1e-4;
 const addon = loadNativeAddon();
-if (!addon.ok) console.warn(`native kernel tests skipped: ${addon.reason}`);
+// CI (.ci/run, with oneDNN installed) sets VOICESWAP_NATIVE=require: there a missing addon
+// fails the run instead of skipping 58 tests. Elsewhere, one plain line says they were
+// skipped and why (console.warn would be buried in vitest's per-file output).
+const required = process.env.VOICESWAP_NATIVE === 'require';
+if (!addon.ok && !required) process.stderr.write(`native kernel tests SKIPPED: ${addon.reason}\n`);
+
+describe.runIf(required)('native addon (VOICESWAP_NATIVE=require)', () => {
+  it('is built and loads', () => {
+    expect(addon.ok, addon.ok ? '' : addon.reason).toBe(true);
+  });
+});
 
 /** Deterministic values in [-1, 1) (a linear congruential generator), so failures reproduce. */
 function pseudoRandom(size: number, seed: number): Float32Array {

@@ -225,6 +225,16 @@ describe('report errors', () => {
     await expect(reportCommand([run, '-o', join(root, 'no-folder', 'r.html')])).rejects.toThrow(`${join(root, 'no-folder', 'r.html')}: cannot write: directory does not exist`);
   });
 
+  it('never writes the page over a file it is made from: run.json, losses, a sample, a source clip', async () => {
+    const settings = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+    const inputs = [join(run, 'run.json'), join(run, 'losses.jsonl'), join(run, 'losses.png'), sampleFiles('.wav')[0], sampleFiles('.png')[0], settings.heldOut.a[0]];
+    for (const input of inputs) {
+      const before = readFileSync(input);
+      await expect(reportCommand([run, '-o', input]), input).rejects.toThrow(`${input}: refusing to overwrite input file`);
+      expect(readFileSync(input).equals(before), input).toBe(true);
+    }
+  });
+
   it('the CLI prints one error line for a folder that is not a run', () => {
     const r = runCli(['report', root]);
     expect(r.status).toBe(1);

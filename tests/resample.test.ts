@@ -17,18 +17,33 @@ function middleRms(y: Float32Array): number {
   return Math.sqrt(sum / (end - start));
 }
 
-/** Amplitude of the component of `y` at `frequency` (a single-bin DFT over the middle part). */
+/**
+ * Amplitude of the component of `y` at `frequency`: a single-bin DFT over the middle part,
+ * Hann-windowed so that a strong tone elsewhere leaks less than -120 dB into the bin (a
+ * rectangular window leaks about -70 dB and could not show an 80 dB attenuation).
+ */
 function amplitudeAt(y: Float32Array, frequency: number, sampleRate: number): number {
   const { start, end } = middle(y);
+  const n = end - start;
   let re = 0;
   let im = 0;
+  let windowSum = 0;
   for (let i = start; i < end; i++) {
+    const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i - start)) / (n - 1));
     const phase = (2 * Math.PI * frequency * i) / sampleRate;
-    re += y[i]! * Math.cos(phase);
-    im += y[i]! * Math.sin(phase);
+    re += w * y[i]! * Math.cos(phase);
+    im += w * y[i]! * Math.sin(phase);
+    windowSum += w;
   }
-  return (2 * Math.hypot(re, im)) / (end - start);
+  return (2 * Math.hypot(re, im)) / windowSum;
 }
+
+/**
+ * The stopband attenuation the resampler is designed for and the README claims. Written
+ * out here, not read from the code: a filter designed for less (60 dB leaks 64-78 dB down
+ * here) must fail. The 80 dB design measures 91-111 dB on these tones.
+ */
+const DESIGNED_ATTENUATION_DB = 80;
 
 const dB = (ratio: number): number => 20 * Math.log10(ratio);
 
@@ -96,29 +111,29 @@ describe('resample: frequency response', () => {
   }
 
   for (const [from, to] of RATIOS.filter(([f, t]) => f > t)) {
-    it(`${from} -> ${to}: tones above the new Nyquist are suppressed by at least 60 dB`, () => {
+    it(`${from} -> ${to}: tones above the new Nyquist are suppressed by at least the designed 80 dB`, () => {
       const newNyquist = to / 2;
       const n = Math.round(from / 2);
       const reference = middleRms(resample(tone(1000, from, n), from, to));
       for (const frequency of [15000, 1.03 * newNyquist, 1.5 * newNyquist, 0.98 * (from / 2)]) {
         const leaked = middleRms(resample(tone(frequency, from, n), from, to));
-        expect(dB(leaked / reference)).toBeLessThan(-60);
+        expect(dB(leaked / reference), `${frequency} Hz`).toBeLessThan(-DESIGNED_ATTENUATION_DB);
       }
     });
   }
 
   for (const [from, to] of RATIOS.filter(([f, t]) => f < t)) {
-    it(`${from} -> ${to}: preserves in-band tones and suppresses their spectral images by at least 60 dB`, () => {
+    it(`${from} -> ${to}: preserves in-band tones and suppresses their spectral images by at least the designed 80 dB`, () => {
       const n = Math.round(from / 2);
       for (const frequency of [3000 * (from / 16000), 0.7 * (from / 2)]) {
         const y = resample(tone(frequency, from, n), from, to);
         expect(Math.abs(dB(amplitudeAt(y, frequency, to) / 0.5))).toBeLessThan(0.1);
         // Zero-stuffing would leave an image at from − f; the filter must remove it.
-        expect(dB(amplitudeAt(y, from - frequency, to) / 0.5)).toBeLessThan(-60);
+        expect(dB(amplitudeAt(y, from - frequency, to) / 0.5), `image of ${frequency} Hz`).toBeLessThan(-DESIGNED_ATTENUATION_DB);
         // Everything that is not the ideal tone (images, ripple, phase error) together.
         const ideal = tone(frequency, to, y.length);
         const residual = y.map((v, j) => v - ideal[j]!);
-        expect(dB(middleRms(residual) / middleRms(ideal))).toBeLessThan(-60);
+        expect(dB(middleRms(residual) / middleRms(ideal)), `residual at ${frequency} Hz`).toBeLessThan(-DESIGNED_ATTENUATION_DB);
       }
     });
   }

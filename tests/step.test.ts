@@ -120,7 +120,7 @@ describe('CycleGanTrainer', () => {
   it('cycle noise changes only the cycle loss, reproducibly for a seed', () => {
     const losses = (noise: { std: number; seed: number } | null) =>
       tf.tidy(() => {
-        const g = generatorLosses(trainer, data.a, data.b, DEFAULT_LOSS_WEIGHTS, false, noise);
+        const g = generatorLosses(trainer, data.a, data.b, DEFAULT_LOSS_WEIGHTS, 'none', noise);
         return [g.adv, g.cycle, g.identity!].map((t) => t.dataSync()[0]!);
       });
     const clean = losses(null);

@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FEATURE_CONFIG } from '../src/audio/config.js';
 import { initBackend } from '../src/backend/index.js';
 import { convertLogMel } from '../src/convert/convert-logmel.js';
 import { loadVoiceModel } from '../src/convert/voice-model.js';
 import { VoiceswapError } from '../src/errors.js';
+import { computeSpeakerStats } from '../src/model/normalization.js';
 import { customConfig } from '../src/model/presets.js';
+import { loadSpeakerCorpus } from '../src/train/corpus.js';
 import { readLossRecords } from '../src/train/loss-log.js';
 import { train, type TrainOptions } from '../src/train/train.js';
 import { REPO, errorLine, runCli } from './helpers/cli.js';
@@ -45,6 +48,21 @@ function options(out: string, extra: Partial<TrainOptions> = {}): TrainOptions {
   };
 }
 
+let finished: Promise<string> | undefined;
+
+/**
+ * A finished 6-iteration run (checkpoints at 3 and 6) for tests that only read it (or copy
+ * it): trained by whichever of them runs first, so each also runs alone (-t).
+ */
+function finishedRun(): Promise<string> {
+  finished ??= (async () => {
+    const out = join(root, 'finished');
+    await train(options(out));
+    return out;
+  })();
+  return finished;
+}
+
 beforeAll(async () => {
   speakerDir(dirA, 'alice', 8);
   speakerDir(dirB, 'bob', 8);
@@ -74,6 +92,12 @@ describe('train (library)', () => {
     const model = loadVoiceModel(out);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(run.heldOut.a.length).toBe(2);
+    // The statistics are over the training files with their silence left out (frames 40 dB
+    // below each utterance's loudest); with the silence in, the means are far lower.
+    const utterances = loadSpeakerCorpus(dirA, model.info.features, { exclude: new Set(run.heldOut.a), warn: () => {} }).utterances.map((u) => u.logMel);
+    const meanGap = (x: Float32Array, y: Float32Array) => x.reduce((s, v, i) => s + Math.abs(v - y[i]!), 0) / x.length;
+    expect(meanGap(model.stats.a.mean, computeSpeakerStats(utterances, { silenceDb: 40 }).mean)).toBeLessThan(1e-4);
+    expect(meanGap(model.stats.a.mean, computeSpeakerStats(utterances, { silenceDb: 0 }).mean)).toBeGreaterThan(0.1);
     // Input: every frame is the source speaker's mean log-mel, i.e. exactly 0 once
     // normalised with the SOURCE statistics (whatever the skip path adds is then 0 too).
     // An untrained generator maps 0 to something small, so the output must sit near the
@@ -121,7 +145,7 @@ describe('train (library)', () => {
   });
 
   it('refuses a resume with another model size, and a fresh start over an existing run', async () => {
-    const out = join(root, 'e2e');
+    const out = await finishedRun();
     await expect(train(options(out, { resume: true, model: customConfig(1 / 16) }))).rejects.toThrow(/does not match this command.*model/);
     await expect(train(options(out))).rejects.toThrow(/already holds a training run; add --resume/);
     await expect(train(options(join(root, 'nothing-here'), { resume: true }))).rejects.toThrow(/no checkpoint to resume from/);
@@ -129,12 +153,77 @@ describe('train (library)', () => {
 
   it('skips a damaged newest checkpoint with a warning and resumes from the one before', async () => {
     const out = join(root, 'damaged');
-    cpSync(join(root, 'e2e'), out, { recursive: true });
+    cpSync(await finishedRun(), out, { recursive: true });
     writeFileSync(join(out, 'checkpoints', 'iter-00000006', 'weights.bin'), 'garbage');
     const warnings: string[] = [];
     const r = await train(options(out, { resume: true, iterations: 6, warn: (m) => warnings.push(m) }));
     expect(warnings.some((w) => w.includes('iter-00000006'))).toBe(true);
     expect(r.iteration).toBe(6);
+  });
+
+  it('a failed start leaves nothing behind: no folder it created, nothing in a folder that was there', async () => {
+    const short = join(root, 'short-for-failed-start');
+    speakerDir(short, 'alice', 1); // one 3 s file: too little to train
+    const out = join(root, 'failed-start');
+    await expect(train(options(out, { dirA: short }))).rejects.toThrow(/not enough audio to train/);
+    expect(existsSync(out)).toBe(false);
+    const existing = join(root, 'failed-start-existing');
+    mkdirSync(existing);
+    writeFileSync(join(existing, 'notes.txt'), 'mine');
+    await expect(train(options(existing, { dirA: short }))).rejects.toThrow(/not enough audio to train/);
+    expect(readdirSync(existing)).toEqual(['notes.txt']);
+    // ...so the same command, with usable data, just starts.
+    expect((await train(options(out, { iterations: 1, checkpointEvery: 1, sampleEvery: 100 }))).iteration).toBe(1);
+  });
+
+  it('refuses one folder for both speakers, and a run folder inside a data folder, before writing anything', async () => {
+    const out = join(root, 'same-folder');
+    await expect(train(options(out, { dirB: dirA }))).rejects.toThrow(/--a and --b are the same folder/);
+    await expect(train(options(out, { dirB: join(dirA, 'nested') }))).rejects.toThrow(/--b .*nested lies inside --a/);
+    await expect(train(options(join(dirB, 'run')))).rejects.toThrow(/--out .*run lies inside the data folder --b/);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(dirB, 'run'))).toBe(false);
+  });
+
+  it('resuming with another length keeps the saved loss schedule, says what changed and keeps run.json and the checkpoint in agreement', async () => {
+    const out = join(root, 'longer');
+    const schedule = { cycleWeight: 7, identityWeight: 2, cycleNoise: 0.1 };
+    await train(options(out, { iterations: 4, checkpointEvery: 2, sampleEvery: 100, schedule }));
+    const logged: string[] = [];
+    const r = await train(options(out, { resume: true, iterations: 6, checkpointEvery: 2, sampleEvery: 100, log: (m) => logged.push(m) }));
+    expect(r.iteration).toBe(6);
+    expect(logged.join('\n')).toContain('iterations 4 -> 6, decayStart 2 -> 3, identityUntil 2 -> 3');
+    const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(runJson.schedule).toMatchObject({ total: 6, decayStart: 3, identityUntil: 3, ...schedule });
+    const checkpoint = JSON.parse(readFileSync(join(out, 'checkpoints', 'iter-00000006', 'model.json'), 'utf8'));
+    expect(checkpoint.extra.run).toEqual(runJson);
+  });
+
+  it('removes the temporary folders a crash left in the run on its next start', async () => {
+    const out = join(root, 'leftovers');
+    await train(options(out, { iterations: 2, checkpointEvery: 2, sampleEvery: 100 }));
+    // What a writer killed mid-save leaves (pid 999999999 cannot exist).
+    const leftovers = [
+      join(out, 'checkpoints', '.iter-00000004.999999999.1700000000000.tmp'),
+      join(out, 'export', '.iter-00000004.999999999.1700000000000.tmp'),
+      join(out, 'samples', 'iter-00000004.tmp-999999999'),
+    ];
+    for (const dir of leftovers) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(out, '.losses.png.999999999.1700000000000.tmp'), 'half a png');
+    const logged: string[] = [];
+    await train(options(out, { resume: true, iterations: 3, checkpointEvery: 3, sampleEvery: 100, log: (m) => logged.push(m) }));
+    for (const dir of leftovers) expect(existsSync(dir), dir).toBe(false);
+    expect(existsSync(join(out, '.losses.png.999999999.1700000000000.tmp'))).toBe(false);
+    expect(logged.join('\n')).toContain('removed 4 temporary file(s) left by an interrupted run');
+  });
+
+  // /proc/self is a folder that takes no new files: every cache write fails there.
+  it.skipIf(!existsSync('/proc/self'))('a feature cache that cannot be written costs time, not recordings', () => {
+    const warnings: string[] = [];
+    const corpus = loadSpeakerCorpus(dirA, DEFAULT_FEATURE_CONFIG, { cacheDir: '/proc/self', warn: (m) => warnings.push(m) });
+    expect(corpus.skipped).toEqual([]);
+    expect(corpus.utterances.length).toBe(8);
+    expect(warnings.filter((w) => w.includes('skipping'))).toEqual([]);
   });
 
   it('reports data problems clearly', async () => {
@@ -182,6 +271,49 @@ describe('train (CLI process)', () => {
     expect(iteration).toBeGreaterThanOrEqual(2);
     expect(lossLines(out)).toBe(iteration);
     expect(run.stderr()).toContain('--resume');
+  });
+
+  it('the "continue with" line after Ctrl-C continues the same run: same model, crops and length', async () => {
+    const out = join(root, 'sigint-continue');
+    const run = startCli(out, ['--iterations', '8', '--checkpoint-every', '100', '--sample-every', '100', '--cycle-weight', '7']);
+    await waitFor(() => lossLines(out) >= 2);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const hint = /continue with: voiceswap (.+?)(?: {3}\(|$)/m.exec(run.stderr())?.[1];
+    expect(hint, run.stderr()).toBeDefined();
+    const r = runCli([...hint!.split(' '), '--backend', 'wasm']);
+    expect(r.status, errorLine(r)).toBe(0);
+    expect(r.stderr).toMatch(/done: 8 iterations/);
+    const settings = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(settings).toMatchObject({ frames: 16, model: { scale: 0.03125 }, schedule: { total: 8, cycleWeight: 7 } });
+  });
+
+  /** A CLI run killed (kill -9) after two iterations, before its first checkpoint. */
+  async function killedBeforeFirstCheckpoint(out: string): Promise<void> {
+    const run = startCli(out, ['--iterations', '100000', '--checkpoint-every', '100000', '--sample-every', '100000']);
+    await waitFor(() => lossLines(out) >= 2);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    expect(existsSync(join(out, 'run.json'))).toBe(true);
+    expect(existsSync(join(out, 'checkpoints')) ? readdirSync(join(out, 'checkpoints')) : []).toEqual([]);
+  }
+
+  it('a run killed before its first checkpoint starts again with the same command', async () => {
+    const out = join(root, 'killed-early-restart');
+    await killedBeforeFirstCheckpoint(out);
+    const r = runCli(['train', '--a', dirA, '--b', dirB, '--out', out, '--scale', '0.03125', '--frames', '16', '--backend', 'wasm', '--iterations', '3', '--checkpoint-every', '3', '--sample-every', '100']);
+    expect(r.status, errorLine(r)).toBe(0);
+    expect(r.stderr).toContain('stopped before its first checkpoint; starting it again from iteration 0');
+    expect(readLossRecords(join(out, 'losses.jsonl')).map((x) => x.iteration)).toEqual([1, 2, 3]);
+  });
+
+  it('a run killed before its first checkpoint also starts again with --resume (its run.json settings)', async () => {
+    const out = join(root, 'killed-early-resume');
+    await killedBeforeFirstCheckpoint(out);
+    const r = runCli(['train', '--out', out, '--resume', '--iterations', '3', '--checkpoint-every', '3', '--backend', 'wasm']);
+    expect(r.status, errorLine(r)).toBe(0);
+    expect(readLossRecords(join(out, 'losses.jsonl')).map((x) => x.iteration)).toEqual([1, 2, 3]);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ frames: 16, model: { scale: 0.03125 } });
   });
 
   it('kill -9 loses at most the iterations since the last checkpoint, and --resume continues', async () => {

@@ -299,6 +299,30 @@ describe('decodeWav / readWav: bad input is a one-line FileError naming the file
   });
 });
 
+describe('readWav: streamed WAVs', () => {
+  // ffmpeg writing to a pipe cannot seek back to fill in the data size.
+  for (const placeholder of [0xffffffff, 0]) {
+    it(`reads a streamed WAV (data size 0x${placeholder.toString(16)}) to the end of the file`, () => {
+      const samples = Float32Array.from({ length: 1001 }, (_, i) => Math.round(16384 * Math.sin(i / 7)) / 32768);
+      const bytes = encodeWav(samples, 16000);
+      const view = new DataView(bytes.buffer);
+      expect(String.fromCharCode(...bytes.subarray(36, 40))).toBe('data');
+      view.setUint32(40, placeholder, true);
+      view.setUint32(4, placeholder, true); // the RIFF size is unknown too
+      const path = writeTemp(bytes);
+      const wav = readWav(path);
+      expect(wav.sampleRate).toBe(16000);
+      expect(Array.from(wav.samples)).toEqual(Array.from(samples));
+    });
+  }
+
+  it('keeps an empty data chunk (size 0) followed by another chunk empty, not streamed', () => {
+    const bytes = riff([{ id: 'fmt ', body: fmtBody({ formatTag: 1, channels: 1, sampleRate: 8000, bitsPerSample: 16 }) }, { id: 'data', body: new Uint8Array(0) }, { id: 'LIST', body: new Uint8Array(12) }]);
+    const path = writeTemp(bytes);
+    expectFileError(() => readWav(path), path, 'no audio samples');
+  });
+});
+
 describe('writeWav / encodeWav', () => {
   const values = Float32Array.from([0, 0.5, -0.5, 1.5, -1.5, 1, -1, 0.25, 1e-6, -Infinity, Infinity]);
 

@@ -97,6 +97,19 @@ function hex4(n: number): string {
   return `0x${n.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/**
+ * Whether a data chunk's size is a streaming writer's placeholder: 0xFFFFFFFF, or 0 with
+ * bytes after it that are not another chunk (an empty data chunk followed by, say, a LIST
+ * chunk stays empty).
+ */
+function isStreamedDataSize(bytes: Uint8Array, view: DataView, body: number, size: number): boolean {
+  const present = bytes.length - body;
+  if (size === 0xffffffff) return present > 0;
+  if (size !== 0 || present === 0) return false;
+  const nextIsChunk = present >= 8 && /^[\x20-\x7e]{4}$/.test(fourCC(bytes, body)) && view.getUint32(body + 4, true) <= present - 8;
+  return !nextIsChunk;
+}
+
 /** Walk the RIFF chunk list and return the `fmt ` and `data` chunks. */
 function findChunks(bytes: Uint8Array, view: DataView, name: string): { fmt: Chunk; data: Chunk } {
   if (bytes.length < 12) {
@@ -118,6 +131,12 @@ function findChunks(bytes: Uint8Array, view: DataView, name: string): { fmt: Chu
     const body = offset + 8;
     const present = bytes.length - body;
     if (id === 'data') {
+      if (isStreamedDataSize(bytes, view, body, size)) {
+        // A writer on a pipe (ffmpeg to stdout) cannot go back to fill in the size: it leaves
+        // 0xFFFFFFFF or 0. sox and librosa read such a file to its end, and so do we.
+        data = { offset: body, size: present };
+        break;
+      }
       if (size > present) {
         throw new FileError(
           name,

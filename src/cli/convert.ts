@@ -1,11 +1,12 @@
 import { Command } from 'commander';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { BackendChoice } from '../backend/choices.js';
 import { DEFAULT_FEATURE_CONFIG } from '../audio/config.js';
 import { DIRECTIONS, type Direction } from '../convert/direction.js';
 import { VoiceswapError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritablePath, writeUserFileAtomic } from '../io/atomic.js';
+import { makeDirectory } from '../io/mkdir.js';
 import { assertNotInput } from '../io/protect.js';
 import { listWavFiles } from '../train/corpus.js';
 import { defaultModelDir } from '../convert/shipped-model.js';
@@ -78,7 +79,11 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
     if (other) throw new VoiceswapError(`${files[i]}: would write the same output ${out} as ${other}; convert them separately with -o`);
     seen.set(out, files[i]);
   });
-  if (!single && opts.output) mkdirSync(opts.output, { recursive: true });
+  if (!single && opts.output) makeDirectory(opts.output);
+  const pictures = outputs.map(picturePathFor);
+  if (opts.spectrogram) for (const png of pictures) assertNotInput(png, files); // `convert pic.png -o pic.wav` must not replace pic.png
+  // Before any work: an output that cannot be written would fail only after the conversion.
+  for (const out of [...outputs, ...(opts.spectrogram ? pictures : [])]) assertWritablePath(out);
 
   await startBackend(opts, true);
   const [{ convertFile }, { assertFeatures, disposeVoiceModel, loadVoiceModel }, { renderSpectrogramStackPng }] = await Promise.all([
@@ -89,6 +94,9 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
   const model = loadVoiceModel(opts.model ?? defaultModelDir(), [opts.direction]);
   try {
     assertFeatures(model, DEFAULT_FEATURE_CONFIG);
+    // The model's files are inputs too (`-o MODEL/weights.bin` would destroy the model).
+    const modelFiles = readdirSync(model.dir).map((name) => join(model.dir, name));
+    for (const out of [...outputs, ...(opts.spectrogram ? pictures : [])]) assertNotInput(out, modelFiles);
     const progress = files.length > 1 ? new Progress({ label: 'convert', total: files.length, unit: 'file' }) : undefined;
     let failed = 0;
     for (let i = 0; i < files.length; i++) {
@@ -105,10 +113,9 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
           encoding: opts.float ? 'float32' : 'pcm16',
         });
         if (opts.spectrogram) {
-          const png = outputs[i].replace(/\.wav$/i, '') + '.png';
           const f = model.info.features;
-          writeFileAtomic(
-            png,
+          writeUserFileAtomic(
+            pictures[i],
             renderSpectrogramStackPng(
               [
                 { spec: result.input, title: `input: ${files[i]}` },
@@ -160,6 +167,11 @@ function expandInputs(inputs: string[]): string[] {
 
 function isDirectoryPath(path: string): boolean {
   return path.endsWith('/') || (existsSync(path) && statSync(path).isDirectory());
+}
+
+/** NAME.a2b.png beside NAME.a2b.wav (--spectrogram). */
+function picturePathFor(wav: string): string {
+  return wav.replace(/\.wav$/i, '') + '.png';
 }
 
 function outputPathFor(input: string, opts: ConvertCliOptions, single: boolean): string {

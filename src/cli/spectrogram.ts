@@ -6,10 +6,10 @@ import { logMelSpectrogram } from '../audio/features.js';
 import { stftMagnitude } from '../audio/stft.js';
 import { FileError } from '../errors.js';
 import { readNpy, writeNpy } from '../io/npy.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritablePath, writeUserFileAtomic } from '../io/atomic.js';
 import { choiceOption, numberOption } from './options.js';
 import { derivedOutputPath } from './paths.js';
-import { assertNotInput } from '../io/protect.js';
+import { assertNotInput, samePath } from '../io/protect.js';
 
 interface SpectrogramOptions {
   output?: string;
@@ -49,6 +49,9 @@ async function runSpectrogram(input: string, opts: SpectrogramOptions): Promise<
   const output = opts.output ?? derivedOutputPath(input, '.png');
   assertNotInput(output, [input]);
   if (opts.npy) assertNotInput(opts.npy, [input]);
+  // The .npy is written first: a PNG of the same name would replace it.
+  if (opts.npy && samePath(opts.npy, output)) throw new FileError(opts.npy, 'is also the PNG output (-o); give the two outputs different names');
+  for (const out of [output, opts.npy]) if (out) assertWritablePath(out); // before any work
   const isNpy = extname(input).toLowerCase() === '.npy';
   if (isNpy && opts.linear) throw new FileError(input, '--linear needs a WAV input (a .npy holds only the log-mel)');
   if (isNpy && opts.npy) throw new FileError(input, '--npy needs a WAV input (the input already is a .npy)');
@@ -73,7 +76,7 @@ async function runSpectrogram(input: string, opts: SpectrogramOptions): Promise<
     dbRange: opts.dbRange,
     colormap: opts.colormap,
   });
-  writeFileAtomic(output, png);
+  writeUserFileAtomic(output, png);
   process.stderr.write(`wrote ${output} (${spec.rows} x ${spec.frames} frames)\n`);
 }
 

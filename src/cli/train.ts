@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import type { BackendChoice } from '../backend/choices.js';
+import { VoiceswapError } from '../errors.js';
 import {
   customConfig,
   DEFAULT_DOMAIN,
@@ -9,18 +11,21 @@ import {
   INPUT_SKIPS,
   type GeneratorDomain,
   type InputSkip,
+  type ModelConfig,
   parsePreset,
   presetConfig,
   PRESET_NAMES,
+  upgradeModelConfig,
 } from '../model/presets.js';
+import { readRunSettings, runPaths } from '../train/run-dir.js';
 import type { LossValues } from '../train/step.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { choiceOption, intOption, numberOption } from './options.js';
 import { formatDuration, Progress } from './progress.js';
 
 interface TrainCliOptions {
-  a: string;
-  b: string;
+  a?: string;
+  b?: string;
   out: string;
   preset: string;
   scale?: number;
@@ -48,8 +53,8 @@ export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
     .description('Train a voice conversion model between two speakers from two folders of recordings')
-    .requiredOption('--a <dir>', 'recordings of speaker A (every .wav under it, recursively)')
-    .requiredOption('--b <dir>', 'recordings of speaker B (non-parallel: they need not say the same things)')
+    .option('--a <dir>', 'recordings of speaker A (every .wav under it, recursively); required unless --resume')
+    .option('--b <dir>', 'recordings of speaker B (non-parallel: they need not say the same things); required unless --resume')
     .option('--out <dir>', 'run directory: checkpoints, exported models, samples, losses', 'runs/default')
     .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`, DEFAULT_PRESET)
     .option('--scale <x>', 'custom width scale instead of a preset (experiments, tests)', numberOption('--scale', 1 / 256, 4))
@@ -63,7 +68,7 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', 'crops per speaker per iteration', intOption('--batch', 1, 256), 1)
     .option('--frames <n>', 'crop length in frames (multiple of 4; 64 = 0.74 s)', intOption('--frames', 8, 4096), 64)
     .option('--seed <n>', 'random seed (initial weights, crops)', intOption('--seed', 0, 2 ** 31 - 1), 0)
-    .option('--resume', 'continue the run in --out from its newest good checkpoint')
+    .option('--resume', "continue the run in --out from its newest good checkpoint, with the settings in its run.json unless given again")
     .option('--sample-every <n>', 'convert the held-out clips every N iterations', intOption('--sample-every', 1), 500)
     .option('--checkpoint-every <n>', 'checkpoint (and export the model) every N iterations', intOption('--checkpoint-every', 1), 500)
     .option('--keep <n>', 'checkpoints and exports kept on disk', intOption('--keep', 1, 1000), 3);
@@ -87,18 +92,62 @@ x86-64 machine with --backend native (wasm is about 3x slower), and what a defau
 The README has the measured dev-set quality of the shipped small model.
 
 Ctrl-C finishes the current iteration, writes a checkpoint and exits; continue with
-the same command plus --resume.
+voiceswap train --out RUN --resume: every setting comes from RUN/run.json unless given
+again (it says what changes; the model size, data, batch, frames and seed cannot).
 
 Examples:
   $ voiceswap train --a samples/alice --b samples/bob --out runs/alice-bob
-  $ voiceswap train --a samples/alice --b samples/bob --out runs/alice-bob --resume
+  $ voiceswap train --out runs/alice-bob --resume
+  $ voiceswap train --out runs/alice-bob --resume --iterations 8000
   $ voiceswap train --a alice/ --b bob/ --preset tiny --iterations 500 --out runs/quick`,
     )
-    .action((opts: TrainCliOptions) => runTrain(opts));
+    .action((opts: TrainCliOptions, command: Command) => runTrain(withSavedSettings(opts, command)));
 }
 
-async function runTrain(opts: TrainCliOptions): Promise<void> {
-  const model = opts.scale !== undefined ? customConfig(opts.scale, 80, 6, opts.inputSkip, opts.domain) : presetConfig(parsePreset(opts.preset), 80, opts.inputSkip, opts.domain);
+/**
+ * With --resume: every run setting not given on the command line comes from the run's
+ * run.json (the library then says which given ones change it). Without one, the command
+ * line as it is (the library says there is nothing to resume).
+ */
+function withSavedSettings(opts: TrainCliOptions, command: Command): TrainCliOptions & { model?: ModelConfig } {
+  if (!opts.resume || !existsSync(runPaths(opts.out).runJson)) return opts;
+  const saved = readRunSettings(opts.out);
+  const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+  // A model option given again is checked against the checkpoint by train(); the rest stays as saved.
+  const savedModel = upgradeModelConfig(saved.model) as ModelConfig;
+  const inputSkip = given('inputSkip') ? opts.inputSkip : savedModel.inputSkip;
+  const domain = given('domain') ? opts.domain : savedModel.domain;
+  const { nMels, nResBlocks } = savedModel;
+  const model = given('scale')
+    ? customConfig(opts.scale!, nMels, nResBlocks, inputSkip, domain)
+    : given('preset')
+      ? presetConfig(parsePreset(opts.preset), nMels, inputSkip, domain)
+      : { ...savedModel, inputSkip, domain };
+  return {
+    ...opts,
+    a: opts.a ?? saved.dirA,
+    b: opts.b ?? saved.dirB,
+    model,
+    iterations: given('iterations') ? opts.iterations : saved.schedule.total,
+    batch: given('batch') ? opts.batch : saved.batch,
+    frames: given('frames') ? opts.frames : saved.frames,
+    seed: given('seed') ? opts.seed : saved.seed,
+    sampleEvery: given('sampleEvery') ? opts.sampleEvery : (saved.session?.sampleEvery ?? opts.sampleEvery),
+    checkpointEvery: given('checkpointEvery') ? opts.checkpointEvery : (saved.session?.checkpointEvery ?? opts.checkpointEvery),
+    keep: given('keep') ? opts.keep : (saved.session?.keep ?? opts.keep),
+  };
+}
+
+/** A path as one shell word (for the lines that tell what to type next). */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+async function runTrain(opts: TrainCliOptions & { model?: ModelConfig }): Promise<void> {
+  if (opts.a === undefined || opts.b === undefined) {
+    throw new VoiceswapError(`--a and --b are required${opts.resume ? ` (--resume found no run.json in ${opts.out} to take them from)` : ' (with --resume they come from the run)'}`);
+  }
+  const model = opts.model ?? (opts.scale !== undefined ? customConfig(opts.scale, 80, 6, opts.inputSkip, opts.domain) : presetConfig(parsePreset(opts.preset), 80, opts.inputSkip, opts.domain));
   await startBackend(opts);
   const { train } = await import('../train/train.js');
   let stopRequested = false;
@@ -144,7 +193,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
     if (result.interrupted) {
       process.stderr.write(
         `stopped at iteration ${result.iteration} of ${result.total}; checkpoint ${result.checkpointDir}\n` +
-          `continue with: voiceswap train --a ${opts.a} --b ${opts.b} --out ${opts.out} --resume\n`,
+          `continue with: voiceswap train --out ${shellWord(opts.out)} --resume   (every setting comes from ${shellWord(runPaths(opts.out).runJson)})\n`,
       );
       process.exitCode = 130;
       return;

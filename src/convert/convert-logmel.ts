@@ -37,6 +37,8 @@ export function convertLogMel(
   // Padding is digital silence, in the source's normalised units (as in training crops).
   const padValue = normalizedSilence(source, model.info.features.logFloor);
   const out = convertInChunks(normalized, chunking, (chunk) => runGenerator(chunk, padValue, (x) => generatorForward(net, x, model.config.inputSkip)));
+  // NaN would otherwise surface in the vocoder as an error that names neither file nor cause.
+  if (!out.data.every(Number.isFinite)) throw new VoiceswapError(`${model.dir}: the ${direction} generator gives NaN or infinite values: the model is damaged`);
   return denormalizeLogMel(out, target);
 }
 
@@ -60,10 +62,17 @@ function assertMelBins(model: VoiceModel, logMel: Spectrogram): void {
   }
 }
 
-/** One pass of the generator over a normalised [nMels, T]: pad T to a multiple of 4, trim after. */
+/**
+ * Frames the generator is given at least: training's default crop (0.74 s). Its instance
+ * norms take their statistics over time, so a few frames alone (a 20 ms input has 2) give
+ * an output that ignores the input: near-full-scale noise.
+ */
+export const MIN_GENERATOR_FRAMES = 64;
+
+/** One pass of the generator over a normalised [nMels, T]: pad T with silence to a multiple of 4 and at least MIN_GENERATOR_FRAMES, trim after. */
 function runGenerator(spec: Spectrogram, padValue: Float32Array, forward: (x: tf.Tensor3D) => tf.Tensor3D): Spectrogram {
   const { rows, frames } = spec;
-  const padded = Math.max(4, Math.ceil(frames / 4) * 4);
+  const padded = Math.max(MIN_GENERATOR_FRAMES, Math.ceil(frames / 4) * 4);
   const input = new Float32Array(rows * padded);
   for (let r = 0; r < rows; r++) {
     input.set(spec.data.subarray(r * frames, (r + 1) * frames), r * padded);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { FileError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeUserFileAtomic } from './atomic.js';
 
 /** A float32 array with its shape, as stored in a NumPy .npy file (C order). */
 export interface NpyArray {
@@ -69,6 +69,7 @@ export function encodeNpy(array: NpyArray): Uint8Array {
   return out;
 }
 
+/** Write a .npy atomically; a failure is a one-line FileError naming `path`. */
 export function writeNpy(path: string, array: NpyArray): void {
-  writeFileAtomic(path, encodeNpy(array));
+  writeUserFileAtomic(path, encodeNpy(array));
 }

@@ -15,6 +15,11 @@ export function assertNotInput(output: string, inputs: readonly string[]): void 
   }
 }
 
+/** Whether two paths name the same file (by real path, as assertNotInput compares them). */
+export function samePath(a: string, b: string): boolean {
+  return canonicalPath(a) === canonicalPath(b);
+}
+
 /** The real path of `path`, or of its directory joined with its name when it does not exist yet. */
 function canonicalPath(path: string): string {
   const absolute = resolve(path);

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { FileError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { recoverDirReplacement, writeDirAtomic } from '../io/atomic.js';
 import { CYCLEGAN_ADAM, type Adam, type AdamHyperparameters } from '../train/adam.js';
 import { CycleGanTrainer, NETWORK_NAMES } from '../train/step.js';
 import { discriminatorLayers } from './discriminator.js';
@@ -16,7 +17,8 @@ import { configProblem, upgradeModelConfig, type ModelConfig } from './presets.j
  *   model.json   {format, version, kind, config, extra, networks, optimizers?, weights}
  *   weights.bin  every tensor's values back to back, little-endian float32 or float16,
  *                each starting at a multiple of 4 bytes
- * `weights.entries` lists name ('G_AB/down1/conv/kernel'), shape, dtype and byte offset.
+ * `weights.entries` lists name ('G_AB/down1/conv/kernel'), shape, dtype and byte offset;
+ * `weights.sha256` the SHA-256 of weights.bin (models saved before it existed have none).
  * Conv kernels are in tfjs's layout [kh, kw, in, out]. A 'model' holds networks for
  * conversion; a 'checkpoint' holds all four networks and both optimisers' state
  * (tensors 'opt_g/m/<param>', 'opt_g/v/<param>', ...) to resume training exactly.
@@ -48,7 +50,7 @@ interface ModelJson {
   extra: unknown;
   networks: Array<{ name: string; kind: string }>;
   optimizers?: { g: OptimiserJson; d: OptimiserJson };
-  weights: { file: string; byteLength: number; entries: WeightEntry[] };
+  weights: { file: string; byteLength: number; sha256?: string; entries: WeightEntry[] };
 }
 
 /** The layer list of each network kind, for a config. */
@@ -228,6 +230,7 @@ async function writeModelDir(dir: string, contents: ModelDirContents): Promise<v
     chunks.push(bytes, new Uint8Array(padding));
     offset += bytes.length + padding;
   }
+  const weights = Buffer.concat(chunks);
   const json: ModelJson = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -236,49 +239,32 @@ async function writeModelDir(dir: string, contents: ModelDirContents): Promise<v
     extra: contents.extra,
     networks: contents.networks,
     ...(contents.optimizers ? { optimizers: contents.optimizers } : {}),
-    weights: { file: WEIGHTS_BIN, byteLength: offset, entries },
+    weights: { file: WEIGHTS_BIN, byteLength: offset, sha256: sha256(weights), entries },
   };
-  writeDirAtomic(dir, [
-    [WEIGHTS_BIN, Buffer.concat(chunks)],
+  writeModelFiles(dir, [
+    [WEIGHTS_BIN, weights],
     [MODEL_JSON, JSON.stringify(json, null, 1) + '\n'],
   ]);
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function bytesOf(a: Float32Array | Uint16Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/**
- * Write the files into a fresh temporary sibling directory, then rename it into place,
- * so readers never see a half-written model. Replacing an existing model costs one
- * more rename (old -> trash) and the trash's removal.
- */
-function writeDirAtomic(dir: string, files: Array<[string, Uint8Array | string]>): void {
-  const target = resolve(dir);
-  if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) throw new FileError(dir, 'exists and is not a directory');
-    if (readdirSync(target).length > 0 && !existsSync(join(target, MODEL_JSON))) {
+/** writeDirAtomic, replacing an existing model directory but nothing else. */
+function writeModelFiles(dir: string, files: Array<[string, Uint8Array | string]>): void {
+  recoverDirReplacement(dir);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new FileError(dir, 'exists and is not a directory');
+    if (readdirSync(dir).length > 0 && !existsSync(join(dir, MODEL_JSON))) {
       throw new FileError(dir, `exists and is not a model directory (no ${MODEL_JSON}); refusing to replace it`);
     }
   }
-  mkdirSync(dirname(target), { recursive: true });
-  const stamp = `${process.pid}.${Date.now()}`;
-  const tmp = join(dirname(target), `.${basename(target)}.${stamp}.tmp`);
-  mkdirSync(tmp);
-  try {
-    for (const [name, data] of files) writeFileAtomic(join(tmp, name), data);
-    if (existsSync(target)) {
-      const trash = join(dirname(target), `.${basename(target)}.${stamp}.old`);
-      renameSync(target, trash);
-      renameSync(tmp, target);
-      rmSync(trash, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
-    }
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  writeDirAtomic(dir, files);
 }
 
 interface TensorValues {
@@ -287,6 +273,11 @@ interface TensorValues {
 }
 
 function readModelDir(dir: string): { json: ModelJson; values: Map<string, TensorValues> } {
+  try {
+    recoverDirReplacement(dir); // a save that crashed while replacing this model
+  } catch {
+    // cannot repair it here (a read-only folder): reported as missing just below
+  }
   if (!existsSync(dir)) throw new FileError(dir, 'no such model directory');
   if (!statSync(dir).isDirectory()) throw new FileError(dir, 'is not a model directory (expected a directory with model.json and weights.bin)');
   const jsonPath = join(dir, MODEL_JSON);
@@ -304,6 +295,10 @@ function readModelDir(dir: string): { json: ModelJson; values: Map<string, Tenso
   if (bytes.length !== json.weights.byteLength) {
     throw new FileError(weightsPath, `has ${bytes.length} bytes, ${MODEL_JSON} expects ${json.weights.byteLength} (truncated or from another save)`);
   }
+  // Flipped or zeroed bytes load as plausible numbers and convert to noise with exit 0.
+  if (json.weights.sha256 !== undefined && sha256(bytes) !== json.weights.sha256) {
+    throw new FileError(weightsPath, `is damaged: its SHA-256 does not match the one in ${MODEL_JSON} (changed or corrupted since it was saved)`);
+  }
   const values = new Map<string, TensorValues>();
   for (const e of json.weights.entries) {
     const count = shapeSize(e.shape);
@@ -317,6 +312,7 @@ function readModelDir(dir: string): { json: ModelJson; values: Map<string, Tenso
     const data = e.dtype === 'float16'
       ? float16ToFloat32(new Uint16Array(new Uint8Array(raw).buffer))
       : new Float32Array(new Uint8Array(raw).buffer);
+    if (!data.every(Number.isFinite)) throw new FileError(weightsPath, `weight '${e.name}' holds NaN or infinite values: the model is damaged`);
     values.set(e.name, { shape: e.shape, data });
   }
   return { json, values };
@@ -345,6 +341,7 @@ function checkModelJson(path: string, v: unknown): ModelJson {
     return fail('has no valid weights section');
   }
   if (!Number.isInteger(w.byteLength) || (w.byteLength as number) < 0) fail('weights.byteLength is not a byte count');
+  if (w.sha256 !== undefined && !(typeof w.sha256 === 'string' && /^[0-9a-f]{64}$/.test(w.sha256))) fail('weights.sha256 is not a SHA-256 in hex');
   if (!Array.isArray(w.entries)) return fail('weights.entries is not a list');
   const seen = new Set<string>();
   for (const e of w.entries as unknown[]) {

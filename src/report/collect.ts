@@ -73,6 +73,8 @@ export interface RunReport {
   /** Iterations of every sample point on disk (before --every / --last). */
   allSampleIterations: number[];
   evaluations: EvaluationEntry[];
+  /** The run's files the report is made from (any sample point's, chosen or not): never an output. */
+  inputFiles: string[];
   /** When the report was made (ISO 8601). */
   generatedAt: string;
 }
@@ -97,20 +99,24 @@ export function collectRunReport(runDir: string, selection: ReportSelection = {}
   const allSampleIterations = [...sampleDirs.keys()];
   const chosen = selectSamplePoints(allSampleIterations, selection);
   const last = records.at(-1);
+  const sources = sourceClips(run);
+  const evaluations = readEvaluationFiles(join(paths.root, 'eval'), selection.evalFiles ?? []);
+  const sampleFiles = [...sampleDirs.values()].flatMap((dir) => readdirSync(dir).map((name) => join(dir, name)));
   return {
     runDir: resolve(runDir),
     run,
     progress: last ? { iteration: last.iteration, seconds: last.time } : null,
     lossChart: lossChart(records, paths.lossPlot),
     recentLosses: recentLosses(records, RECENT_LOSS_WINDOW),
-    sources: sourceClips(run),
+    sources,
     samplePoints: chosen.map((iteration) => ({
       iteration,
       seconds: records.find((r) => r.iteration === iteration)?.time ?? null,
       clips: readSampleClips(sampleDirs.get(iteration)!),
     })),
     allSampleIterations,
-    evaluations: readEvaluationFiles(join(paths.root, 'eval'), selection.evalFiles ?? []),
+    evaluations,
+    inputFiles: [paths.runJson, paths.losses, paths.lossPlot, ...sources.map((s) => s.file), ...sampleFiles, ...evaluations.map((e) => e.file)],
     generatedAt: new Date().toISOString(),
   };
 }

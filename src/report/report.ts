@@ -18,7 +18,7 @@ export function defaultReportPath(runDir: string): string {
 /** Read a run directory and write its HTML report (atomically: a reader never sees half a page). */
 export function writeRunReport(runDir: string, output: string = defaultReportPath(runDir), selection: ReportSelection = {}): WrittenReport {
   const report = collectRunReport(runDir, selection);
-  assertNotInput(output, [join(runDir, 'run.json'), ...report.evaluations.map((e) => e.file)]);
+  assertNotInput(output, report.inputFiles); // every file the page was made from
   const html = Buffer.from(renderReportHtml(report), 'utf8');
   writeUserFileAtomic(output, html);
   return { path: output, bytes: html.length, report };

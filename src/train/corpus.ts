@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { FeatureConfig, Spectrogram } from '../audio/config.js';
 import { logMelSpectrogram } from '../audio/features.js';
@@ -7,6 +7,7 @@ import { DEFAULT_PITCH_CLEANUP, frontEndF0Config, pitchTrackFromF0, trackPitch, 
 import { resample } from '../audio/resample.js';
 import { decodeWav } from '../audio/wav.js';
 import { VoiceswapError } from '../errors.js';
+import { makeDirectory } from '../io/mkdir.js';
 import { parseNpy, writeNpy } from '../io/npy.js';
 
 /** Below this a speaker cannot be trained at all; below the recommendation quality suffers. */
@@ -78,8 +79,14 @@ export function utteranceFeatures(file: string, cfg: FeatureConfig, cacheDir?: s
   const logMel = logMelSpectrogram(samples, cfg);
   const pitch = trackPitch(samples, cfg);
   if (cached && cachedPitch) {
-    writeNpy(cached, { shape: [logMel.rows, logMel.frames], data: logMel.data });
-    writeNpy(cachedPitch, { shape: [1, pitch.f0Hz.length], data: Float32Array.from(pitch.f0Hz) });
+    try {
+      writeNpy(cached, { shape: [logMel.rows, logMel.frames], data: logMel.data });
+      writeNpy(cachedPitch, { shape: [1, pitch.f0Hz.length], data: Float32Array.from(pitch.f0Hz) });
+    } catch (err) {
+      // The cache only saves time: a failed write (a full disk) must not make the recording
+      // look unreadable to loadSpeakerCorpus, which skips files whose reading fails.
+      if (!(err instanceof VoiceswapError)) throw err;
+    }
   }
   return { file, logMel, pitch, seconds: samples.length / cfg.sampleRate };
 }
@@ -97,7 +104,7 @@ export interface LoadCorpusOptions {
  */
 export function loadSpeakerCorpus(dir: string, cfg: FeatureConfig, options: LoadCorpusOptions = {}): SpeakerCorpus {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  if (options.cacheDir) mkdirSync(options.cacheDir, { recursive: true });
+  if (options.cacheDir) makeDirectory(options.cacheDir);
   const files = listWavFiles(dir).filter((f) => !options.exclude?.has(f));
   const utterances: Utterance[] = [];
   const skipped: SpeakerCorpus['skipped'] = [];

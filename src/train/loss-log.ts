@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { FileError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderLineChartPng, type LineSeries } from '../viz/line-chart.js';
 import type { LossValues } from './step.js';
@@ -17,18 +18,40 @@ export function appendLossRecord(path: string, record: LossRecord): void {
   appendFileSync(path, JSON.stringify(record) + '\n');
 }
 
+/** The records of losses.jsonl; a line that parses but is not a record is a FileError naming it. */
 export function readLossRecords(path: string): LossRecord[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
+  const records: LossRecord[] = [];
+  readFileSync(path, 'utf8')
     .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .flatMap((line) => {
+    .forEach((line, i) => {
+      if (line.trim().length === 0) return;
+      let parsed: unknown;
       try {
-        return [JSON.parse(line) as LossRecord];
+        parsed = JSON.parse(line);
       } catch {
-        return []; // a line cut short by a kill: the iteration is redone after resume
+        return; // a line cut short by a kill: the iteration is redone after resume
       }
+      const problem = lossRecordProblem(parsed);
+      if (problem !== null) throw new FileError(path, `line ${i + 1} is not a loss record (${problem})`);
+      records.push(parsed as LossRecord);
     });
+  return records;
+}
+
+/** What makes `r` unusable as a LossRecord (the report and the resume read every field), or null. */
+function lossRecordProblem(r: unknown): string | null {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return 'not a JSON object';
+  const o = r as Record<string, unknown>;
+  if (!Number.isInteger(o.iteration) || (o.iteration as number) < 1) return '"iteration" is not a whole number from 1';
+  for (const key of ['time', 'lrG', 'lrD', 'identityWeight']) {
+    if (typeof o[key] !== 'number' || !Number.isFinite(o[key])) return `"${key}" is not a number`;
+  }
+  // JSON has no NaN: a loss that was not finite (or not computed) is written as null.
+  for (const key of ['gAdv', 'cycle', 'identity', 'gTotal', 'dA', 'dB']) {
+    if (o[key] !== null && typeof o[key] !== 'number') return `"${key}" is not a number`;
+  }
+  return null;
 }
 
 /** On resume: forget the records of iterations after the checkpoint (they will be redone). */

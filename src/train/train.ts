@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../audio/config.js';
 import { spectralEnvelope } from '../audio/envelope.js';
@@ -9,14 +9,15 @@ import type { VoiceModel } from '../convert/voice-model.js';
 import { saveVoiceModel, serializeStats, type VoiceModelInfo } from '../convert/voice-model.js';
 import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { makeDirectory } from '../io/mkdir.js';
 import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
 import { upgradeModelConfig, type ModelConfig } from '../model/presets.js';
 import { Random, type RandomState } from '../util/random.js';
-import { writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
+import { listIterationDirs, writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
 import { listWavFiles, loadSpeakerCorpus, utteranceFeatures, type SpeakerCorpus } from './corpus.js';
 import { sampleCrops } from './crops.js';
 import { appendLossRecord, renderLossPlot, truncateLossRecords, type LossRecord } from './loss-log.js';
-import { iterationDirName, runPaths, type RunPaths } from './run-dir.js';
+import { assertRunFolders, iterationDirName, removeFailedStart, removeRunTemporaries, removeUncheckpointedRun, runPaths, type RunPaths } from './run-dir.js';
 import { defaultSchedule, settingsAt, type Schedule } from './schedule.js';
 import { CycleGanTrainer, type LossValues } from './step.js';
 import { writeTrainingSamples, type HeldOutClip } from './training-samples.js';
@@ -35,6 +36,8 @@ export interface RunConfig {
   seed: number;
   /** Held-out clips (not trained on), converted at every sample point. */
   heldOut: { a: string[]; b: string[] };
+  /** How often it samples and checkpoints, and how many it keeps (runs started before this was saved have none). */
+  session?: { sampleEvery: number; checkpointEvery: number; keep: number };
 }
 
 export interface TrainOptions {
@@ -95,9 +98,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const paths = runPaths(options.out);
   const features = options.features ?? { ...DEFAULT_FEATURE_CONFIG };
-  mkdirSync(paths.root, { recursive: true });
-
+  assertRunFolders(options.dirA, options.dirB, options.out);
   const fresh = freshRunConfig(options, features);
+  // What a crashed writer left goes first (an interrupted checkpoint replacement is finished);
+  // then everything is checked before anything is written: a start that fails leaves no trace.
+  const removed = removeRunTemporaries(paths);
+  if (removed > 0) log(`${paths.root}: removed ${removed} temporary file(s) left by an interrupted run`);
+  const hasCheckpoint = listIterationDirs(paths.checkpoints).length > 0;
+  if (options.resume && !hasCheckpoint && !existsSync(paths.runJson)) {
+    throw new VoiceswapError(`${paths.checkpoints}: no checkpoint to resume from (start without --resume, or point --out at the run to continue)`);
+  }
+  if (!options.resume && hasCheckpoint) {
+    throw new VoiceswapError(`${paths.root}: already holds a training run; add --resume to continue it, or choose another --out`);
+  }
+  const created = { root: !existsSync(paths.root), cache: !existsSync(paths.cache) };
+  makeDirectory(paths.root);
+
   let run: RunConfig;
   let trainer: CycleGanTrainer;
   let rng: Random;
@@ -106,16 +122,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let stats: { a: SpeakerStats; b: SpeakerStats } | undefined;
   let pitch: { a: PitchStats; b: PitchStats } | undefined;
 
-  if (options.resume) {
+  if (hasCheckpoint) {
     const ckpt = loadNewestCheckpoint(paths.checkpoints, warn);
     const extra = ckpt.extra as CheckpointExtra;
-    if (!extra || extra.run?.format !== 'voiceswap-run') {
+    try {
+      if (!extra || extra.run?.format !== 'voiceswap-run') throw new VoiceswapError(`${ckpt.dir}: not a voiceswap training checkpoint`);
+      extra.run = upgradeRunConfig(extra.run);
+      assertResumable(extra.run, fresh, ckpt.dir);
+      run = resumedRunConfig(extra.run, options);
+    } catch (err) {
       ckpt.trainer.dispose();
-      throw new VoiceswapError(`${ckpt.dir}: not a voiceswap training checkpoint`);
+      throw err;
     }
-    extra.run = upgradeRunConfig(extra.run);
-    assertResumable(extra.run, fresh, ckpt.dir);
-    run = { ...extra.run, schedule: fresh.schedule.total === extra.run.schedule.total ? extra.run.schedule : fresh.schedule };
+    const changes = runChanges(extra.run, run);
+    if (changes.length > 0) log(`resuming with settings changed from the checkpoint's (run.json updated): ${changes.join(', ')}`);
+    writeFileAtomic(paths.runJson, JSON.stringify(run, null, 2) + '\n'); // run.json says what the checkpoints hold
     trainer = ckpt.trainer;
     rng = new Random(extra.rng);
     start = extra.iteration;
@@ -129,15 +150,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     log(`resuming ${paths.root} from iteration ${start} (${ckpt.dir})`);
   } else {
     if (existsSync(paths.runJson)) {
-      throw new VoiceswapError(`${paths.root}: already holds a training run; add --resume to continue it, or choose another --out`);
+      log(`${paths.root}: its run stopped before its first checkpoint; starting it again from iteration 0`);
+      removeUncheckpointedRun(paths);
     }
     run = fresh;
     trainer = new CycleGanTrainer(run.model, { seed: run.seed });
     rng = new Random(run.seed);
     start = 0;
-    writeFileAtomic(paths.runJson, JSON.stringify(run, null, 2) + '\n');
   }
 
+  let checkpointed = hasCheckpoint;
   try {
     const heldOut = { a: new Set(run.heldOut.a), b: new Set(run.heldOut.b) };
     const corpusA = loadSpeakerCorpus(run.dirA, features, { cacheDir: paths.cache, exclude: heldOut.a, warn });
@@ -150,6 +172,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     stats ??= { a: computeSpeakerStats(featuresA), b: computeSpeakerStats(featuresB) };
     pitch ??= { a: speakerPitch(corpusA), b: speakerPitch(corpusB) };
     log(`median F0: speaker A ${Math.exp(pitch.a.logMean).toFixed(0)} Hz, speaker B ${Math.exp(pitch.b.logMean).toFixed(0)} Hz`);
+    if (!hasCheckpoint) writeFileAtomic(paths.runJson, JSON.stringify(run, null, 2) + '\n'); // once the data is known to be usable
     const normA = featuresA.map((u) => normalizeLogMel(u, stats!.a));
     const normB = featuresB.map((u) => normalizeLogMel(u, stats!.b));
     const silenceA = normalizedSilence(stats.a, features.logFloor);
@@ -161,6 +184,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const saveState = async (iteration: number): Promise<{ checkpointDir: string; exportDir: string }> => {
       const extra: CheckpointExtra = { run, iteration, rng: rng.getState(), stats: { a: serializeStats(stats!.a), b: serializeStats(stats!.b) }, pitch, elapsedSeconds: elapsed() };
       const checkpointDir = await writeCheckpoint(paths.checkpoints, iteration, trainer, extra, options.keep);
+      checkpointed = true;
       const exportDir = join(paths.exports, iterationDirName(iteration));
       await saveVoiceModel(exportDir, run.model, trainer, modelInfo(run, stats!, pitch!, iteration), { float16: options.exportFloat16 });
       pruneIterationDirs(paths.exports, options.keep);
@@ -207,9 +231,48 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (start >= total) saved = await saveState(iteration);
     return { iteration, total, interrupted, checkpointDir: saved.checkpointDir, exportDir: saved.exportDir, seconds: elapsed() };
+  } catch (err) {
+    if (!checkpointed) removeFailedStart(paths, created); // nothing to resume: leave the folder as it was
+    throw err;
   } finally {
     trainer.dispose();
   }
+}
+
+/**
+ * The run settings of a resumed run: the checkpoint's, with what `o` changes. A new length
+ * moves what follows from it (decay start, identity-loss span) unless those were set by
+ * hand; loss weights and noise stay as saved unless `o.schedule` names them.
+ */
+function resumedRunConfig(saved: RunConfig, o: TrainOptions): RunConfig {
+  let schedule = saved.schedule;
+  if (o.iterations !== schedule.total) {
+    const was = defaultSchedule(schedule.total);
+    const now = defaultSchedule(o.iterations);
+    schedule = {
+      ...schedule,
+      total: o.iterations,
+      decayStart: schedule.decayStart === was.decayStart ? now.decayStart : schedule.decayStart,
+      identityUntil: schedule.identityUntil === was.identityUntil ? now.identityUntil : schedule.identityUntil,
+    };
+  }
+  return { ...saved, schedule: checkedSchedule({ ...schedule, ...o.schedule }), session: sessionOf(o) };
+}
+
+/** 'iterations 6 -> 10'-style lines for every schedule or session setting that differs. */
+function runChanges(saved: RunConfig, run: RunConfig): string[] {
+  const changes: string[] = [];
+  for (const key of Object.keys(run.schedule) as (keyof Schedule)[]) {
+    if (saved.schedule[key] !== run.schedule[key]) changes.push(`${key === 'total' ? 'iterations' : key} ${saved.schedule[key]} -> ${run.schedule[key]}`);
+  }
+  for (const key of ['sampleEvery', 'checkpointEvery', 'keep'] as const) {
+    if (saved.session && run.session && saved.session[key] !== run.session[key]) changes.push(`${key} ${saved.session[key]} -> ${run.session[key]}`);
+  }
+  return changes;
+}
+
+function sessionOf(o: TrainOptions): NonNullable<RunConfig['session']> {
+  return { sampleEvery: o.sampleEvery, checkpointEvery: o.checkpointEvery, keep: o.keep };
 }
 
 /** A checkpoint's run settings as this version reads them: options added since get their old behaviour. */
@@ -242,6 +305,7 @@ function freshRunConfig(o: TrainOptions, features: FeatureConfig): RunConfig {
     frames: o.frames,
     seed: o.seed,
     heldOut: { a: pickHeldOut(resolve(o.dirA)), b: pickHeldOut(resolve(o.dirB)) },
+    session: sessionOf(o),
   };
 }
 
@@ -280,6 +344,7 @@ function assertResumable(saved: RunConfig, requested: RunConfig, where: string):
   if (!same(saved.features, requested.features)) differences.push('feature config');
   if (saved.batch !== requested.batch) differences.push(`batch ${saved.batch} vs ${requested.batch}`);
   if (saved.frames !== requested.frames) differences.push(`frames ${saved.frames} vs ${requested.frames}`);
+  if (saved.seed !== requested.seed) differences.push(`seed ${saved.seed} vs ${requested.seed}`);
   if (saved.dirA !== requested.dirA || saved.dirB !== requested.dirB) differences.push(`data folders ${saved.dirA}, ${saved.dirB} vs ${requested.dirA}, ${requested.dirB}`);
   if (differences.length > 0) {
     throw new VoiceswapError(`${where}: checkpoint does not match this command (${differences.join('; ')}); resume with the run's own settings (see run.json) or train into another --out`);

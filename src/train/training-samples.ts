@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { FeatureConfig } from '../audio/config.js';
 import { logMelToAudio } from '../audio/griffinlim.js';
@@ -7,6 +7,7 @@ import { convertFeatures, type ConvertedFeatures } from '../convert/convert-feat
 import { pitchTrackFromF0 } from '../audio/pitch.js';
 import type { Direction, VoiceModel } from '../convert/voice-model.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { makeDirectory } from '../io/mkdir.js';
 import { renderSpectrogramStackPng } from '../viz/spectrogram-image.js';
 import type { Utterance } from './corpus.js';
 
@@ -24,7 +25,7 @@ export interface HeldOutClip {
 export function writeTrainingSamples(dir: string, model: VoiceModel, clips: HeldOutClip[], features: FeatureConfig, iteration: number): void {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  makeDirectory(tmp);
   for (const clip of clips) {
     const forward: Direction = clip.speaker === 'a' ? 'a2b' : 'b2a';
     const backward: Direction = forward === 'a2b' ? 'b2a' : 'a2b';

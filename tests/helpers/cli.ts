@@ -16,9 +16,16 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
     cwd: options.cwd ?? REPO,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 120_000,
+    // A hung command may ignore SIGTERM (train handles it, and cannot while stuck): kill it.
+    killSignal: 'SIGKILL',
     env: { ...process.env, FORCE_COLOR: '0' },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Whether the command ran past its timeout (and was killed). */
+export function timedOut(r: CliResult): boolean {
+  return r.status === null;
 }
 
 /** The error line of a failed command: exactly one line, no stack trace. */
