@@ -1,3 +1,4 @@
+import { spectralEnvelope } from '../src/audio/envelope.js';
 import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,9 +93,11 @@ describe('train (library)', () => {
     const model = loadVoiceModel(out);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(run.heldOut.a.length).toBe(2);
-    // The statistics are over the training files with their silence left out (frames 40 dB
-    // below each utterance's loudest); with the silence in, the means are far lower.
-    const utterances = loadSpeakerCorpus(dirA, model.info.features, { exclude: new Set(run.heldOut.a), warn: () => {} }).utterances.map((u) => u.logMel);
+    // The statistics are over the training files' spectral envelopes (what the default
+    // generators map) with their silence left out (frames 40 dB below each utterance's
+    // loudest); with the silence in, the means are far lower.
+    expect(model.config.domain).toBe('envelope');
+    const utterances = loadSpeakerCorpus(dirA, model.info.features, { exclude: new Set(run.heldOut.a), warn: () => {} }).utterances.map((u) => spectralEnvelope(u.logMel));
     const meanGap = (x: Float32Array, y: Float32Array) => x.reduce((s, v, i) => s + Math.abs(v - y[i]!), 0) / x.length;
     expect(meanGap(model.stats.a.mean, computeSpeakerStats(utterances, { silenceDb: 40 }).mean)).toBeLessThan(1e-4);
     expect(meanGap(model.stats.a.mean, computeSpeakerStats(utterances, { silenceDb: 0 }).mean)).toBeGreaterThan(0.1);

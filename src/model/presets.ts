@@ -107,7 +107,9 @@ function roundHalfEven(x: number): number {
  */
 export function upgradeModelConfig(config: unknown): unknown {
   if (typeof config !== 'object' || config === null) return config;
-  return { inputSkip: 'none', domain: 'log-mel', ...config };
+  const c = config as Record<string, unknown>;
+  // Same key order as a config made today, so saved and requested configs compare equal as JSON.
+  return { ...c, inputSkip: c.inputSkip ?? 'none', domain: c.domain ?? 'log-mel' };
 }
 
 /** Why `config` cannot describe a model, or null when it is valid. */
