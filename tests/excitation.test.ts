@@ -174,27 +174,35 @@ describe('conversion with the rebuilt excitation', () => {
     expect(medianAbs(cents)).toBeLessThan(20);
   });
 
-  it('a real unvoiced segment stays unvoiced, and real voicing stays voiced', () => {
-    // A real recording (the male fixture has fricatives: 's', 'f', 'sh').
-    const speech = loadAudio('tests/fixtures/speech_male.wav', SR).samples;
-    const source = judge(speech);
-    // No network (both speakers share statistics here): the envelope stays the recording's,
-    // so this judges the excitation and the vocoder alone.
-    const y = convertAudio(model, speech, SR, { direction: 'a2b', statsOnly: true }).samples;
+  it('refuses a pitch shift with an excitation that keeps or draws the pitch', () => {
+    expect(() => convertAudio(model, input, SR, { excitation: 'source', f0Ratio: 2 })).toThrow(/pitch shift needs the rebuilt excitation/);
+    expect(() => convertAudio(model, input, SR, { excitation: 'network' })).toThrow(/map spectral envelopes only/);
+  });
+});
+
+describe('voicing of a real recording through the rebuilt excitation', () => {
+  // A real recording (the male fixture, ~110 Hz, has fricatives: 's', 'f', 'sh').
+  const speech = loadAudio('tests/fixtures/speech_male.wav', SR).samples;
+  const judge = (y: Float32Array) => trackF0(y, JUDGE);
+  const source = judge(speech);
+  const envelope = spectralEnvelope(logMelSpectrogram(speech, CFG));
+  // Loud unvoiced frames (fricatives), not silence: within 40 dB of the loudest frame.
+  const lm = logMelSpectrogram(speech, CFG);
+  const level = Array.from({ length: lm.frames }, (_, t) => {
+    let e = 0;
+    for (let m = 0; m < lm.rows; m++) e += Math.exp(2 * lm.data[m * lm.frames + t]);
+    return 10 * Math.log10(e);
+  });
+  const loudest = Math.max(...level);
+
+  /** Share of the source's loud unvoiced frames that stay unvoiced, and of its voiced frames that stay voiced. */
+  function voicingKept(y: Float32Array): { unvoiced: number; stayed: number; kept: number } {
     const out = judge(y);
-    // Loud unvoiced frames (fricatives), not silence: within 40 dB of the loudest frame.
-    const lm = logMelSpectrogram(speech, CFG);
-    const level = Array.from({ length: lm.frames }, (_, t) => {
-      let e = 0;
-      for (let m = 0; m < lm.rows; m++) e += Math.exp(2 * lm.data[m * lm.frames + t]);
-      return 10 * Math.log10(e);
-    });
-    const loudest = Math.max(...level);
     let unvoiced = 0;
     let stayed = 0;
     let voiced = 0;
     let kept = 0;
-    for (let t = 2; t < source.voiced.length - 2; t++) {
+    for (let t = 1; t < source.voiced.length - 1; t++) {
       // frames inside a run, so a one-frame shift at a boundary does not count
       const run = (v: 0 | 1) => source.voiced[t - 1] === v && source.voiced[t] === v && source.voiced[t + 1] === v;
       if (run(0) && level[t] > loudest - 40) {
@@ -206,13 +214,20 @@ describe('conversion with the rebuilt excitation', () => {
         if (out.voiced[t]) kept++;
       }
     }
-    expect(unvoiced).toBeGreaterThan(40);
-    expect(stayed / unvoiced).toBeGreaterThan(0.9);
-    expect(kept / voiced).toBeGreaterThan(0.8);
-  });
+    return { unvoiced, stayed: stayed / unvoiced, kept: kept / voiced };
+  }
 
-  it('refuses a pitch shift with an excitation that keeps or draws the pitch', () => {
-    expect(() => convertAudio(model, input, SR, { excitation: 'source', f0Ratio: 2 })).toThrow(/pitch shift needs the rebuilt excitation/);
-    expect(() => convertAudio(model, input, SR, { excitation: 'network' })).toThrow(/map spectral envelopes only/);
-  });
+  // Speaker statistics that move this voice down to ~90 Hz and up to ~180 Hz, spread kept.
+  for (const [name, targetHz] of [['lowered', 90], ['raised', 180]] as const) {
+    it(`keeps unvoiced frames unvoiced and voiced frames voiced with the pitch ${name} to ${targetHz} Hz`, () => {
+      const a: PitchStats = { logMean: Math.log(110), logStd: 0.1, voicedFrames: 1000 };
+      const b: PitchStats = { logMean: Math.log(targetHz), logStd: 0.1, voicedFrames: 1000 };
+      // No network (both speakers share envelope statistics): this judges the excitation and the vocoder alone.
+      const y = convertAudio(modelWithPitch([envelope], a, b), speech, SR, { direction: 'a2b', statsOnly: true }).samples;
+      const r = voicingKept(y);
+      expect(r.unvoiced).toBeGreaterThan(40);
+      expect(r.stayed).toBeGreaterThan(0.9);
+      expect(r.kept).toBeGreaterThan(0.8);
+    });
+  }
 });
