@@ -155,13 +155,17 @@ describe('networks', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('reads configs saved before the input skip existed as without it, and rejects a bad value', () => {
+  it('reads configs saved before the input skip and the domain existed as without a skip, mapping log-mels; rejects bad values', () => {
     const old = { preset: 'small', scale: 0.25, nMels: 80, nResBlocks: 6 };
     expect(configProblem(old)).toMatch(/inputSkip/);
-    expect(upgradeModelConfig(old)).toEqual({ ...old, inputSkip: 'none' });
+    expect(upgradeModelConfig(old)).toEqual({ ...old, inputSkip: 'none', domain: 'log-mel' });
     expect(configProblem(upgradeModelConfig(old))).toBeNull();
-    expect(configProblem({ ...old, inputSkip: 'yes' })).toMatch(/inputSkip must be one of none, input, envelope/);
-    expect(upgradeModelConfig({ ...old, inputSkip: 'envelope' })).toEqual({ ...old, inputSkip: 'envelope' });
+    expect(configProblem({ ...old, inputSkip: 'yes', domain: 'envelope' })).toMatch(/inputSkip must be one of none, input, envelope/);
+    expect(configProblem({ ...old, inputSkip: 'none', domain: 'cepstrum' })).toMatch(/domain must be one of log-mel, envelope/);
+    expect(upgradeModelConfig({ ...old, inputSkip: 'envelope' })).toEqual({ ...old, inputSkip: 'envelope', domain: 'log-mel' });
+    // A config of today is left as it is, key order included (resume compares configs as JSON).
+    const today = presetConfig('small');
+    expect(JSON.stringify(upgradeModelConfig(today))).toBe(JSON.stringify(today));
   });
 
   it('with the input skip, the generator adds its input to what it computes', () => {
