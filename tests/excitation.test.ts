@@ -6,10 +6,11 @@ import { logMelSpectrogram } from '../src/audio/features.js';
 import { melFilterbank, melSpectrogram } from '../src/audio/mel.js';
 import { melToHz, hzToMel } from '../src/audio/melscale.js';
 import { MelFrameInverter } from '../src/audio/mel-inverse.js';
-import { DEFAULT_F0_CONFIG, trackF0, trackPitch, type PitchStats } from '../src/audio/pitch.js';
+import { DEFAULT_F0_CONFIG, pitchTrackFromF0, trackF0, trackPitch, type PitchStats } from '../src/audio/pitch.js';
 import { loadAudio } from '../src/audio/load.js';
 import { initBackend } from '../src/backend/index.js';
 import { convertAudio } from '../src/convert/convert-audio.js';
+import { inputPitchReference } from '../src/convert/convert-features.js';
 import type { VoiceModel } from '../src/convert/voice-model.js';
 import { serializeStats } from '../src/convert/voice-model.js';
 import { createGenerator } from '../src/model/generator.js';
@@ -131,6 +132,27 @@ describe('rebuilt excitation', () => {
   });
 });
 
+describe('the pitch an input is mapped from', () => {
+  const speaker: PitchStats = { logMean: Math.log(170), logStd: 0.07, voicedFrames: 10000 };
+  const track = (f0: number[]) => pitchTrackFromF0(Float64Array.from(f0), CFG);
+  const around = (hz: number, depth: number) => Array.from({ length: 100 }, (_, t) => hz * Math.exp(depth * Math.sin((2 * Math.PI * t) / 50)));
+
+  it("takes the input's own mean, and the larger of its own and the speaker's spread", () => {
+    const lively = inputPitchReference(track(around(200, 0.3)), speaker, false); // spread 0.3/sqrt(2)
+    expect(lively.logMean).toBeCloseTo(Math.log(200), 2);
+    expect(lively.logStd).toBeCloseTo(0.3 / Math.SQRT2, 2);
+    const flat = inputPitchReference(track(around(120, 0.02)), speaker, false);
+    expect(flat.logMean).toBeCloseTo(Math.log(120), 2);
+    expect(flat.logStd).toBe(speaker.logStd);
+    expect(inputPitchReference(track(around(120, 0.02)), speaker, true).logStd).toBeCloseTo(0.02 / Math.SQRT2, 3);
+  });
+
+  it("falls back to the speaker's statistics for an input with too few voiced frames", () => {
+    const short = Array.from({ length: 100 }, (_, t) => (t < 20 ? 150 : 0));
+    expect(inputPitchReference(track(short), speaker, false)).toBe(speaker);
+  });
+});
+
 describe('conversion with the rebuilt excitation', () => {
   // Speaker A around 160 Hz with a narrow range, B around 100 Hz with twice A's range.
   const a: PitchStats = { logMean: Math.log(160), logStd: 0.06, voicedFrames: 1000 };
@@ -141,12 +163,17 @@ describe('conversion with the rebuilt excitation', () => {
   const frames = 1 + Math.floor(input.length / CFG.hopLength);
   const judge = (y: Float32Array) => trackF0(y, JUDGE);
 
-  /** The log-Gaussian mapping of the input's F0 (judge's track), from the input's own mean. */
+  /**
+   * The log-Gaussian mapping of the input's F0 (judge's track), from the input's own mean and
+   * the larger of its own spread and speaker A's.
+   */
   function expectedF0(ratio = 1): Float64Array {
     const f0 = judge(input).f0Hz;
     const logs = Array.from(f0).filter((f) => f > 0).map(Math.log);
     const ownMean = logs.reduce((s, v) => s + v, 0) / logs.length;
-    return f0.map((f) => (f > 0 ? ratio * Math.exp(b.logMean + (b.logStd / a.logStd) * (Math.log(f) - ownMean)) : 0));
+    const ownStd = Math.sqrt(logs.reduce((s, v) => s + (v - ownMean) ** 2, 0) / logs.length);
+    const fromStd = Math.max(ownStd, a.logStd);
+    return f0.map((f) => (f > 0 ? ratio * Math.exp(b.logMean + (b.logStd / fromStd) * (Math.log(f) - ownMean)) : 0));
   }
 
   let model: VoiceModel;

@@ -88,13 +88,16 @@ export function convertFeatures(
 /**
  * The ln-F0 statistics the input's pitch is mapped from. Its own mean when it has enough
  * voiced frames, so that any voice, not only the training speaker's, lands on the target's
- * median; the spread is the source speaker's unless `ownSpread` (one sentence's intonation
- * range is a noisy estimate of a speaker's).
+ * median. The spread is the larger of its own and the source speaker's (its own alone with
+ * `ownSpread`): one sentence's range is a noisy estimate of a speaker's, but a livelier voice
+ * than the source speaker must not have its intonation amplified past the target's range
+ * (a real voice of spread 0.22 mapped with bob/alice's 0.131/0.068 came out at 0.33).
  */
 export function inputPitchReference(pitch: F0Track, speaker: PitchStats, ownSpread: boolean): PitchStats {
   const own = pitchStats([pitch], MIN_SELF_PITCH_FRAMES);
   if (!own) return speaker;
-  return { logMean: own.logMean, logStd: ownSpread && own.logStd > 0 ? own.logStd : speaker.logStd, voicedFrames: own.voicedFrames };
+  const logStd = ownSpread && own.logStd > 0 ? own.logStd : Math.max(own.logStd, speaker.logStd);
+  return { logMean: own.logMean, logStd, voicedFrames: own.voicedFrames };
 }
 
 /** The input's own per-bin statistics, or the speaker's when the input is too short to have any. */
