@@ -12,7 +12,7 @@
  * randomness of noise), so what was noise stays noise.
  */
 import { frameEnvelope } from './envelope.js';
-import { sparseMelFilterbank, type SparseFilterbank } from './mel.js';
+import { applyFilterbank, sparseMelFilterbank, type SparseFilterbank } from './mel.js';
 import type { FeatureConfig, Spectrogram } from './config.js';
 
 /**
@@ -38,6 +38,7 @@ export class HarmonicComb {
   private readonly binHz: number;
   private readonly maxHz: number;
   private readonly linear: Float64Array;
+  private readonly mel: Float32Array;
   private readonly logMel: Float64Array;
   private readonly smooth: Float64Array;
 
@@ -46,6 +47,7 @@ export class HarmonicComb {
     this.binHz = cfg.sampleRate / cfg.nFft;
     this.maxHz = Math.min(cfg.fMax, cfg.sampleRate / 2);
     this.linear = new Float64Array(this.bank.bins);
+    this.mel = new Float32Array(cfg.nMels);
     this.logMel = new Float64Array(cfg.nMels);
     this.smooth = new Float64Array(cfg.nMels);
   }
@@ -70,14 +72,9 @@ export class HarmonicComb {
 
   /** Fine structure (nMels values, into `out`) of a clean comb at f0Hz as the mel bank sees it. */
   fineStructure(f0Hz: number, out: Float64Array): Float64Array {
-    const linear = this.linearComb(f0Hz);
-    const { firstBin, offsets, weights, nMels } = this.bank;
-    for (let m = 0; m < nMels; m++) {
-      let k = firstBin[m];
-      let sum = 0;
-      for (let i = offsets[m]; i < offsets[m + 1]; i++) sum += weights[i] * linear[k++];
-      this.logMel[m] = Math.log(Math.max(sum, 1e-30));
-    }
+    applyFilterbank(this.bank, this.linearComb(f0Hz), this.mel, 0, 1);
+    const nMels = this.bank.nMels;
+    for (let m = 0; m < nMels; m++) this.logMel[m] = Math.log(Math.max(this.mel[m], 1e-30));
     frameEnvelope(this.logMel, this.smooth);
     for (let m = 0; m < nMels; m++) out[m] = this.logMel[m] - this.smooth[m];
     return out;
@@ -86,8 +83,8 @@ export class HarmonicComb {
 
 /** What the excitation is rebuilt from, per log-mel frame. */
 export interface ExcitationInput {
-  /** The input's log-mel [nMels, T] (for its fine structure and ripple depth). */
-  logMel: Spectrogram;
+  /** The input's fine structure [nMels, T]: its log-mel minus its spectral envelope. */
+  fine: Spectrogram;
   /** The input's F0 per frame (0 = unvoiced) and the converted F0 (0 where unvoiced). */
   f0In: Float64Array;
   f0Out: Float64Array;
@@ -107,11 +104,10 @@ export interface Excitation {
  * f0Out with the depth the input's ripple has at f0In; in unvoiced frames the input's own.
  */
 export function rebuildExcitation(input: ExcitationInput, cfg: Readonly<FeatureConfig>): Excitation {
-  const { logMel, f0In, f0Out } = input;
-  const { rows, frames, data } = logMel;
+  const { fine, f0In, f0Out } = input;
+  const { rows, frames, data } = fine;
   const comb = new HarmonicComb(cfg);
   const column = new Float64Array(rows);
-  const envelope = new Float64Array(rows);
   const combIn = new Float64Array(rows);
   const combOut = new Float64Array(rows);
   const out = new Float32Array(rows * frames);
@@ -120,16 +116,15 @@ export function rebuildExcitation(input: ExcitationInput, cfg: Readonly<FeatureC
   const f0Hz = new Float64Array(frames);
   for (let t = 0; t < frames; t++) {
     for (let m = 0; m < rows; m++) column[m] = data[m * frames + t];
-    frameEnvelope(column, envelope);
     if (!(f0In[t] > 0 && f0Out[t] > 0)) {
-      for (let m = 0; m < rows; m++) out[m * frames + t] = column[m] - envelope[m];
+      for (let m = 0; m < rows; m++) out[m * frames + t] = column[m];
       continue;
     }
     comb.fineStructure(f0In[t], combIn);
     let dot = 0;
     let norm = 0;
     for (let m = 0; m < fitBands; m++) {
-      dot += (column[m] - envelope[m]) * combIn[m];
+      dot += column[m] * combIn[m];
       norm += combIn[m] * combIn[m];
     }
     const depth = norm > 0 ? Math.min(MAX_DEPTH, Math.max(0, dot / norm)) : 0;

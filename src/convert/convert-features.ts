@@ -71,13 +71,14 @@ export function convertFeatures(
 
   const envelopeIn = spectralEnvelope(logMel);
   const envelopeOut = model.config.domain === 'envelope' ? generate(envelopeIn) : spectralEnvelope(generate(logMel));
-  if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, subtractSpectrograms(logMel, envelopeIn)) };
+  const fineIn = subtractSpectrograms(logMel, envelopeIn);
+  if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, fineIn) };
 
   const stats = directionPitch(model, direction);
   if (!stats) throw new VoiceswapError(`${model.dir}: this model has no pitch statistics (made before pitch tracking); use --excitation network, or retrain`);
   if (!pitch) throw new Error('convertFeatures: the rebuilt excitation needs the input pitch track');
   const f0Out = mapF0(pitch.f0Hz, inputPitchReference(pitch, stats.source, options.inputStats ?? false), stats.target, ratio);
-  const excitation = rebuildExcitation({ logMel, f0In: pitch.f0Hz, f0Out }, features);
+  const excitation = rebuildExcitation({ fine: fineIn, f0In: pitch.f0Hz, f0Out }, features);
   // The vocoder's comb contrast: the square root of the ripple depth measured kept more
   // frames voiced than the depth itself or a full comb (measured on slt, rms, a real
   // telephone voice and the male fixture, pitch moved by x0.6 to x1.7).
