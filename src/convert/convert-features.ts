@@ -78,10 +78,10 @@ export function convertFeatures(
   if (!stats) throw new VoiceswapError(`${model.dir}: this model has no pitch statistics (made before pitch tracking); use --excitation network, or retrain`);
   if (!pitch) throw new Error('convertFeatures: the rebuilt excitation needs the input pitch track');
   const f0Out = mapF0(pitch.f0Hz, inputPitchReference(pitch, stats.source, options.inputStats ?? false), stats.target, ratio);
-  const excitation = rebuildExcitation({ fine: fineIn, f0In: pitch.f0Hz, f0Out }, features);
-  // The vocoder's comb contrast: the square root of the ripple depth measured kept more
-  // frames voiced than the depth itself or a full comb (measured on slt, rms, a real
-  // telephone voice and the male fixture, pitch moved by x0.6 to x1.7).
+  const excitation = rebuildExcitation({ fine: fineIn, f0In: pitch.f0Hz, f0Out, aperiodicity: pitch.aperiodicity }, features);
+  // The vocoder's comb contrast: the square root of the ripple depth kept more frames
+  // voiced than the depth itself or a full comb (measured on slt, rms, a real telephone
+  // voice and the male fixture, pitch moved by x0.6 to x1.7).
   const weight = excitation.depth.map((d) => Math.min(1, Math.sqrt(d)));
   return { logMel: addSpectrograms(envelopeOut, excitation.fine), harmonics: { f0Hz: excitation.f0Hz, weight } };
 }

@@ -3,7 +3,7 @@
 /**
  * Where a converted frame's fine structure (harmonics or noise) comes from:
  *  - 'rebuilt': a harmonic comb at the input's F0 mapped to the target speaker (log-Gaussian),
- *    with the input's ripple depth; unvoiced frames keep their noise (needs a model with
+ *    with a depth set by the input's periodicity; unvoiced frames keep their noise (needs a model with
  *    pitch statistics);
  *  - 'source': the input's own fine structure on the converted envelope: the pitch is not converted;
  *  - 'network': whatever the generator drew (only models that map whole log-mels).
