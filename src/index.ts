@@ -3,7 +3,8 @@
  *
  *   WAV --readWav/loadAudio--> samples --logMelSpectrogram--> log-mel [80, frames]
  *                                      --trackPitch--> F0 per frame
- *       --convertFeatures (envelope: generator; excitation: rebuilt at the mapped F0)--> log-mel
+ *       --convertFeatures (envelope: generator; voicing: target speaker's classifier;
+ *                          excitation: rebuilt at the mapped F0)--> log-mel
  *       --logMelToAudio (Griffin-Lim, harmonic comb at the converted F0)--> samples --writeWav--> WAV
  */
 
@@ -26,6 +27,7 @@ export {
   cleanPitchTrack,
   pitchStats,
   mapF0,
+  fillPitch,
   DEFAULT_F0_CONFIG,
   type F0Track,
   type F0Config,
@@ -56,11 +58,12 @@ export { initBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } fr
 // Models, training and conversion.
 export { presetConfig, customConfig, PRESET_NAMES, DEFAULT_PRESET, type ModelConfig, type PresetName } from './model/presets.js';
 export { computeSpeakerStats, normalizeLogMel, denormalizeLogMel, type SpeakerStats } from './model/normalization.js';
+export { fitVoicingClassifier, voicingProbability, DEFAULT_VOICING_FIT, type VoicingClassifier } from './model/voicing.js';
 export { CycleGanTrainer, type LossValues } from './train/step.js';
 export { train, type TrainOptions, type TrainResult, type RunConfig } from './train/train.js';
 export { defaultSchedule, settingsAt, type Schedule } from './train/schedule.js';
 export { loadVoiceModel, saveVoiceModel, resolveModelDir, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
-export { convertFeatures, EXCITATION_MODES, type ExcitationMode, type FeatureConversionOptions, type ConvertedFeatures } from './convert/convert-features.js';
+export { convertFeatures, EXCITATION_MODES, VOICING_MODES, type ExcitationMode, type VoicingMode, type FeatureConversionOptions, type ConvertedFeatures } from './convert/convert-features.js';
 export { convertLogMel, statsOnlyLogMel, convertInChunks, DEFAULT_CHUNKING, type ChunkOptions } from './convert/convert-logmel.js';
 export { defaultModelDir } from './convert/shipped-model.js';
 export { convertAudio, convertFile, type ConvertOptions, type ConvertedAudio } from './convert/convert-audio.js';

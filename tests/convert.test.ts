@@ -205,7 +205,22 @@ describe('convert', () => {
     const damagedPitch = convert(variant('bad-pitch', (j) => (j.extra.pitch.b.logStd = 'x')));
     expect(damagedPitch.status).toBe(1);
     expect(errorLine(damagedPitch)).toMatch(/bad-pitch.*pitch statistics are damaged/);
+  });
 
+  it('reads a model made before voicing classifiers (the input\'s voicing is kept), and one-line errors for damaged ones', () => {
+    expect(model.voicing).not.toBeNull(); // training fits them
+    const beforeVoicing = variant('before-voicing', (j) => delete j.extra.voicing);
+    const old = convert(beforeVoicing);
+    expect(old.status, errorLine(old)).toBe(0);
+    const target = convert(beforeVoicing, '--voicing', 'target');
+    expect(target.status).toBe(1);
+    expect(errorLine(target)).toMatch(/before-voicing: this model has no voicing classifiers/);
+    const damaged = convert(variant('bad-voicing', (j) => j.extra.voicing.a.weights.pop()));
+    expect(damaged.status).toBe(1);
+    expect(errorLine(damaged)).toMatch(/bad-voicing.*voicing classifiers are damaged/);
+    const usage = convert(beforeVoicing, '--voicing', 'both');
+    expect(usage.status).not.toBe(0);
+    expect(usage.stderr).toMatch(/--voicing/);
   });
 
   it('chunked conversion of a long input keeps its length and joins chunks without a seam', () => {

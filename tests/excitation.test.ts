@@ -16,6 +16,7 @@ import { serializeStats } from '../src/convert/voice-model.js';
 import { createGenerator } from '../src/model/generator.js';
 import { computeSpeakerStats } from '../src/model/normalization.js';
 import { customConfig } from '../src/model/presets.js';
+import type { VoicingClassifier } from '../src/model/voicing.js';
 import { harmonicTone } from './helpers/signals.js';
 
 const CFG = DEFAULT_FEATURE_CONFIG;
@@ -37,7 +38,7 @@ function vowel(seconds: number, hz: (t: number) => number): Float32Array {
  * statistics: the generators move the envelope, never the pitch, so the converted F0 must
  * follow the mapping whatever their weights.
  */
-function modelWithPitch(envelopes: Spectrogram[], a: PitchStats, b: PitchStats): VoiceModel {
+function modelWithPitch(envelopes: Spectrogram[], a: PitchStats, b: PitchStats, voicing: { a: VoicingClassifier; b: VoicingClassifier } | null = null): VoiceModel {
   const config = customConfig(1 / 32);
   const stats = computeSpeakerStats(envelopes);
   return {
@@ -46,6 +47,7 @@ function modelWithPitch(envelopes: Spectrogram[], a: PitchStats, b: PitchStats):
     info: { features: { ...CFG }, speakers: { a: 'a', b: 'b' }, stats: { a: serializeStats(stats), b: serializeStats(stats) }, pitch: { a, b }, iteration: 0, trainedAt: '' },
     stats: { a: stats, b: stats },
     pitch: { a, b },
+    voicing,
     generators: { a2b: createGenerator(config, 'G_AB', 1), b2a: createGenerator(config, 'G_BA', 2) },
   };
 }
@@ -284,5 +286,49 @@ describe.each(RECORDINGS)('voicing of $name through the rebuilt excitation', ({ 
     expect(r.unvoiced).toBeGreaterThan(20);
     expect(r.stayed).toBeGreaterThan(0.9);
     expect(r.kept).toBeGreaterThan(kept);
+  });
+});
+
+describe("the target speaker's voicing", () => {
+  const speech = loadAudio('tests/fixtures/speech_male.wav', SR).samples;
+  const envelope = spectralEnvelope(logMelSpectrogram(speech, CFG));
+  const judge = (y: Float32Array) => trackF0(y, JUDGE);
+  const share = (track: { voiced: Uint8Array }) => track.voiced.reduce((s, v) => s + v, 0) / track.voiced.length;
+  const a: PitchStats = { logMean: Math.log(110), logStd: 0.1, voicedFrames: 1000 };
+  const b: PitchStats = { logMean: Math.log(100), logStd: 0.1, voicedFrames: 1000 };
+  // Classifiers that ignore the envelope: the target voices everything, or nothing.
+  const always = { context: 2, weights: new Array(5 * CFG.nMels).fill(0), bias: 20 };
+  const never = { ...always, bias: -20 };
+  const convert = (voicing: typeof always, options: { voicing?: 'source' | 'target' } = {}) =>
+    judge(convertAudio(modelWithPitch([envelope], a, b, { a: voicing, b: voicing }), speech, SR, { direction: 'a2b', statsOnly: true, ...options }).samples);
+
+  it('decides which frames are voiced: a target that voices nothing leaves no pitch, one that voices everything fills the gaps but not the noise', () => {
+    const input = judge(speech);
+    const kept = judge(convertAudio(modelWithPitch([envelope], a, b), speech, SR, { direction: 'a2b', statsOnly: true }).samples);
+    expect(share(convert(never))).toBeLessThan(0.05);
+    const all = convert(always);
+    expect(share(all)).toBeGreaterThan(share(kept) + 0.03);
+    // Clear noise (the input's loud-enough frames with aperiodicity >= 0.7) stays unvoiced even so.
+    let noise = 0;
+    let stayed = 0;
+    for (let t = 0; t < Math.min(input.voiced.length, all.voiced.length); t++) {
+      if (input.voiced[t] || input.aperiodicity[t] < 0.7) continue;
+      noise++;
+      if (!all.voiced[t]) stayed++;
+    }
+    expect(noise).toBeGreaterThan(50);
+    expect(stayed / noise).toBeGreaterThan(0.9);
+    // The filled frames carry a pitch between their neighbours' (mapped to ~100 Hz), not a stray one.
+    const voicedF0 = Array.from(all.f0Hz).filter((f) => f > 0).sort((x, y) => x - y);
+    expect(voicedF0[Math.floor(0.05 * voicedF0.length)]).toBeGreaterThan(70);
+    expect(voicedF0[Math.floor(0.95 * voicedF0.length)]).toBeLessThan(140);
+  });
+
+  it("--voicing source keeps the input's voicing with any classifier", () => {
+    const kept = convert(never, { voicing: 'source' });
+    const plain = judge(convertAudio(modelWithPitch([envelope], a, b), speech, SR, { direction: 'a2b', statsOnly: true }).samples);
+    expect(Array.from(kept.voiced)).toEqual(Array.from(plain.voiced));
+    expect(() => convertAudio(modelWithPitch([envelope], a, b), speech, SR, { voicing: 'target' })).toThrow(/no voicing classifiers/);
+    expect(() => convertAudio(modelWithPitch([envelope], a, b, { a: always, b: always }), speech, SR, { voicing: 'target', excitation: 'source' })).toThrow(/needs the rebuilt excitation/);
   });
 });

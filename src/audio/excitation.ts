@@ -117,7 +117,10 @@ export class HarmonicComb {
 export interface ExcitationInput {
   /** The input's fine structure [nMels, T]: its log-mel minus its spectral envelope. */
   fine: Spectrogram;
-  /** The input's F0 per frame (0 = unvoiced) and the converted F0 (0 where unvoiced). */
+  /**
+   * The input's F0 per frame (0 = unvoiced) and the converted F0, which decides the
+   * output's voicing (0 = unvoiced): it may voice frames the input does not, or the reverse.
+   */
   f0In: Float64Array;
   f0Out: Float64Array;
   /** The input's aperiodicity per frame (the pitch track's), which sets the comb depth. */
@@ -178,7 +181,8 @@ export function utteranceRippleDepth(depths: Float64Array, f0Hz: Float64Array, a
 /**
  * The fine structure of the converted log-mel [nMels, T]: in voiced frames a comb at
  * f0Out, as deep as the frame's own ripple or, where that is shallower, the voice's ripple
- * times the frame's periodicity; in unvoiced frames the input's own.
+ * times the frame's periodicity (frames voiced only in the output: the voice's ripple);
+ * in unvoiced frames the input's own fine structure, or none where the input was voiced.
  */
 export function rebuildExcitation(input: ExcitationInput, cfg: Readonly<FeatureConfig>): Excitation {
   const { fine, f0In, f0Out, aperiodicity } = input;
@@ -194,11 +198,13 @@ export function rebuildExcitation(input: ExcitationInput, cfg: Readonly<FeatureC
   const depths = new Float64Array(frames);
   const f0Hz = new Float64Array(frames);
   for (let t = 0; t < frames; t++) {
-    if (!(f0In[t] > 0 && f0Out[t] > 0)) {
-      for (let m = 0; m < rows; m++) out[m * frames + t] = data[m * frames + t];
+    if (!(f0Out[t] > 0)) {
+      // Noise stays noise; a voiced frame made unvoiced loses its ripple (flat: the vocoder's phase makes it noise).
+      if (!(f0In[t] > 0)) for (let m = 0; m < rows; m++) out[m * frames + t] = data[m * frames + t];
       continue;
     }
-    const depth = Math.max(measured[t], ripple * periodicity(aperiodicity[t]));
+    // A frame voiced only in the output has no ripple of its own: the voice's.
+    const depth = f0In[t] > 0 ? Math.max(measured[t], ripple * periodicity(aperiodicity[t])) : ripple;
     comb.fineStructure(f0Out[t], combOut);
     depths[t] = depth;
     f0Hz[t] = f0Out[t];

@@ -373,6 +373,37 @@ export function mapF0(f0Hz: Float64Array, from: PitchStats, to: PitchStats, rati
   return f0Hz.map((f) => (f > 0 ? ratio * Math.exp(to.logMean + scale * (Math.log(f) - from.logMean)) : 0));
 }
 
+/**
+ * An F0 track for a new voicing decision: frames voiced in `voiced` keep their F0 from
+ * `f0Hz` where it has one, and otherwise take it log-linearly interpolated between the
+ * nearest frames that have one (held at the ends, `fallbackHz` when none has); frames
+ * not in `voiced` are 0.
+ */
+export function fillPitch(f0Hz: Float64Array, voiced: ArrayLike<number>, fallbackHz: number): Float64Array {
+  const n = f0Hz.length;
+  if (voiced.length !== n) throw new Error(`fillPitch: ${n} F0 frames, ${voiced.length} voicing decisions`);
+  const out = new Float64Array(n);
+  let previous = -1; // last frame with an F0
+  for (let t = 0; t < n; t++) {
+    if (!voiced[t]) continue;
+    if (f0Hz[t] > 0) {
+      out[t] = f0Hz[t];
+      previous = t;
+      continue;
+    }
+    let next = t + 1;
+    while (next < n && !(f0Hz[next] > 0)) next++;
+    if (previous < 0 && next >= n) out[t] = fallbackHz;
+    else if (previous < 0) out[t] = f0Hz[next];
+    else if (next >= n) out[t] = f0Hz[previous];
+    else {
+      const a = Math.log(f0Hz[previous]);
+      out[t] = Math.exp(a + ((Math.log(f0Hz[next]) - a) * (t - previous)) / (next - previous));
+    }
+  }
+  return out;
+}
+
 /** A track of known F0 values (0 = unvoiced) at the feature frame rate, e.g. a cached or converted pitch. */
 export function pitchTrackFromF0(f0Hz: Float64Array, features: Readonly<FeatureConfig>): F0Track {
   return { f0Hz, voiced: Uint8Array.from(f0Hz, (f) => (f > 0 ? 1 : 0)), aperiodicity: new Float64Array(f0Hz.length), hopLength: features.hopLength, sampleRate: features.sampleRate };

@@ -11,3 +11,13 @@
 export type ExcitationMode = 'rebuilt' | 'source' | 'network';
 
 export const EXCITATION_MODES: readonly ExcitationMode[] = Object.freeze(['rebuilt', 'source', 'network']);
+
+/**
+ * Which frames of a converted utterance are voiced (rebuilt excitation):
+ *  - 'target': where the target speaker's voicing classifier says so on the converted
+ *    envelope (models with voicing classifiers; the default for them);
+ *  - 'source': where the input is voiced.
+ */
+export type VoicingMode = 'target' | 'source';
+
+export const VOICING_MODES: readonly VoicingMode[] = Object.freeze(['target', 'source']);

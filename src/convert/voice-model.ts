@@ -7,6 +7,7 @@ import { loadModel, MODEL_JSON, saveModel } from '../model/io.js';
 import { disposeNetwork, type Network } from '../model/params.js';
 import type { ModelConfig } from '../model/presets.js';
 import type { SpeakerStats } from '../model/normalization.js';
+import { isVoicingClassifier, type VoicingClassifier } from '../model/voicing.js';
 
 import { DIRECTIONS, type Direction } from './direction.js';
 
@@ -26,6 +27,8 @@ export interface VoiceModelInfo {
   stats: { a: SerializedStats; b: SerializedStats };
   /** Both speakers' ln-F0 statistics (log-Gaussian F0 mapping); absent in models made before pitch tracking. */
   pitch?: { a: PitchStats; b: PitchStats };
+  /** Both speakers' voicing classifiers (model/voicing.ts); absent in models made before them (the source's voicing is kept). */
+  voicing?: { a: VoicingClassifier; b: VoicingClassifier };
   /** Training iteration of the generators; per direction when they come from two checkpoints of one run (scripts/ship-model.mjs). */
   iteration: number | { a2b: number; b2a: number };
   trainedAt: string;
@@ -44,6 +47,8 @@ export interface VoiceModel {
   stats: { a: SpeakerStats; b: SpeakerStats };
   /** Null for models made before pitch tracking: they can only convert with the network's own harmonics. */
   pitch: { a: PitchStats; b: PitchStats } | null;
+  /** Null for models made before voicing classifiers: they keep the source's voicing. */
+  voicing: { a: VoicingClassifier; b: VoicingClassifier } | null;
   generators: Partial<Record<Direction, Network>>;
 }
 
@@ -75,6 +80,11 @@ function checkedPitchStats(p: PitchStats, where: string): PitchStats {
     throw new FileError(where, 'pitch statistics are damaged (need a finite logMean, logStd >= 0 and voicedFrames per speaker)');
   }
   return p;
+}
+
+function checkedVoicing(c: unknown, nMels: number, where: string): VoicingClassifier {
+  if (!isVoicingClassifier(c, nMels)) throw new FileError(where, `voicing classifiers are damaged (need a context and finite weights for ${nMels} bins per speaker)`);
+  return c;
 }
 
 /**
@@ -122,7 +132,8 @@ export function loadVoiceModel(path: string, directions: readonly Direction[] = 
     const nMels = loaded.config.nMels;
     const stats = { a: deserializeStats(info.stats.a, nMels, jsonPath), b: deserializeStats(info.stats.b, nMels, jsonPath) };
     const pitch = info.pitch ? { a: checkedPitchStats(info.pitch.a, jsonPath), b: checkedPitchStats(info.pitch.b, jsonPath) } : null;
-    return { dir, config: loaded.config, info, stats, pitch, generators };
+    const voicing = info.voicing ? { a: checkedVoicing(info.voicing.a, nMels, jsonPath), b: checkedVoicing(info.voicing.b, nMels, jsonPath) } : null;
+    return { dir, config: loaded.config, info, stats, pitch, voicing, generators };
   } catch (err) {
     for (const net of loaded.networks.values()) disposeNetwork(net);
     throw err;
@@ -143,6 +154,12 @@ export function assertFeatures(model: VoiceModel, expected: FeatureConfig): void
 export function directionPitch(model: VoiceModel, direction: Direction): { source: PitchStats; target: PitchStats } | null {
   if (!model.pitch) return null;
   return direction === 'a2b' ? { source: model.pitch.a, target: model.pitch.b } : { source: model.pitch.b, target: model.pitch.a };
+}
+
+/** The target speaker's voicing classifier of a direction, or null for a model without them. */
+export function directionVoicing(model: VoiceModel, direction: Direction): VoicingClassifier | null {
+  if (!model.voicing) return null;
+  return direction === 'a2b' ? model.voicing.b : model.voicing.a;
 }
 
 /** Source and target statistics of a direction: normalise with the SOURCE, de-normalise with the TARGET. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../audio/config.js';
+import { DEFAULT_FEATURE_CONFIG, type FeatureConfig, type Spectrogram } from '../audio/config.js';
 import { spectralEnvelope } from '../audio/envelope.js';
 import { pitchStats, type PitchStats } from '../audio/pitch.js';
 import { MIN_SELF_PITCH_FRAMES } from '../convert/convert-features.js';
@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { makeDirectory } from '../io/mkdir.js';
 import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
 import { upgradeModelConfig, type ModelConfig } from '../model/presets.js';
+import { fitVoicingClassifier, type VoicingClassifier } from '../model/voicing.js';
 import { Random, type RandomState } from '../util/random.js';
 import { listIterationDirs, writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
 import { listWavFiles, loadSpeakerCorpus, utteranceFeatures, type SpeakerCorpus } from './corpus.js';
@@ -172,6 +173,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     stats ??= { a: computeSpeakerStats(featuresA), b: computeSpeakerStats(featuresB) };
     pitch ??= { a: speakerPitch(corpusA), b: speakerPitch(corpusB) };
     log(`median F0: speaker A ${Math.exp(pitch.a.logMean).toFixed(0)} Hz, speaker B ${Math.exp(pitch.b.logMean).toFixed(0)} Hz`);
+    // Refitted on every start (deterministic, seconds), so checkpoints need not hold them.
+    const envelopes = (c: SpeakerCorpus, inModel: Spectrogram[]) => (run.model.domain === 'envelope' ? inModel : c.utterances.map((u) => spectralEnvelope(u.logMel)));
+    const voicing: VoicingPair = {
+      a: fitVoicingClassifier(envelopes(corpusA, featuresA), corpusA.utterances.map((u) => u.pitch.voiced), stats.a),
+      b: fitVoicingClassifier(envelopes(corpusB, featuresB), corpusB.utterances.map((u) => u.pitch.voiced), stats.b),
+    };
     if (!hasCheckpoint) writeFileAtomic(paths.runJson, JSON.stringify(run, null, 2) + '\n'); // once the data is known to be usable
     const normA = featuresA.map((u) => normalizeLogMel(u, stats!.a));
     const normB = featuresB.map((u) => normalizeLogMel(u, stats!.b));
@@ -186,7 +193,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const checkpointDir = await writeCheckpoint(paths.checkpoints, iteration, trainer, extra, options.keep);
       checkpointed = true;
       const exportDir = join(paths.exports, iterationDirName(iteration));
-      await saveVoiceModel(exportDir, run.model, trainer, modelInfo(run, stats!, pitch!, iteration), { float16: options.exportFloat16 });
+      await saveVoiceModel(exportDir, run.model, trainer, modelInfo(run, stats!, pitch!, voicing, iteration), { float16: options.exportFloat16 });
       pruneIterationDirs(paths.exports, options.keep);
       writeFileAtomic(paths.lossPlot, renderLossPlot(truncateLossRecords(paths.losses, iteration)));
       return { checkpointDir, exportDir };
@@ -222,7 +229,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         log(`iteration ${iteration}: checkpoint ${saved.checkpointDir}, model ${saved.exportDir} (tensors ${tf.memory().numTensors}, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB)`);
       }
       if ((iteration % options.sampleEvery === 0 || iteration === total) && !stop) {
-        writeTrainingSamples(join(paths.samples, iterationDirName(iteration)), generatorsView(trainer, run, stats, pitch, iteration), clips, features, iteration);
+        writeTrainingSamples(join(paths.samples, iterationDirName(iteration)), generatorsView(trainer, run, stats, pitch, voicing, iteration), clips, features, iteration);
       }
       if (stop) {
         interrupted = true;
@@ -359,21 +366,23 @@ function speakerPitch(corpus: SpeakerCorpus): PitchStats {
 }
 
 type PitchPair = { a: PitchStats; b: PitchStats };
+type VoicingPair = { a: VoicingClassifier; b: VoicingClassifier };
 
-function modelInfo(run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, pitch: PitchPair, iteration: number): VoiceModelInfo {
+function modelInfo(run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, pitch: PitchPair, voicing: VoicingPair, iteration: number): VoiceModelInfo {
   return {
     features: run.features,
     speakers: { a: run.dirA, b: run.dirB },
     stats: { a: serializeStats(stats.a), b: serializeStats(stats.b) },
     pitch,
+    voicing,
     iteration,
     trainedAt: new Date().toISOString(),
   };
 }
 
 /** The trainer's current generators seen as an inference model (no copy). */
-function generatorsView(trainer: CycleGanTrainer, run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, pitch: PitchPair, iteration: number): VoiceModel {
-  return { dir: '(training)', config: run.model, info: modelInfo(run, stats, pitch, iteration), stats, pitch, generators: { a2b: trainer.gAB, b2a: trainer.gBA } };
+function generatorsView(trainer: CycleGanTrainer, run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, pitch: PitchPair, voicing: VoicingPair, iteration: number): VoiceModel {
+  return { dir: '(training)', config: run.model, info: modelInfo(run, stats, pitch, voicing, iteration), stats, pitch, voicing, generators: { a2b: trainer.gAB, b2a: trainer.gBA } };
 }
 
 function describeCorpus(c: SpeakerCorpus): string {
