@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Direction } from '../convert/direction.js';
-import { listWavFiles } from '../train/corpus.js';
+import { listWavFiles } from '../io/wav-files.js';
 import { readLossRecords, renderLossPlot, type LossRecord } from '../train/loss-log.js';
 import { parseIterationDirName, readRunSettings, runPaths } from '../train/run-dir.js';
 import type { RunConfig } from '../train/train.js';
@@ -191,7 +191,7 @@ function sourceClips(run: RunConfig): SourceClip[] {
 
 function firstWavFile(dir: string): string[] {
   try {
-    return listWavFiles(dir).slice(0, 1);
+    return listWavFiles(dir, { recursive: true }).slice(0, 1);
   } catch {
     return []; // the data folder has moved since training: the report still shows the samples
   }

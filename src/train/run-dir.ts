@@ -69,6 +69,17 @@ export function assertRunFolders(dirA: string, dirB: string, out: string): void 
   for (const [flag, dir, real] of [['--a', dirA, a], ['--b', dirB, b]] as const) {
     if (o === real || isInside(o, real)) throw new VoiceswapError(`--out ${out} lies inside the data folder ${flag} ${dir}: the run's sample WAVs would become training data; choose another --out`);
   }
+  for (const dir of [dirA, dirB]) assertReadableFolder(dir);
+}
+
+function assertReadableFolder(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new FileError(dir, 'not a folder');
+    readdirSync(dir);
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    throw new FileError(dir, `cannot read folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 }
 
 function realPathOrResolved(path: string): string {

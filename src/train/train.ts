@@ -14,7 +14,8 @@ import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerSt
 import { upgradeModelConfig, type ModelConfig } from '../model/presets.js';
 import { Random, type RandomState } from '../util/random.js';
 import { listIterationDirs, writeCheckpoint, loadNewestCheckpoint, pruneIterationDirs } from './checkpoints.js';
-import { listWavFiles, loadSpeakerCorpus, utteranceFeatures, type SpeakerCorpus } from './corpus.js';
+import { listWavFiles } from '../io/wav-files.js';
+import { loadSpeakerCorpus, utteranceFeatures, type SpeakerCorpus } from './corpus.js';
 import { sampleCrops } from './crops.js';
 import { appendLossRecord, renderLossPlot, truncateLossRecords, type LossRecord } from './loss-log.js';
 import { assertRunFolders, iterationDirName, removeFailedStart, removeRunTemporaries, removeUncheckpointedRun, runPaths, type RunPaths } from './run-dir.js';
@@ -315,7 +316,7 @@ function freshRunConfig(o: TrainOptions, features: FeatureConfig): RunConfig {
  * held out (too little data to spare) and the first file is used as the sample.
  */
 function pickHeldOut(dir: string): string[] {
-  const files = listWavFiles(dir);
+  const files = listWavFiles(dir, { recursive: true });
   if (files.length < 6) return [];
   return [files[Math.floor(files.length / 3)], files[Math.floor((2 * files.length) / 3)]].slice(0, HELD_OUT_PER_SPEAKER);
 }
@@ -324,7 +325,7 @@ function heldOutClips(run: RunConfig, features: FeatureConfig, paths: RunPaths):
   const clips: HeldOutClip[] = [];
   for (const speaker of ['a', 'b'] as const) {
     let files = run.heldOut[speaker];
-    if (files.length === 0) files = listWavFiles(speaker === 'a' ? run.dirA : run.dirB).slice(0, 1);
+    if (files.length === 0) files = listWavFiles(speaker === 'a' ? run.dirA : run.dirB, { recursive: true }).slice(0, 1);
     for (const file of files) {
       try {
         clips.push({ speaker, utterance: utteranceFeatures(file, features, paths.cache) });
