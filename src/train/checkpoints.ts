@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileError, VoiceswapError } from '../errors.js';
-import { loadTrainerState, saveTrainerState } from '../model/io.js';
+import { loadTrainerState, saveTrainerState } from './trainer-state.js';
 import type { CycleGanTrainer } from './step.js';
 import { iterationDirName, parseIterationDirName } from './run-dir.js';
 
