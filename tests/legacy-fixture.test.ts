@@ -7,7 +7,7 @@ import { initBackend } from '../src/backend/index.js';
 import { convertFile } from '../src/convert/convert-audio.js';
 import { disposeVoiceModel, loadVoiceModel } from '../src/convert/voice-model.js';
 import { customConfig } from '../src/model/presets.js';
-import { readLossRecords } from '../src/train/loss-log.js';
+import { readLossRecords } from '../src/run/loss-log.js';
 import { train } from '../src/train/train.js';
 import { REPO } from './helpers/cli.js';
 

@@ -17,7 +17,8 @@ import {
   PRESET_NAMES,
   upgradeModelConfig,
 } from '../model/presets.js';
-import { readRunSettings, runPaths } from '../train/run-dir.js';
+import { readRunSettings } from '../run/run-config.js';
+import { runPaths } from '../run/run-dir.js';
 import type { LossValues } from '../train/step.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { choiceOption, intOption, numberOption } from './options.js';

@@ -1,23 +1,28 @@
 import { FileError } from '../errors.js';
 import { disposeNetwork } from '../model/params.js';
-import { loadCheckpoint, saveCheckpoint, type OptimiserJson } from '../model/io.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointContents, type LoadedCheckpoint, type OptimiserJson } from '../model/io.js';
 import { CYCLEGAN_ADAM, type Adam } from './adam.js';
 import { CycleGanTrainer, NETWORK_NAMES } from './step.js';
 
+/** The trainer as a checkpoint's plain data: all four networks and both optimisers' state. */
+export function trainerCheckpoint<E>(trainer: CycleGanTrainer, extra: E): CheckpointContents & { extra: E } {
+  const optimiser = (opt: Adam) => ({ step: opt.step, ...opt.hyper, tensors: opt.stateTensors() });
+  return { config: trainer.config, networks: trainer.networks(), optimizers: { g: optimiser(trainer.optG), d: optimiser(trainer.optD) }, extra };
+}
+
 /** Save everything needed to resume training: all four networks and both optimisers. */
 export async function saveTrainerState(dir: string, trainer: CycleGanTrainer, options: { extra?: unknown } = {}): Promise<void> {
-  const optimiser = (opt: Adam) => ({ step: opt.step, ...opt.hyper, tensors: opt.stateTensors() });
-  await saveCheckpoint(dir, {
-    config: trainer.config,
-    networks: trainer.networks(),
-    optimizers: { g: optimiser(trainer.optG), d: optimiser(trainer.optD) },
-    extra: options.extra,
-  });
+  await saveCheckpoint(dir, trainerCheckpoint(trainer, options.extra));
 }
 
 /** Rebuild a trainer, on the current backend, exactly as saveTrainerState saved it. */
 export function loadTrainerState(dir: string): { trainer: CycleGanTrainer; extra: unknown } {
   const ckpt = loadCheckpoint(dir);
+  return { trainer: trainerFromCheckpoint(ckpt), extra: ckpt.extra };
+}
+
+/** A trainer on the checkpoint's networks with its optimisers restored; frees them all when it throws. */
+export function trainerFromCheckpoint(ckpt: LoadedCheckpoint): CycleGanTrainer {
   const net = (name: string) => {
     const n = ckpt.networks.get(name);
     if (n === undefined) throw new FileError(ckpt.file, `has no network '${name}' (it has ${[...ckpt.networks.keys()].join(', ')})`);
@@ -37,7 +42,7 @@ export function loadTrainerState(dir: string): { trainer: CycleGanTrainer; extra
     trainer.dispose();
     throw err;
   }
-  return { trainer, extra: ckpt.extra };
+  return trainer;
 }
 
 function restoreOptimiser(jsonPath: string, opt: Adam, prefix: string, saved: OptimiserJson & { values: Map<string, Float32Array> }): void {
