@@ -6,6 +6,7 @@ import { l1, lsganDiscriminatorLoss, lsganGeneratorLoss } from '../model/losses.
 import { disposeNetwork, namedVariables, type Network } from '../model/params.js';
 import type { InputSkip, ModelConfig } from '../model/presets.js';
 import type { LossValues } from '../run/loss-log.js';
+import { SCHEDULE_DEFAULTS } from '../run/schedule.js';
 import { Adam, CYCLEGAN_ADAM } from './adam.js';
 
 export type { LossValues };
@@ -42,8 +43,9 @@ export interface LearningRates {
   d: number;
 }
 
-export const DEFAULT_LOSS_WEIGHTS: Readonly<LossWeights> = Object.freeze({ cycle: 10, identity: 5 });
-export const DEFAULT_LEARNING_RATES: Readonly<LearningRates> = Object.freeze({ g: 2e-4, d: 1e-4 });
+/** A step's defaults are the run schedule's (run/schedule.ts). */
+export const DEFAULT_LOSS_WEIGHTS: Readonly<LossWeights> = Object.freeze({ cycle: SCHEDULE_DEFAULTS.cycleWeight, identity: SCHEDULE_DEFAULTS.identityWeight });
+export const DEFAULT_LEARNING_RATES: Readonly<LearningRates> = Object.freeze({ g: SCHEDULE_DEFAULTS.lrG, d: SCHEDULE_DEFAULTS.lrD });
 
 export interface TrainerNetworks {
   gAB: Network;
