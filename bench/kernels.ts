@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { pathToFileURL } from 'node:url';
 import { initBackend } from '../src/backend/index.js';
-import { wasmBinaryDir } from '../src/backend/wasm.js';
+import { wasmBinaryDir } from '../src/backend/wasm/index.js';
 import { bestTimeMs, type BenchResult, type ConvLayer } from './common.js';
 
 /**

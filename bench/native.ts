@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { pathToFileURL } from 'node:url';
-import { NATIVE_BACKEND, startNative } from '../src/backend/native.js';
+import { NATIVE_BACKEND, startNative } from '../src/backend/native/index.js';
 import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { benchTrain } from '../src/train/benchmark.js';
 import { CycleGanTrainer } from '../src/train/step.js';

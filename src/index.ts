@@ -59,10 +59,12 @@ export { initBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } fr
 export { presetConfig, customConfig, PRESET_NAMES, DEFAULT_PRESET, type ModelConfig, type PresetName } from './model/presets.js';
 export { computeSpeakerStats, normalizeLogMel, denormalizeLogMel, type SpeakerStats } from './model/normalization.js';
 export { fitVoicingClassifier, voicingProbability, DEFAULT_VOICING_FIT, type VoicingClassifier } from './model/voicing.js';
-export { CycleGanTrainer, type LossValues } from './train/step.js';
+export { CycleGanTrainer } from './train/step.js';
+export { type LossValues } from './run/loss-log.js';
 export { train, type TrainOptions, type TrainResult, type RunConfig } from './train/train.js';
-export { defaultSchedule, settingsAt, type Schedule } from './train/schedule.js';
-export { loadVoiceModel, saveVoiceModel, resolveModelDir, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
+export { defaultSchedule, settingsAt, type Schedule } from './run/schedule.js';
+export { loadVoiceModel, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
+export { saveVoiceModel, resolveModelDir } from './run/export.js';
 export { convertFeatures, EXCITATION_MODES, VOICING_MODES, type ExcitationMode, type VoicingMode, type FeatureConversionOptions, type ConvertedFeatures } from './convert/convert-features.js';
 export { convertLogMel, statsOnlyLogMel, convertInChunks, DEFAULT_CHUNKING, type ChunkOptions } from './convert/convert-logmel.js';
 export { defaultModelDir } from './convert/shipped-model.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { VoiceswapError } from '../src/errors.js';
-import { loadNativeAddon } from '../src/backend/native-addon.js';
+import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { BACKEND_CHOICES, initBackend, isBackendChoice, type BackendChoice } from '../src/backend/index.js';
 
 /** Whether an optional package can be resolved here (tfjs-node is normally absent). */

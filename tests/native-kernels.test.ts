@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startNative, NATIVE_BACKEND } from '../src/backend/native.js';
-import { loadNativeAddon } from '../src/backend/native-addon.js';
-import { NATIVE_KERNELS } from '../src/backend/native-kernels.js';
+import { startNative, NATIVE_BACKEND } from '../src/backend/native/index.js';
+import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { NATIVE_KERNELS } from '../src/backend/native/kernels.js';
 import { namedVariables } from '../src/model/params.js';
 import { customConfig } from '../src/model/presets.js';
 import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLosses, type LossValues } from '../src/train/step.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSchedule, lrFactor, settingsAt } from '../src/train/schedule.js';
+import { defaultSchedule, lrFactor, settingsAt } from '../src/run/schedule.js';
 
 describe('training schedule', () => {
   it('keeps the learning rate constant for the first half, then decays linearly to zero at the end', () => {

@@ -13,7 +13,7 @@ import { VoiceswapError } from '../src/errors.js';
 import { computeSpeakerStats } from '../src/model/normalization.js';
 import { customConfig } from '../src/model/presets.js';
 import { loadSpeakerCorpus } from '../src/train/corpus.js';
-import { readLossRecords } from '../src/train/loss-log.js';
+import { readLossRecords } from '../src/run/loss-log.js';
 import { train, type TrainOptions } from '../src/train/train.js';
 import { REPO, errorLine, runCli } from './helpers/cli.js';
 

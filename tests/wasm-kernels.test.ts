@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
-import { PATCHED_WASM_KERNELS } from '../src/backend/wasm-kernels.js';
+import { PATCHED_WASM_KERNELS } from '../src/backend/wasm/kernels.js';
 
 /**
  * Every kernel the backend module replaces or adds on wasm must give the cpu backend's

@@ -3,8 +3,8 @@ import { VoiceswapError } from '../errors.js';
 import { BackendOptions, StartBackend, StartOutcome } from './candidate.js';
 import { BACKEND_CHOICES, type BackendChoice } from './choices.js';
 import { startTensorflowCpu, startTensorflowGpu } from './tfjs-node.js';
-import { startNative } from './native.js';
-import { startWasm } from './wasm.js';
+import { startNative } from './native/index.js';
+import { startWasm } from './wasm/index.js';
 
 /**
  * Chooses and prepares the tfjs backend every command runs on.

@@ -8,7 +8,7 @@ import { VoiceswapError } from '../errors.js';
 import { assertWritablePath, writeUserFileAtomic } from '../io/atomic.js';
 import { makeDirectory } from '../io/mkdir.js';
 import { assertNotInput } from '../io/protect.js';
-import { listWavFiles } from '../train/corpus.js';
+import { listWavFiles } from '../io/wav-files.js';
 import { defaultModelDir } from '../convert/shipped-model.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { choiceOption, intOption, numberOption } from './options.js';
@@ -158,7 +158,7 @@ function expandInputs(inputs: string[]): string[] {
   for (const input of inputs) {
     if (!existsSync(input)) throw new VoiceswapError(`${input}: file not found`);
     if (statSync(input).isDirectory()) {
-      const wavs = listWavFiles(input);
+      const wavs = listWavFiles(input, { recursive: true });
       if (wavs.length === 0) throw new VoiceswapError(`${input}: no .wav files in this folder`);
       files.push(...wavs);
     } else {

@@ -1,3 +1,5 @@
+import { formatDuration } from '../util/duration.js';
+
 /**
  * Progress for long work. On a TTY: one self-overwriting line with a bar, rate and ETA.
  * When stderr is piped: silent unless `plainEvery` is set, then a plain line every
@@ -70,13 +72,4 @@ function formatRate(rate: number, unit: string): string {
   return rate >= 1 || rate === 0 ? `${rate.toFixed(2)} ${unit}/s` : `${(1 / rate).toFixed(2)} s/${unit}`;
 }
 
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  const mm = String(m).padStart(2, '0');
-  const ss = String(sec).padStart(2, '0');
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
+export { formatDuration };

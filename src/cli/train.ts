@@ -6,6 +6,8 @@ import {
   customConfig,
   DEFAULT_DOMAIN,
   DEFAULT_INPUT_SKIP,
+  DEFAULT_N_MELS,
+  DEFAULT_RES_BLOCKS,
   DEFAULT_PRESET,
   GENERATOR_DOMAINS,
   INPUT_SKIPS,
@@ -17,7 +19,9 @@ import {
   PRESET_NAMES,
   upgradeModelConfig,
 } from '../model/presets.js';
-import { readRunSettings, runPaths } from '../train/run-dir.js';
+import { readRunSettings } from '../run/run-config.js';
+import { runPaths } from '../run/run-dir.js';
+import { SCHEDULE_DEFAULTS } from '../run/schedule.js';
 import type { LossValues } from '../train/step.js';
 import { backendOptions, startBackend } from './backend-option.js';
 import { choiceOption, intOption, numberOption } from './options.js';
@@ -60,10 +64,10 @@ export function registerTrain(program: Command): void {
     .option('--scale <x>', 'custom width scale instead of a preset (experiments, tests)', numberOption('--scale', 1 / 256, 4))
     .option('--input-skip <kind>', "generator skip path: none (CycleGAN-VC2), input, envelope (see README)", choiceOption('--input-skip', INPUT_SKIPS), DEFAULT_INPUT_SKIP)
     .option('--domain <d>', "what the generators map: envelope (pitch tracked and rebuilt outside the network) or log-mel (the network draws the harmonics)", choiceOption('--domain', GENERATOR_DOMAINS), DEFAULT_DOMAIN)
-    .option('--cycle-weight <w>', 'weight of the cycle-consistency L1 loss (default 10)', numberOption('--cycle-weight', 0, 1000))
-    .option('--identity-weight <w>', 'weight of the identity-mapping L1 loss (default 5)', numberOption('--identity-weight', 0, 1000))
-    .option('--identity-until <n>', 'iterations that use the identity loss (default: min(10000, half the run))', intOption('--identity-until', 0))
-    .option('--cycle-noise <std>', 'noise added to converted crops before the cycle mapping, against hidden-detail cheating (default 0)', numberOption('--cycle-noise', 0, 10))
+    .option('--cycle-weight <w>', `weight of the cycle-consistency L1 loss (default ${SCHEDULE_DEFAULTS.cycleWeight})`, numberOption('--cycle-weight', 0, 1000))
+    .option('--identity-weight <w>', `weight of the identity-mapping L1 loss (default ${SCHEDULE_DEFAULTS.identityWeight})`, numberOption('--identity-weight', 0, 1000))
+    .option('--identity-until <n>', `iterations that use the identity loss (default: min(${SCHEDULE_DEFAULTS.identityUntilMax}, half the run))`, intOption('--identity-until', 0))
+    .option('--cycle-noise <std>', `noise added to converted crops before the cycle mapping, against hidden-detail cheating (default ${SCHEDULE_DEFAULTS.cycleNoise})`, numberOption('--cycle-noise', 0, 10))
     .option('--iterations <n>', 'training iterations (the whole run, also when resuming)', intOption('--iterations', 1), DEFAULT_ITERATIONS)
     .option('--batch <n>', 'crops per speaker per iteration', intOption('--batch', 1, 256), 1)
     .option('--frames <n>', 'crop length in frames (multiple of 4; 64 = 0.74 s)', intOption('--frames', 8, 4096), 64)
@@ -147,7 +151,7 @@ async function runTrain(opts: TrainCliOptions & { model?: ModelConfig }): Promis
   if (opts.a === undefined || opts.b === undefined) {
     throw new VoiceswapError(`--a and --b are required${opts.resume ? ` (--resume found no run.json in ${opts.out} to take them from)` : ' (with --resume they come from the run)'}`);
   }
-  const model = opts.model ?? (opts.scale !== undefined ? customConfig(opts.scale, 80, 6, opts.inputSkip, opts.domain) : presetConfig(parsePreset(opts.preset), 80, opts.inputSkip, opts.domain));
+  const model = opts.model ?? (opts.scale !== undefined ? customConfig(opts.scale, DEFAULT_N_MELS, DEFAULT_RES_BLOCKS, opts.inputSkip, opts.domain) : presetConfig(parsePreset(opts.preset), DEFAULT_N_MELS, opts.inputSkip, opts.domain));
   await startBackend(opts);
   const { train } = await import('../train/train.js');
   let stopRequested = false;

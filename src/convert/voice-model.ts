@@ -1,43 +1,21 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureConfig } from '../audio/config.js';
 import type { PitchStats } from '../audio/pitch.js';
 import { FileError, VoiceswapError } from '../errors.js';
-import { loadModel, MODEL_JSON, saveModel } from '../model/io.js';
+import { loadModel, MODEL_JSON } from '../model/io.js';
 import { disposeNetwork, type Network } from '../model/params.js';
 import type { ModelConfig } from '../model/presets.js';
 import type { SpeakerStats } from '../model/normalization.js';
 import { isVoicingClassifier, type VoicingClassifier } from '../model/voicing.js';
+import { resolveModelDir, type SerializedStats, type VoiceModelInfo } from '../run/export.js';
 
 import { DIRECTIONS, type Direction } from './direction.js';
 
 export { DIRECTIONS, type Direction };
+export { resolveModelDir, saveVoiceModel, serializeStats, type SerializedStats, type VoiceModelInfo } from '../run/export.js';
 
 /** The generator that maps each direction, by its network name. */
 export const GENERATOR_OF: Readonly<Record<Direction, string>> = Object.freeze({ a2b: 'G_AB', b2a: 'G_BA' });
-
-/**
- * What an exported inference model holds besides the generators' weights (the `extra`
- * field of its model.json): the features it was trained on, both speakers' statistics
- * and some provenance.
- */
-export interface VoiceModelInfo {
-  features: FeatureConfig;
-  speakers: { a: string; b: string };
-  stats: { a: SerializedStats; b: SerializedStats };
-  /** Both speakers' ln-F0 statistics (log-Gaussian F0 mapping); absent in models made before pitch tracking. */
-  pitch?: { a: PitchStats; b: PitchStats };
-  /** Both speakers' voicing classifiers (model/voicing.ts); absent in models made before them (the source's voicing is kept). */
-  voicing?: { a: VoicingClassifier; b: VoicingClassifier };
-  /** Training iteration of the generators; per direction when they come from two checkpoints of one run (scripts/ship-model.mjs). */
-  iteration: number | { a2b: number; b2a: number };
-  trainedAt: string;
-}
-
-export interface SerializedStats {
-  mean: number[];
-  std: number[];
-}
 
 /** A loaded inference model: generators plus everything needed to use them. */
 export interface VoiceModel {
@@ -52,26 +30,11 @@ export interface VoiceModel {
   generators: Partial<Record<Direction, Network>>;
 }
 
-export function serializeStats(s: SpeakerStats): SerializedStats {
-  return { mean: Array.from(s.mean), std: Array.from(s.std) };
-}
-
 function deserializeStats(s: SerializedStats, nMels: number, where: string): SpeakerStats {
   if (!Array.isArray(s?.mean) || !Array.isArray(s?.std) || s.mean.length !== nMels || s.std.length !== nMels) {
     throw new FileError(where, `normalisation statistics missing or not ${nMels} values per speaker`);
   }
   return { mean: Float32Array.from(s.mean), std: Float32Array.from(s.std) };
-}
-
-/** Export the generators of a trainer as an inference model directory (atomic). */
-export async function saveVoiceModel(
-  dir: string,
-  config: ModelConfig,
-  generators: { gAB: Network; gBA: Network },
-  info: VoiceModelInfo,
-  options: { float16?: boolean } = {},
-): Promise<void> {
-  await saveModel(dir, config, [generators.gAB, generators.gBA], { extra: info, float16: options.float16 });
 }
 
 function checkedPitchStats(p: PitchStats, where: string): PitchStats {
@@ -85,23 +48,6 @@ function checkedPitchStats(p: PitchStats, where: string): PitchStats {
 function checkedVoicing(c: unknown, nMels: number, where: string): VoicingClassifier {
   if (!isVoicingClassifier(c, nMels)) throw new FileError(where, `voicing classifiers are damaged (need a context and finite weights for ${nMels} bins per speaker)`);
   return c;
-}
-
-/**
- * The model directory to load from `path`: a model directory itself (holds model.json),
- * or a training run directory, whose newest export under `export/` is taken.
- */
-export function resolveModelDir(path: string): string {
-  if (!existsSync(path)) throw new FileError(path, 'model not found (expected a model directory or a training run directory)');
-  if (existsSync(join(path, MODEL_JSON))) return path;
-  const exportRoot = join(path, 'export');
-  if (existsSync(exportRoot) && statSync(exportRoot).isDirectory()) {
-    const exports = readdirSync(exportRoot)
-      .filter((name) => existsSync(join(exportRoot, name, MODEL_JSON)))
-      .sort();
-    if (exports.length > 0) return join(exportRoot, exports[exports.length - 1]);
-  }
-  throw new FileError(path, `not a voiceswap model: no ${MODEL_JSON} here and no exported model under export/`);
 }
 
 /**

@@ -6,9 +6,9 @@
  * Optionally the same figures for the unconverted source (source vs target), so the gain
  * a model brings is visible. The method is documented in docs/evaluation.md.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAudio } from '../audio/load.js';
+import { listWavFiles } from '../io/wav-files.js';
 import { FileError, VoiceswapError } from '../errors.js';
 import { DEFAULT_F0_CONFIG, median, trackF0, type F0Config, type F0Track } from '../audio/pitch.js';
 import { compareF0 } from './f0-compare.js';
@@ -192,21 +192,8 @@ export function pairFiles(convertedNames: string[], targetNames: string[], conve
   return { pairs, unmatched: unmatched.sort(byName), unmatchedTargets: unmatchedTargets.sort(byName) };
 }
 
-/** The .wav file names directly inside dir (not recursive); errors for a missing dir or one without any. */
-export function listWavFiles(dir: string): string[] {
-  let entries;
-  try {
-    if (!statSync(dir).isDirectory()) throw new FileError(dir, 'not a directory');
-    entries = readdirSync(dir);
-  } catch (err) {
-    if (err instanceof FileError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FileError(dir, code === 'ENOENT' ? 'no such directory' : `cannot read directory (${code ?? String(err)})`);
-  }
-  const wavs = entries.filter((name) => WAV_EXTENSION.test(name) && statSync(join(dir, name)).isFile()).sort(byName);
-  if (wavs.length === 0) throw new FileError(dir, 'contains no .wav files');
-  return wavs;
-}
+/** What evaluate and recognize compare: the .wav names directly inside a folder that must hold some, in natural order. */
+export const WAV_NAMES = Object.freeze({ as: 'names', required: true, order: 'natural' } as const);
 
 /** Everything measured on one file. */
 interface Analysis {
@@ -306,7 +293,7 @@ function totals(sums: PairSums[]): ComparisonTotals {
 }
 
 function compareDir(dir: string, targetDir: string, targetNames: string[], cfg: Readonly<EvaluationConfig>, targetAnalysis: (name: string) => Analysis): Comparison {
-  const pairing = pairFiles(listWavFiles(dir), targetNames, dir);
+  const pairing = pairFiles(listWavFiles(dir, WAV_NAMES), targetNames, dir);
   if (pairing.pairs.length === 0) {
     throw new VoiceswapError(
       `no .wav file in ${dir} pairs with one in ${targetDir} (files pair by name: dev01.wav or dev01.a2b.wav with dev01.wav)`,
@@ -328,7 +315,7 @@ export function evaluatePairs(convertedDir: string, targetDir: string, options: 
   for (const [key, value] of Object.entries(overrides) as [keyof EvaluationConfig, number | undefined][]) {
     if (value !== undefined) config[key] = value;
   }
-  const targetNames = listWavFiles(targetDir);
+  const targetNames = listWavFiles(targetDir, WAV_NAMES);
   const cache = new Map<string, Analysis>();
   const targetAnalysis = (name: string): Analysis => {
     let analysis = cache.get(name);

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { loadAudio } from '../audio/load.js';
 import { writeWav } from '../audio/wav.js';
 import { VoiceswapError } from '../errors.js';
-import { listWavFiles, pairingKey } from './evaluate.js';
+import { listWavFiles } from '../io/wav-files.js';
+import { pairingKey, WAV_NAMES } from './evaluate.js';
 import { errorCount, normalizeWords, readTexts, sumWordErrors, wordErrorRate, wordErrors, type WordErrors } from './wer.js';
 
 export const POCKETSPHINX = 'pocketsphinx_continuous';
@@ -76,7 +77,7 @@ export function werForDir(dir: string, textsPath: string, transcribe: (wavPath: 
   for (const [file, text] of texts) byKey.set(pairingKey(file, false) ?? file, [file, text]);
   const rows: WerRow[] = [];
   const seen = new Set<string>();
-  for (const file of listWavFiles(dir)) {
+  for (const file of listWavFiles(dir, WAV_NAMES)) {
     const key = pairingKey(file, true);
     const entry = key === null ? undefined : byKey.get(key);
     if (!entry) continue;

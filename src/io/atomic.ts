@@ -74,6 +74,21 @@ export function writeDirAtomic(dir: string, files: Array<[string, Uint8Array | s
   rmSync(old, { recursive: true, force: true });
 }
 
+/**
+ * writeDirAtomic into `dir`, which may be replaced only when it is empty or holds
+ * `marker` (a directory this writer made before): anything else there is refused.
+ */
+export function replaceDirAtomic(dir: string, files: Array<[string, Uint8Array | string]>, guard: { marker: string; what: string }): void {
+  recoverDirReplacement(dir);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new FileError(dir, 'exists and is not a directory');
+    if (readdirSync(dir).length > 0 && !existsSync(join(dir, guard.marker))) {
+      throw new FileError(dir, `exists and is not ${guard.what} (no ${guard.marker}); refusing to replace it`);
+    }
+  }
+  writeDirAtomic(dir, files);
+}
+
 /** `.NAME.PID.TIME.tmp|old` (writeFileAtomic, writeDirAtomic) and `NAME.tmp-PID` (training samples). */
 const TEMPORARY = /^\.(.+)\.(\d+)\.(\d+)\.(tmp|old)$|^(.+)\.tmp-(\d+)$/;
 

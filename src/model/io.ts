@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileError } from '../errors.js';
-import { recoverDirReplacement, writeDirAtomic } from '../io/atomic.js';
-import { CYCLEGAN_ADAM, type Adam, type AdamHyperparameters } from '../train/adam.js';
-import { CycleGanTrainer, NETWORK_NAMES } from '../train/step.js';
+import { recoverDirReplacement, replaceDirAtomic } from '../io/atomic.js';
+import { float16ToFloat32, float32ToFloat16 } from '../io/float16.js';
 import { discriminatorLayers } from './discriminator.js';
 import { generatorLayers } from './generator.js';
 import { networkFromValues, paramSpecs, sameShape, shapeSize, type LayerSpec, type Network } from './params.js';
@@ -38,8 +37,12 @@ export interface WeightEntry {
   offset: number;
 }
 
-interface OptimiserJson extends AdamHyperparameters {
+/** An optimiser's saved scalars: its step count and Adam hyperparameters. */
+export interface OptimiserJson {
   step: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
 }
 
 interface ModelJson {
@@ -101,43 +104,59 @@ export function loadModel(dir: string, only?: readonly string[]): LoadedModel {
   return { config: json.config, extra: json.extra, networks };
 }
 
-/** Save everything needed to resume training: all four networks and both optimisers. */
-export async function saveTrainerState(dir: string, trainer: CycleGanTrainer, options: { extra?: unknown } = {}): Promise<void> {
-  const nets = trainer.networks();
-  const tensors = nets.flatMap((net) => checkedNetworkTensors(net, trainer.config));
-  for (const [prefix, opt] of [['opt_g', trainer.optG], ['opt_d', trainer.optD]] as const) {
-    for (const [name, tensor] of opt.stateTensors()) tensors.push({ name: `${prefix}/${name}`, tensor });
+/** One optimiser's state to save: its scalars and its named state tensors ('m/<param>', 'v/<param>', ...). */
+export interface OptimiserState extends OptimiserJson {
+  tensors: ReadonlyArray<readonly [string, tf.Tensor]>;
+}
+
+/** What a training checkpoint holds: networks, the generators' and discriminators' optimiser state, and opaque JSON. */
+export interface CheckpointContents {
+  config: ModelConfig;
+  networks: readonly Network[];
+  optimizers: { g: OptimiserState; d: OptimiserState };
+  extra?: unknown;
+}
+
+/** A loaded checkpoint: its networks (the caller's to dispose) and its optimiser state as values. */
+export interface LoadedCheckpoint {
+  /** The model.json it came from (to name in errors). */
+  file: string;
+  config: ModelConfig;
+  extra: unknown;
+  networks: Map<string, Network>;
+  optimizers: { g: OptimiserJson & { values: Map<string, Float32Array> }; d: OptimiserJson & { values: Map<string, Float32Array> } };
+}
+
+/** Save everything needed to resume training exactly: networks and optimiser state, all float32. */
+export async function saveCheckpoint(dir: string, contents: CheckpointContents): Promise<void> {
+  const tensors = contents.networks.flatMap((net) => checkedNetworkTensors(net, contents.config));
+  for (const [prefix, opt] of [['opt_g', contents.optimizers.g], ['opt_d', contents.optimizers.d]] as const) {
+    for (const [name, tensor] of opt.tensors) tensors.push({ name: `${prefix}/${name}`, tensor });
   }
   await writeModelDir(dir, {
     kind: 'checkpoint',
-    config: trainer.config,
-    extra: options.extra ?? null,
-    networks: nets.map((n) => ({ name: n.name, kind: n.kind })),
-    optimizers: { g: optimiserJson(trainer.optG), d: optimiserJson(trainer.optD) },
+    config: contents.config,
+    extra: contents.extra ?? null,
+    networks: contents.networks.map((n) => ({ name: n.name, kind: n.kind })),
+    optimizers: { g: optimiserJson(contents.optimizers.g), d: optimiserJson(contents.optimizers.d) },
     tensors: tensors.map((t) => ({ ...t, dtype: 'float32' as const })), // resume must be exact
   });
 }
 
-/** Rebuild a trainer, on the current backend, exactly as saveTrainerState saved it. */
-export function loadTrainerState(dir: string): { trainer: CycleGanTrainer; extra: unknown } {
+/** Read a checkpoint saved by saveCheckpoint, building its networks on the current backend. */
+export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const { json, values } = readModelDir(dir);
   const jsonPath = join(dir, MODEL_JSON);
   if (json.kind !== 'checkpoint' || json.optimizers === undefined) {
     throw new FileError(jsonPath, 'is a model for conversion, not a training checkpoint (it has no optimiser state)');
   }
-  const names = Object.values(NETWORK_NAMES);
-  const loaded = loadModelNetworks(jsonPath, json, values, names);
-  const trainer = new CycleGanTrainer(json.config, {
-    networks: { gAB: loaded.get(NETWORK_NAMES.gAB)!, gBA: loaded.get(NETWORK_NAMES.gBA)!, dA: loaded.get(NETWORK_NAMES.dA)!, dB: loaded.get(NETWORK_NAMES.dB)! },
-  });
-  try {
-    restoreOptimiser(jsonPath, trainer.optG, 'opt_g', json.optimizers.g, values);
-    restoreOptimiser(jsonPath, trainer.optD, 'opt_d', json.optimizers.d, values);
-  } catch (err) {
-    trainer.dispose();
-    throw err;
-  }
-  return { trainer, extra: json.extra };
+  const networks = loadModelNetworks(jsonPath, json, values, json.networks.map((n) => n.name));
+  const optimiser = (prefix: string, saved: OptimiserJson) => {
+    const own = new Map<string, Float32Array>();
+    for (const [name, v] of values) if (name.startsWith(`${prefix}/`)) own.set(name.slice(prefix.length + 1), v.data);
+    return { ...optimiserJson(saved), values: own };
+  };
+  return { file: jsonPath, config: json.config, extra: json.extra, networks, optimizers: { g: optimiser('opt_g', json.optimizers.g), d: optimiser('opt_d', json.optimizers.d) } };
 }
 
 // ------------------------------------------------------------------ network <-> tensors
@@ -188,23 +207,8 @@ function loadModelNetworks(jsonPath: string, json: ModelJson, values: ReadonlyMa
   return networks;
 }
 
-function optimiserJson(opt: Adam): OptimiserJson {
-  return { step: opt.step, ...opt.hyper };
-}
-
-function restoreOptimiser(jsonPath: string, opt: Adam, prefix: string, saved: OptimiserJson, values: ReadonlyMap<string, TensorValues>): void {
-  for (const key of ['beta1', 'beta2', 'eps'] as const) {
-    if (saved[key] !== CYCLEGAN_ADAM[key]) {
-      throw new FileError(jsonPath, `optimiser '${prefix}' was saved with ${key} = ${saved[key]}; this voiceswap trains with ${CYCLEGAN_ADAM[key]}`);
-    }
-  }
-  const own = new Map<string, Float32Array>();
-  for (const [name, v] of values) if (name.startsWith(`${prefix}/`)) own.set(name.slice(prefix.length + 1), v.data);
-  try {
-    opt.restore(saved.step, own);
-  } catch (err) {
-    throw new FileError(jsonPath, `${prefix}: ${(err as Error).message}`);
-  }
+function optimiserJson(o: OptimiserJson): OptimiserJson {
+  return { step: o.step, beta1: o.beta1, beta2: o.beta2, eps: o.eps };
 }
 
 // ------------------------------------------------------------------ the directory format
@@ -241,10 +245,11 @@ async function writeModelDir(dir: string, contents: ModelDirContents): Promise<v
     ...(contents.optimizers ? { optimizers: contents.optimizers } : {}),
     weights: { file: WEIGHTS_BIN, byteLength: offset, sha256: sha256(weights), entries },
   };
-  writeModelFiles(dir, [
+  // An existing model directory is replaced, nothing else.
+  replaceDirAtomic(dir, [
     [WEIGHTS_BIN, weights],
     [MODEL_JSON, JSON.stringify(json, null, 1) + '\n'],
-  ]);
+  ], { marker: MODEL_JSON, what: 'a model directory' });
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -253,18 +258,6 @@ function sha256(bytes: Uint8Array): string {
 
 function bytesOf(a: Float32Array | Uint16Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** writeDirAtomic, replacing an existing model directory but nothing else. */
-function writeModelFiles(dir: string, files: Array<[string, Uint8Array | string]>): void {
-  recoverDirReplacement(dir);
-  if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new FileError(dir, 'exists and is not a directory');
-    if (readdirSync(dir).length > 0 && !existsSync(join(dir, MODEL_JSON))) {
-      throw new FileError(dir, `exists and is not a model directory (no ${MODEL_JSON}); refusing to replace it`);
-    }
-  }
-  writeDirAtomic(dir, files);
 }
 
 interface TensorValues {
@@ -364,59 +357,4 @@ function checkModelJson(path: string, v: unknown): ModelJson {
     }
   }
   return v as ModelJson;
-}
-
-// ------------------------------------------------------------------ float16
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE 754 binary16 bits of each value, rounded to nearest even (overflow -> infinity). */
-export function float32ToFloat16(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = toHalfBits(values[i]!);
-  return out;
-}
-
-function toHalfBits(x: number): number {
-  f32[0] = x;
-  const bits = u32[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  const mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0); // inf / nan
-  const e = exponent - 127 + 15; // rebias
-  if (e >= 0x1f) return sign | 0x7c00; // too large: infinity
-  if (e <= 0) {
-    // subnormal half (or zero): value = m * 2^-24 with m = full mantissa >> (14 - e)
-    if (e < -10) return sign; // below half the smallest subnormal
-    const full = mantissa | 0x800000;
-    const shift = 14 - e;
-    return sign | roundShift(full, shift);
-  }
-  // normal: a carry out of the mantissa correctly bumps the exponent (up to infinity)
-  return sign | ((e << 10) + roundShift(mantissa, 13));
-}
-
-/** value >> shift, rounded to nearest, ties to even. */
-function roundShift(value: number, shift: number): number {
-  const kept = value >>> shift;
-  const rest = value & ((1 << shift) - 1);
-  const half = 1 << (shift - 1);
-  return rest > half || (rest === half && (kept & 1) === 1) ? kept + 1 : kept;
-}
-
-/** Values of IEEE 754 binary16 bit patterns. */
-export function float16ToFloat32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i]!;
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >>> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    if (exponent === 0) out[i] = sign * mantissa * 2 ** -24;
-    else if (exponent === 0x1f) out[i] = mantissa === 0 ? sign * Infinity : NaN;
-    else out[i] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  }
-  return out;
 }

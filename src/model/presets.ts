@@ -1,3 +1,4 @@
+import { DEFAULT_FEATURE_CONFIG } from '../audio/config.js';
 import { VoiceswapError } from '../errors.js';
 
 /**
@@ -69,13 +70,19 @@ export function isPresetName(name: string): name is PresetName {
   return Object.prototype.hasOwnProperty.call(PRESET_SCALES, name);
 }
 
-/** The configuration of a named preset (80 mel bins, 6 residual blocks). */
-export function presetConfig(preset: PresetName, nMels = 80, inputSkip: InputSkip = DEFAULT_INPUT_SKIP, domain: GeneratorDomain = DEFAULT_DOMAIN): ModelConfig {
-  return checkedConfig({ preset, scale: PRESET_SCALES[preset], nMels, nResBlocks: 6, inputSkip, domain });
+/** Mel bins of new models: the feature config's (audio/config.ts). */
+export const DEFAULT_N_MELS = DEFAULT_FEATURE_CONFIG.nMels;
+
+/** Residual blocks in the generator's 1D part (the paper's 6). */
+export const DEFAULT_RES_BLOCKS = 6;
+
+/** The configuration of a named preset (the default feature config's mel bins, 6 residual blocks). */
+export function presetConfig(preset: PresetName, nMels = DEFAULT_N_MELS, inputSkip: InputSkip = DEFAULT_INPUT_SKIP, domain: GeneratorDomain = DEFAULT_DOMAIN): ModelConfig {
+  return checkedConfig({ preset, scale: PRESET_SCALES[preset], nMels, nResBlocks: DEFAULT_RES_BLOCKS, inputSkip, domain });
 }
 
 /** A configuration with an arbitrary width scale (e.g. 1/32 for fast tests). */
-export function customConfig(scale: number, nMels = 80, nResBlocks = 6, inputSkip: InputSkip = DEFAULT_INPUT_SKIP, domain: GeneratorDomain = DEFAULT_DOMAIN): ModelConfig {
+export function customConfig(scale: number, nMels = DEFAULT_N_MELS, nResBlocks = DEFAULT_RES_BLOCKS, inputSkip: InputSkip = DEFAULT_INPUT_SKIP, domain: GeneratorDomain = DEFAULT_DOMAIN): ModelConfig {
   return checkedConfig({ preset: 'custom', scale, nMels, nResBlocks, inputSkip, domain });
 }
 

@@ -1,5 +1,5 @@
 /**
- * Read a training run directory (see src/train/run-dir.ts) into a plain data structure
+ * Read a training run directory (see src/run/run-dir.ts) into a plain data structure
  * for the HTML report: run settings, loss chart, held-out source clips, the sample points
  * chosen by --every / --last, and evaluation reports. All bytes are read here so that the
  * renderer is a pure function.
@@ -7,10 +7,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Direction } from '../convert/direction.js';
-import { listWavFiles } from '../train/corpus.js';
-import { readLossRecords, renderLossPlot, type LossRecord } from '../train/loss-log.js';
-import { parseIterationDirName, readRunSettings, runPaths } from '../train/run-dir.js';
-import type { RunConfig } from '../train/train.js';
+import { readLossRecords, renderLossPlot, type LossRecord } from '../run/loss-log.js';
+import { readRunSettings, sampleClipFiles, type RunConfig } from '../run/run-config.js';
+import { parseIterationDirName, runPaths } from '../run/run-dir.js';
 import { readEvaluationFiles, type EvaluationEntry } from './eval-files.js';
 
 /** A file to embed: its name (for captions and the MIME type) and contents. */
@@ -178,23 +177,19 @@ export function readSampleClips(dir: string): SampleClip[] {
 function sourceClips(run: RunConfig): SourceClip[] {
   const clips: SourceClip[] = [];
   for (const speaker of ['a', 'b'] as const) {
-    let files = run.heldOut?.[speaker] ?? [];
-    const heldOut = files.length > 0;
-    if (!heldOut) files = firstWavFile(speaker === 'a' ? run.dirA : run.dirB);
+    const heldOut = (run.heldOut?.[speaker] ?? []).length > 0;
+    let files: string[];
+    try {
+      files = sampleClipFiles(run, speaker);
+    } catch {
+      files = []; // the data folder has moved since training: the report still shows the samples
+    }
     for (const file of files) {
       const audio = existsSync(file) ? { name: basename(file), bytes: readFileSync(file) } : null;
       clips.push({ name: basename(file, extname(file)), speaker, file, heldOut, audio });
     }
   }
   return clips;
-}
-
-function firstWavFile(dir: string): string[] {
-  try {
-    return listWavFiles(dir).slice(0, 1);
-  } catch {
-    return []; // the data folder has moved since training: the report still shows the samples
-  }
 }
 
 /** A fresh chart from losses.jsonl (losses.png is only redrawn at checkpoints); else losses.png. */

@@ -4,7 +4,7 @@
  * Pure: the same RunReport always gives the same string.
  */
 import { basename, extname } from 'node:path';
-import { formatDuration } from '../cli/progress.js';
+import { formatDuration } from '../util/duration.js';
 import type { Direction } from '../convert/direction.js';
 import { EVALUATION_COLUMNS, type Comparison } from '../eval/evaluate.js';
 import type { EmbeddedFile, RunReport, SampleClip, SamplePoint, SourceClip } from './collect.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { FeatureConfig, Spectrogram } from '../audio/config.js';
 import { logMelSpectrogram } from '../audio/features.js';
@@ -8,6 +8,7 @@ import { resample } from '../audio/resample.js';
 import { decodeWav } from '../audio/wav.js';
 import { VoiceswapError } from '../errors.js';
 import { makeDirectory } from '../io/mkdir.js';
+import { listWavFiles } from '../io/wav-files.js';
 import { parseNpy, writeNpy } from '../io/npy.js';
 
 /** Below this a speaker cannot be trained at all; below the recommendation quality suffers. */
@@ -30,22 +31,6 @@ export interface SpeakerCorpus {
   seconds: number;
   /** Files that could not be read, with the one-line reason. */
   skipped: { file: string; problem: string }[];
-}
-
-/** Every .wav under `dir`, recursively, in a stable (sorted) order. */
-export function listWavFiles(dir: string): string[] {
-  let entries: string[];
-  try {
-    if (!statSync(dir).isDirectory()) throw new VoiceswapError(`${dir}: not a folder`);
-    entries = readdirSync(dir, { recursive: true, encoding: 'utf8' });
-  } catch (err) {
-    if (err instanceof VoiceswapError) throw err;
-    throw new VoiceswapError(`${dir}: cannot read folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  return entries
-    .filter((e) => e.toLowerCase().endsWith('.wav'))
-    .sort()
-    .map((e) => join(dir, e));
 }
 
 /** The cache key of one file's features: its bytes and the exact feature config. */
@@ -105,7 +90,7 @@ export interface LoadCorpusOptions {
 export function loadSpeakerCorpus(dir: string, cfg: FeatureConfig, options: LoadCorpusOptions = {}): SpeakerCorpus {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   if (options.cacheDir) makeDirectory(options.cacheDir);
-  const files = listWavFiles(dir).filter((f) => !options.exclude?.has(f));
+  const files = listWavFiles(dir, { recursive: true }).filter((f) => !options.exclude?.has(f));
   const utterances: Utterance[] = [];
   const skipped: SpeakerCorpus['skipped'] = [];
   for (const file of files) {

@@ -5,7 +5,11 @@ import { createGenerator, generatorForward } from '../model/generator.js';
 import { l1, lsganDiscriminatorLoss, lsganGeneratorLoss } from '../model/losses.js';
 import { disposeNetwork, namedVariables, type Network } from '../model/params.js';
 import type { InputSkip, ModelConfig } from '../model/presets.js';
+import type { LossValues } from '../run/loss-log.js';
+import { SCHEDULE_DEFAULTS } from '../run/schedule.js';
 import { Adam, CYCLEGAN_ADAM } from './adam.js';
+
+export type { LossValues };
 
 /**
  * One CycleGAN-VC2 training iteration, as the PyTorch reference does it:
@@ -39,23 +43,9 @@ export interface LearningRates {
   d: number;
 }
 
-export const DEFAULT_LOSS_WEIGHTS: Readonly<LossWeights> = Object.freeze({ cycle: 10, identity: 5 });
-export const DEFAULT_LEARNING_RATES: Readonly<LearningRates> = Object.freeze({ g: 2e-4, d: 1e-4 });
-
-/** Loss values of one iteration (before the updates), as plain numbers. */
-export interface LossValues {
-  /** LSGAN generator loss, both directions summed. */
-  gAdv: number;
-  /** Cycle-consistency L1, both directions summed (unweighted). */
-  cycle: number;
-  /** Identity L1, both directions summed (unweighted); null when its weight is 0 (not computed). */
-  identity: number | null;
-  /** The generators' total loss (weighted). */
-  gTotal: number;
-  /** Discriminator losses 0.5 * (real term + fake term) of D_A and D_B. */
-  dA: number;
-  dB: number;
-}
+/** A step's defaults are the run schedule's (run/schedule.ts). */
+export const DEFAULT_LOSS_WEIGHTS: Readonly<LossWeights> = Object.freeze({ cycle: SCHEDULE_DEFAULTS.cycleWeight, identity: SCHEDULE_DEFAULTS.identityWeight });
+export const DEFAULT_LEARNING_RATES: Readonly<LearningRates> = Object.freeze({ g: SCHEDULE_DEFAULTS.lrG, d: SCHEDULE_DEFAULTS.lrD });
 
 export interface TrainerNetworks {
   gAB: Network;

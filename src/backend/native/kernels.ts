@@ -1,6 +1,6 @@
-import { batchMatMul, conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './native-linalg-kernels.js';
-import { binaryKernel, concat, constantLike, fill, reduceKernel, splitV, tile, transpose, unaryKernel } from './native-elementwise-kernels.js';
-import type { NativeBody } from './native-kernel-util.js';
+import { batchMatMul, conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './linalg-kernels.js';
+import { binaryKernel, concat, constantLike, fill, reduceKernel, splitV, tile, transpose, unaryKernel } from './elementwise-kernels.js';
+import type { NativeBody } from './kernel-util.js';
 
 /**
  * The tfjs kernels the native backend runs in the addon, by tfjs kernel name: those that

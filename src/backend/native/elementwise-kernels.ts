@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { float32Values, type NativeBody } from './native-kernel-util.js';
+import { float32Values, type NativeBody } from './kernel-util.js';
 
 /**
  * Element-wise arithmetic (with broadcasting), element-wise functions, sums and means,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { input } from './wasm-scratch.js';
+import { input } from './scratch.js';
 
 /**
  * Slice, SplitV and Concat for wasm, as strided copies straight between wasm-heap views.

@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FileError, VoiceswapError } from '../errors.js';
 import { removeStaleTemporaries } from '../io/atomic.js';
-import type { RunConfig } from './train.js';
 
 /**
  * The layout of a training run directory (`--out`):
@@ -40,20 +39,18 @@ export function parseIterationDirName(name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** run.json of a run directory; a folder without one is not a run. */
-export function readRunSettings(runDir: string): RunConfig {
-  if (!existsSync(runDir)) throw new FileError(runDir, 'no such folder');
-  if (!statSync(runDir).isDirectory()) throw new FileError(runDir, 'not a folder (expected a training run directory)');
-  const path = runPaths(runDir).runJson;
-  if (!existsSync(path)) throw new FileError(runDir, 'not a voiceswap training run (no run.json); give the --out folder of `voiceswap train`');
-  let run: Partial<RunConfig>;
-  try {
-    run = JSON.parse(readFileSync(path, 'utf8')) as Partial<RunConfig>;
-  } catch (err) {
-    throw new FileError(path, `cannot read run settings (${(err as Error).message})`);
-  }
-  if (run?.format !== 'voiceswap-run') throw new FileError(path, 'not the settings of a voiceswap training run (no "format": "voiceswap-run")');
-  return run as RunConfig;
+/** Iteration-numbered subdirectories of `root`, newest first. */
+export function listIterationDirs(root: string): { iteration: number; dir: string }[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .map((name) => ({ iteration: parseIterationDirName(name), dir: join(root, name) }))
+    .filter((e): e is { iteration: number; dir: string } => e.iteration !== null)
+    .sort((a, b) => b.iteration - a.iteration);
+}
+
+/** Keep the newest `keep` iteration directories under `root`, delete the rest. */
+export function pruneIterationDirs(root: string, keep: number): void {
+  for (const { dir } of listIterationDirs(root).slice(keep)) rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -68,6 +65,17 @@ export function assertRunFolders(dirA: string, dirB: string, out: string): void 
   if (isInside(a, b)) throw new VoiceswapError(`--a ${dirA} lies inside --b ${dirB}: its recordings would train both speakers`);
   for (const [flag, dir, real] of [['--a', dirA, a], ['--b', dirB, b]] as const) {
     if (o === real || isInside(o, real)) throw new VoiceswapError(`--out ${out} lies inside the data folder ${flag} ${dir}: the run's sample WAVs would become training data; choose another --out`);
+  }
+  for (const dir of [dirA, dirB]) assertReadableFolder(dir);
+}
+
+function assertReadableFolder(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new FileError(dir, 'not a folder');
+    readdirSync(dir);
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    throw new FileError(dir, `cannot read folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
 }
 

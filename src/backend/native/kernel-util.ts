@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NativeAddon } from './native-addon.js';
+import type { NativeAddon } from './addon.js';
 
 /** What the native kernels share: access to the cpu backend's buffers, and the fallback. */
 

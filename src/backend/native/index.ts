@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { totalmem } from 'node:os';
-import { BackendOptions, StartOutcome } from './candidate.js';
-import { loadNativeAddon, type NativeAddon } from './native-addon.js';
-import { BufferPool, recycleBuffers } from './native-buffers.js';
-import { registerBroadcastReductionGradients } from './native-gradients.js';
-import { nativeKernel, type NativeContext } from './native-kernel-util.js';
-import { NATIVE_KERNELS } from './native-kernels.js';
+import { BackendOptions, StartOutcome } from '../candidate.js';
+import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { BufferPool, recycleBuffers } from './buffers.js';
+import { registerBroadcastReductionGradients } from './gradients.js';
+import { nativeKernel, type NativeContext } from './kernel-util.js';
+import { NATIVE_KERNELS } from './kernels.js';
 
 /**
  * The 'native' backend: tfjs's plain cpu backend (JavaScript typed arrays) with its heavy

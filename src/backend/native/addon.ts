@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { packageRoot } from '../util/package-root.js';
-import { firstLine } from './candidate.js';
+import { packageRoot } from '../../util/package-root.js';
+import { firstLine } from '../candidate.js';
 
 /**
  * The compiled native kernel addon (native/, built by scripts/build-native.mjs at install

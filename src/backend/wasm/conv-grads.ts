@@ -10,9 +10,9 @@ import {
   paddedPlanes,
   planeRowBlocks,
   shiftedGradients,
-} from './conv-lowering.js';
-import { DerivedTensorCache } from './derived-cache.js';
-import { input, WasmScratch, withScratch } from './wasm-scratch.js';
+} from '../conv-lowering.js';
+import { DerivedTensorCache } from '../derived-cache.js';
+import { input, WasmScratch, withScratch } from './scratch.js';
 
 /**
  * The two convolution gradients on wasm, lowered to XNNPACK's matrix product or convolution.

@@ -4,8 +4,8 @@ import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { BackendOptions, StartOutcome } from './candidate.js';
-import { installWasmKernels } from './wasm-kernels.js';
+import { BackendOptions, StartOutcome } from '../candidate.js';
+import { installWasmKernels } from './kernels.js';
 
 const WASM_BACKEND = 'wasm';
 const SIMD_BINARY = 'tfjs-backend-wasm-simd.wasm';

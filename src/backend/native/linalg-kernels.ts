@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { float32Values, type NativeBody } from './native-kernel-util.js';
+import { float32Values, type NativeBody } from './kernel-util.js';
 
 /** Convolutions and matrix products over oneDNN: the arithmetic-heavy kernels. */
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { input, WasmScratch, withScratch } from './wasm-scratch.js';
+import { input, WasmScratch, withScratch } from './scratch.js';
 
 /**
  * tfjs-backend-wasm 4.22 sends a BatchMatMul to XNNPACK only when neither operand is

@@ -25,6 +25,17 @@ export interface Schedule {
   cycleNoise: number;
 }
 
+/** The default learning rates, loss weights and spans of every run (the CLI's --help reads them here). */
+export const SCHEDULE_DEFAULTS = Object.freeze({
+  lrG: 2e-4,
+  lrD: 1e-4,
+  cycleWeight: 10,
+  identityWeight: 5,
+  cycleNoise: 0,
+  /** The identity loss stops after this many iterations at most (and never past half the run). */
+  identityUntilMax: 10000,
+});
+
 /**
  * The default schedule for a run of `total` iterations: decay over the second half (as
  * in the paper), identity loss for the first 10k iterations at most and never past half
@@ -36,12 +47,12 @@ export function defaultSchedule(total: number): Schedule {
   return {
     total,
     decayStart: Math.floor(total / 2),
-    identityUntil: Math.min(10000, Math.floor(total / 2)),
-    lrG: 2e-4,
-    lrD: 1e-4,
-    cycleWeight: 10,
-    identityWeight: 5,
-    cycleNoise: 0,
+    identityUntil: Math.min(SCHEDULE_DEFAULTS.identityUntilMax, Math.floor(total / 2)),
+    lrG: SCHEDULE_DEFAULTS.lrG,
+    lrD: SCHEDULE_DEFAULTS.lrD,
+    cycleWeight: SCHEDULE_DEFAULTS.cycleWeight,
+    identityWeight: SCHEDULE_DEFAULTS.identityWeight,
+    cycleNoise: SCHEDULE_DEFAULTS.cycleNoise,
   };
 }
 

@@ -2,7 +2,21 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { FileError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderLineChartPng, type LineSeries } from '../viz/line-chart.js';
-import type { LossValues } from './step.js';
+
+/** Loss values of one iteration (before the updates), as plain numbers. */
+export interface LossValues {
+  /** LSGAN generator loss, both directions summed. */
+  gAdv: number;
+  /** Cycle-consistency L1, both directions summed (unweighted). */
+  cycle: number;
+  /** Identity L1, both directions summed (unweighted); null when its weight is 0 (not computed). */
+  identity: number | null;
+  /** The generators' total loss (weighted). */
+  gTotal: number;
+  /** Discriminator losses 0.5 * (real term + fake term) of D_A and D_B. */
+  dA: number;
+  dB: number;
+}
 
 /** One line of losses.jsonl. */
 export interface LossRecord extends LossValues {

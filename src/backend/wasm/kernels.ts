@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2dBackpropFilter, conv2dBackpropInput } from './wasm-conv-grads.js';
-import { fastConcat, fastSlice, fastSplitV } from './wasm-copy-kernels.js';
-import { fastBatchMatMul } from './wasm-matmul.js';
+import { conv2dBackpropFilter, conv2dBackpropInput } from './conv-grads.js';
+import { fastConcat, fastSlice, fastSplitV } from './copy-kernels.js';
+import { fastBatchMatMul } from './matmul.js';
 
 /**
  * Kernel fixes for @tensorflow/tfjs-backend-wasm 4.22, so that conv nets train on it, and
