@@ -121,6 +121,10 @@ describe('rebuilt excitation', () => {
       expect(rebuilt.fine.data[m * fine.frames + 20]).toBeCloseTo(own, 4);
     }
     expect(depth[20]).toBe(0);
+    // A frame the output unvoices (f0Out 0 where the input is voiced) loses its ripple.
+    const unvoiced = rebuildExcitation({ fine: flat, f0In: f0, f0Out: f0.map((f, t) => (t === 60 ? 0 : f)), aperiodicity: ap }, CFG);
+    for (let m = 0; m < CFG.nMels; m++) expect(unvoiced.fine.data[m * flat.frames + 60]).toBe(0);
+    expect(unvoiced.f0Hz[60]).toBe(0);
     // The voice's ripple: the median of the periodic frames' own depths, about a clean comb's for this vowel.
     const own = frameRippleDepths(flat, f0, CFG);
     const voice = utteranceRippleDepth(own, f0, ap);
@@ -302,10 +306,11 @@ describe("the target speaker's voicing", () => {
   const convert = (voicing: typeof always, options: { voicing?: 'source' | 'target' } = {}) =>
     judge(convertAudio(modelWithPitch([envelope], a, b, { a: voicing, b: voicing }), speech, SR, { direction: 'a2b', statsOnly: true, ...options }).samples);
 
-  it('decides which frames are voiced: a target that voices nothing leaves no pitch, one that voices everything fills the gaps but not the noise', () => {
+  it("adds voicing: a target that voices nothing keeps the input's voicing, one that voices everything fills the gaps but not the noise", () => {
     const input = judge(speech);
     const kept = judge(convertAudio(modelWithPitch([envelope], a, b), speech, SR, { direction: 'a2b', statsOnly: true }).samples);
-    expect(share(convert(never))).toBeLessThan(0.05);
+    // The classifier never takes voicing away: an unfamiliar voice must not lose its periodicity.
+    expect(Array.from(convert(never).voiced)).toEqual(Array.from(kept.voiced));
     const all = convert(always);
     expect(share(all)).toBeGreaterThan(share(kept) + 0.03);
     // Clear noise (the input's loud-enough frames with aperiodicity >= 0.7) stays unvoiced even so.
@@ -325,7 +330,7 @@ describe("the target speaker's voicing", () => {
   });
 
   it("--voicing source keeps the input's voicing with any classifier", () => {
-    const kept = convert(never, { voicing: 'source' });
+    const kept = convert(always, { voicing: 'source' });
     const plain = judge(convertAudio(modelWithPitch([envelope], a, b), speech, SR, { direction: 'a2b', statsOnly: true }).samples);
     expect(Array.from(kept.voiced)).toEqual(Array.from(plain.voiced));
     expect(() => convertAudio(modelWithPitch([envelope], a, b), speech, SR, { voicing: 'target' })).toThrow(/no voicing classifiers/);

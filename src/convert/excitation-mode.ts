@@ -14,8 +14,9 @@ export const EXCITATION_MODES: readonly ExcitationMode[] = Object.freeze(['rebui
 
 /**
  * Which frames of a converted utterance are voiced (rebuilt excitation):
- *  - 'target': where the target speaker's voicing classifier says so on the converted
- *    envelope (models with voicing classifiers; the default for them);
+ *  - 'target': where the input is voiced, and also where the target speaker's voicing
+ *    classifier says so on the converted envelope, unless the input is clear noise there
+ *    (models with voicing classifiers; the default for them);
  *  - 'source': where the input is voiced.
  */
 export type VoicingMode = 'target' | 'source';
