@@ -1,9 +1,10 @@
 // Give a model made before voicing classifiers its speakers' classifiers (model/voicing.ts),
-// fitted on the speakers' recordings exactly as `voiceswap train` fits them:
+// fitted on every recording under the speakers' folders the way `voiceswap train` fits them
+// (training leaves out its held-out clips):
 //   node scripts/add-voicing.mjs MODEL SPEAKER_A_DIR SPEAKER_B_DIR OUT_DIR
 // The generators and everything else in MODEL are copied unchanged; OUT_DIR is written
 // atomically and must not be MODEL. Run `npm install` (or `npx tsc`) first: this uses dist/.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,20 +26,8 @@ await v.initBackend('cpu');
 const model = v.loadVoiceModel(modelPath);
 const features = model.info.features;
 
-/** Every .wav under dir (recursively), sorted: the same files a training run reads. */
-function wavFiles(dir) {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return wavFiles(path);
-      return name.toLowerCase().endsWith('.wav') ? [path] : [];
-    });
-}
-
 function classifier(dir, stats) {
-  const files = wavFiles(dir);
-  if (files.length === 0) throw new v.VoiceswapError(`${dir}: no .wav files`);
+  const files = v.listWavFiles(dir, { recursive: true, required: true });
   const envelopes = [];
   const voiced = [];
   for (const file of files) {

@@ -16,6 +16,7 @@ export { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogra
 export { readWav, decodeWav, writeWav, encodeWav, type DecodedWav, type WavEncoding, type WriteWavOptions } from './audio/wav.js';
 export { resample } from './audio/resample.js';
 export { loadAudio, type LoadedAudio, type AudioSourceInfo } from './audio/load.js';
+export { listWavFiles, type ListWavOptions } from './io/wav-files.js';
 export { hannWindow } from './audio/window.js';
 export { stft, istft, stftMagnitude, type ComplexSpectrogram } from './audio/stft.js';
 export { melFilterbank, melSpectrogram } from './audio/mel.js';
