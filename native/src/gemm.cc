@@ -60,7 +60,7 @@ std::unique_ptr<GemmPlan> makePlan(const GemmShape& s) {
 using PlanKey = std::array<int, 7>;
 
 std::map<PlanKey, std::unique_ptr<GemmPlan>>& plans() {
-  static std::map<PlanKey, std::unique_ptr<GemmPlan>> cache;
+  static thread_local std::map<PlanKey, std::unique_ptr<GemmPlan>> cache;  // per thread: worker_threads run side by side
   return cache;
 }
 
