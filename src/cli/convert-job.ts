@@ -49,20 +49,23 @@ type Modules = {
   trackPitch: typeof import('../audio/pitch.js').trackPitch;
   voicedF0: typeof import('../audio/pitch.js').voicedF0;
   median: typeof import('../audio/pitch.js').median;
-  renderSpectrogramStackPng: typeof import('../viz/spectrogram-image.js').renderSpectrogramStackPng;
+  renderSpectrogramStackPng?: typeof import('../viz/spectrogram-image.js').renderSpectrogramStackPng;
   writeUserFileAtomic: typeof import('../io/atomic.js').writeUserFileAtomic;
 };
 let modules: Modules | undefined;
 
-/** The conversion modules (tfjs among them), loaded once the backend is chosen. */
-export async function loadJobModules(): Promise<void> {
-  if (modules) return;
+/**
+ * The conversion modules (tfjs among them), loaded once the backend is chosen; the picture
+ * renderer (a native canvas package) only when pictures are wanted.
+ */
+export async function loadJobModules(pictures = false): Promise<void> {
+  if (modules && (!pictures || modules.renderSpectrogramStackPng)) return;
   const [convert, wav, res, pitch, viz, atomic] = await Promise.all([
     import('../convert/convert-audio.js'),
     import('../audio/wav.js'),
     import('../audio/resample.js'),
     import('../audio/pitch.js'),
-    import('../viz/spectrogram-image.js'),
+    pictures ? import('../viz/spectrogram-image.js') : undefined,
     import('../io/atomic.js'),
   ]);
   modules = {
@@ -73,7 +76,7 @@ export async function loadJobModules(): Promise<void> {
     trackPitch: pitch.trackPitch,
     voicedF0: pitch.voicedF0,
     median: pitch.median,
-    renderSpectrogramStackPng: viz.renderSpectrogramStackPng,
+    renderSpectrogramStackPng: viz?.renderSpectrogramStackPng,
     writeUserFileAtomic: atomic.writeUserFileAtomic,
   };
 }
@@ -134,6 +137,7 @@ export function convertJob(model: VoiceModel, task: JobTask, settings: JobSettin
   const converted = convertSamples(model, wav.samples, wav.sampleRate, settings);
   m.writeWav(task.output, converted.samples, converted.sampleRate, { encoding: settings.encoding, protect: [task.input] });
   if (settings.spectrogram && task.picture) {
+    if (!m.renderSpectrogramStackPng) throw new Error('convert-job: loadJobModules(true) was not awaited');
     const f = model.info.features;
     m.writeUserFileAtomic(
       task.picture,

@@ -25,7 +25,7 @@ async function start(): Promise<void> {
   const [{ assertFeatures, loadVoiceModel }, { DEFAULT_FEATURE_CONFIG }] = await Promise.all([
     import('../convert/voice-model.js'),
     import('../audio/config.js'),
-    loadJobModules(),
+    loadJobModules(Boolean(settings.job.spectrogram)),
   ]);
   const model = loadVoiceModel(settings.modelDir, [settings.job.direction]);
   assertFeatures(model, DEFAULT_FEATURE_CONFIG);

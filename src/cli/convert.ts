@@ -146,7 +146,7 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
       import('./convert-job.js'),
       import('../convert/voice-model.js'),
     ]);
-    await loadJobModules();
+    await loadJobModules(Boolean(opts.spectrogram));
     const model = loadVoiceModel(modelDir, [opts.direction]);
     try {
       assertFeatures(model, DEFAULT_FEATURE_CONFIG);
@@ -234,14 +234,12 @@ async function convertOneStream(input: string, opts: ConvertCliOptions): Promise
   const bytes = input === STDIN ? await readAll(process.stdin) : undefined;
 
   await startBackend(opts, true);
-  const [job, { assertFeatures, disposeVoiceModel, loadVoiceModel }, { decodeWav, encodeWav, readWav, writeWav }, { writeUserFileAtomic }, { renderSpectrogramStackPng }] =
-    await Promise.all([
-      import('./convert-job.js'),
-      import('../convert/voice-model.js'),
-      import('../audio/wav.js'),
-      import('../io/atomic.js'),
-      import('../viz/spectrogram-image.js'),
-    ]);
+  const [job, { assertFeatures, disposeVoiceModel, loadVoiceModel }, { decodeWav, encodeWav, readWav, writeWav }, { writeUserFileAtomic }] = await Promise.all([
+    import('./convert-job.js'),
+    import('../convert/voice-model.js'),
+    import('../audio/wav.js'),
+    import('../io/atomic.js'),
+  ]);
   await job.loadJobModules();
   const settings = jobSettings(opts);
   const model = loadVoiceModel(modelDir, [opts.direction]);
@@ -255,6 +253,7 @@ async function convertOneStream(input: string, opts: ConvertCliOptions): Promise
     } else {
       writeWav(output, converted.samples, converted.sampleRate, { encoding: settings.encoding, protect: input === STDIN ? [] : [input] });
       if (picture) {
+        const { renderSpectrogramStackPng } = await import('../viz/spectrogram-image.js');
         const f = model.info.features;
         writeUserFileAtomic(
           picture,
