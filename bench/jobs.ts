@@ -32,10 +32,10 @@ function inputFiles(root: string): string[] {
 }
 
 /** A started pool of `jobs` workers, warmed up (JIT, kernel plans, memory growth). */
-async function startPool(jobs: number, files: string[], outDir: string): Promise<ConvertPool> {
+async function startPool(jobs: number, threads: number, files: string[], outDir: string): Promise<ConvertPool> {
   const pool = await ConvertPool.start(jobs, {
     backend: 'auto',
-    threads: Math.max(1, Math.floor(availableParallelism() / jobs)),
+    threads,
     modelDir: defaultModelDir(),
     job: { direction: 'a2b', encoding: 'pcm16' },
   });
@@ -58,36 +58,45 @@ async function onePass(pool: ConvertPool, files: string[], outDir: string): Prom
   return files.length / ((performance.now() - start) / 1000);
 }
 
+/** A measured configuration: `jobs` workers with `threads` intra-op threads each. */
+interface Setting {
+  jobs: number;
+  threads: number;
+  label: string;
+}
+
 export async function benchJobs(log: (line: string) => void = console.log): Promise<BenchResult[]> {
   const root = packageRoot() ?? '.';
   const files = inputFiles(root);
   const cores = availableParallelism();
   log(`input: ${files.length} files (${files[0]} ...), shipped model a2b, ${cores} cores`);
-  const counts = [...new Set([1, 2, cores])];
+  // What `convert --jobs N` runs (each worker gets cores/N threads), plus one worker held to
+  // one thread: the per-core figure the workers' scaling is judged against.
+  const settings: Setting[] = [...new Set([1, 2, cores])].map((jobs) => ({
+    jobs,
+    threads: Math.max(1, Math.floor(cores / jobs)),
+    label: `--jobs ${jobs}${jobs === cores ? ' (= cores)' : ''}`,
+  }));
+  if (cores > 1) settings.push({ jobs: 1, threads: 1, label: '--jobs 1 --threads 1' });
   const outDir = mkdtempSync(join(tmpdir(), 'voiceswap-bench-jobs-'));
-  const rows: BenchResult[] = [];
-  const rates = new Map<number, number>();
+  const rates = new Map<Setting, number>();
+  const pools = new Map<Setting, ConvertPool>();
   try {
     // All pools are started first (idle workers wait without using the cores); the passes
-    // then alternate between worker counts, so a spell of other load does not fall on one count only.
-    const pools = new Map<number, ConvertPool>();
-    try {
-      for (const jobs of counts) pools.set(jobs, await startPool(jobs, files, outDir));
-      for (let pass = 0; pass < PASSES; pass++) {
-        for (const jobs of counts) rates.set(jobs, Math.max(rates.get(jobs) ?? 0, await onePass(pools.get(jobs)!, files, outDir)));
-      }
-    } finally {
-      for (const pool of pools.values()) await pool.close();
+    // then take turns between settings, so a spell of other load does not fall on one only.
+    for (const s of settings) pools.set(s, await startPool(s.jobs, s.threads, files, outDir));
+    for (let pass = 0; pass < PASSES; pass++) {
+      for (const s of settings) rates.set(s, Math.max(rates.get(s) ?? 0, await onePass(pools.get(s)!, files, outDir)));
     }
-    for (const jobs of counts) log(`${jobs} worker${jobs === 1 ? '' : 's'} (${pools.get(jobs)!.backends[0]}): ${rates.get(jobs)!.toFixed(2)} files/s, best of ${PASSES} passes`);
-    for (const jobs of counts) {
-      rows.push({ name: `convert --jobs ${jobs}${jobs === cores ? ' (= cores)' : ''}: throughput`, value: rates.get(jobs)!, unit: 'files/s' });
-    }
-    for (const jobs of counts.filter((j) => j > 1)) {
-      rows.push({ name: `convert --jobs ${jobs}: speed-up over --jobs 1`, value: rates.get(jobs)! / rates.get(1)!, unit: 'x' });
-    }
-    return rows;
+    for (const s of settings) log(`${s.label}: ${rates.get(s)!.toFixed(2)} files/s (${pools.get(s)!.backends[0]}), best of ${PASSES} passes`);
   } finally {
+    for (const pool of pools.values()) await pool.close();
     rmSync(outDir, { recursive: true, force: true });
   }
+  const rows: BenchResult[] = settings.map((s) => ({ name: `convert ${s.label}: throughput`, value: rates.get(s)!, unit: 'files/s' }));
+  const [one, ...more] = settings;
+  for (const s of more.filter((x) => x.jobs > 1)) {
+    rows.push({ name: `convert ${s.label}: speed-up over --jobs 1`, value: rates.get(s)! / rates.get(one)!, unit: 'x' });
+  }
+  return rows;
 }
