@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,37 @@ describe('convert DIR --jobs N --json', () => {
     for (const name of ['a1.a2b.wav', 'a2.a2b.wav']) {
       expect(readFileSync(join(two.out, name)).equals(readFileSync(join(one.out, name))), `${name} differs between --jobs 1 and 2`).toBe(true);
     }
+  });
+});
+
+describe('Ctrl-C during convert --jobs 2', () => {
+  it('stops the workers, leaves no temporary files and exits 130', async () => {
+    const dir = join(root, 'many');
+    mkdirSync(dir);
+    for (let i = 0; i < 8; i++) copyFileSync(demo1, join(dir, `a${i}.wav`));
+    const out = join(root, 'many-out');
+    const child = spawn(process.execPath, [BIN, 'convert', dir, '-o', out, '--jobs', '2'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!sent && /^convert /m.test(stderr)) {
+          sent = true; // the first file is done: the workers are busy
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (c) => {
+        clearTimeout(killer);
+        resolve(c);
+      });
+    });
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/voiceswap: interrupted/);
+    const left = readdirSync(out);
+    expect(left.filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect(left.length).toBeLessThan(8);
   });
 });
 

@@ -179,14 +179,17 @@ async function convertInWorkers(
   // Each worker gets its share of the cores for its intra-op threads, so N workers do not oversubscribe them.
   const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / jobs));
   let pool: ConvertPool | undefined;
+  let interrupted = false;
   const onSigint = (): void => {
+    if (interrupted) return; // a second Ctrl-C while the workers stop changes nothing
+    interrupted = true;
     void (pool?.close() ?? Promise.resolve()).finally(() => {
       removeOwnTemporaries(tasks);
       process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}voiceswap: interrupted\n`);
       process.exit(130);
     });
   };
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   try {
     pool = await ConvertPool.start(jobs, { backend: opts.backend, threads, modelDir, job });
     await pool.run(tasks, report);
