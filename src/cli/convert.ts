@@ -224,7 +224,6 @@ const STDOUT = '<stdout>';
 async function convertOneStream(input: string, opts: ConvertCliOptions): Promise<void> {
   const output = opts.output === '-' ? STDOUT : (opts.output ?? outputPathFor(input, opts, true));
   const picture = output !== STDOUT && opts.spectrogram ? picturePathFor(output) : undefined;
-  if (input !== STDIN) assertNotInput(output === STDOUT ? '' : output, [input]);
   const { resolveModelDir } = await import('../convert/voice-model.js');
   const modelDir = resolveModelDir(opts.model ?? defaultModelDir());
   const modelFiles = readdirSync(modelDir).map((name) => join(modelDir, name));
