@@ -13,6 +13,7 @@ const SECTIONS: Record<string, Section> = {
   resample: async () => (await import('./resample.js')).benchResample(),
   griffinlim: async () => (await import('./griffinlim.js')).benchGriffinLim(),
   convert: async () => (await import('./convert.js')).benchConvert(),
+  jobs: async () => (await import('./jobs.js')).benchJobs(),
   kernels: async () => (await import('./kernels.js')).benchKernels(),
   native: async () => (await import('./native.js')).benchNative(),
   train: async () => (await import('./train-presets.js')).benchTrainPresets(),

@@ -13,7 +13,7 @@ dnnl::engine& cpuEngine() {
 }
 
 dnnl::stream& cpuStream() {
-  static dnnl::stream stream(cpuEngine());
+  static thread_local dnnl::stream stream(cpuEngine());  // one per calling thread (worker_threads)
   return stream;
 }
 

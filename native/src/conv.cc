@@ -144,7 +144,7 @@ using PlanKey = std::array<int, kConvShapeFields + 1>;
 // Creating a oneDNN primitive JIT-compiles its kernel (milliseconds); a training step
 // runs the same few dozen convolutions over and over, so each is prepared once.
 std::map<PlanKey, std::unique_ptr<Plan>>& plans() {
-  static std::map<PlanKey, std::unique_ptr<Plan>> cache;
+  static thread_local std::map<PlanKey, std::unique_ptr<Plan>> cache;  // per thread: worker_threads run side by side
   return cache;
 }
 

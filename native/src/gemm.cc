@@ -60,7 +60,7 @@ std::unique_ptr<GemmPlan> makePlan(const GemmShape& s) {
 using PlanKey = std::array<int, 7>;
 
 std::map<PlanKey, std::unique_ptr<GemmPlan>>& plans() {
-  static std::map<PlanKey, std::unique_ptr<GemmPlan>> cache;
+  static thread_local std::map<PlanKey, std::unique_ptr<GemmPlan>> cache;  // per thread: worker_threads run side by side
   return cache;
 }
 
@@ -71,7 +71,7 @@ std::map<PlanKey, std::unique_ptr<GemmPlan>>& plans() {
 // block's rows are updated together for each p so that a is read along its stored rows.
 void gemmLoops(const GemmShape& s, const float* a, const float* b, float* c) {
   if (s.transposeB) {
-    static Scratch scratch;
+    static thread_local Scratch scratch;  // per calling thread (worker_threads)
     float* bRows = scratch.floats(int64_t(s.k) * s.n);
     for (int j = 0; j < s.n; j++)
       for (int p = 0; p < s.k; p++) bRows[int64_t(p) * s.n + j] = b[int64_t(j) * s.k + p];

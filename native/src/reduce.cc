@@ -40,7 +40,11 @@ void sumMiddle(const In* x, int64_t outer, int64_t reduce, int64_t inner, double
   const int threads = total >= kParallelMinElements && reduce >= 2 ? omp_get_max_threads() : 1;
   // (partials per thread: the shares below are of the reduce range, and each thread writes its own)
   const int64_t outSize = outer * inner;
-  static std::vector<double> partials;  // kept between calls: no allocation per op
+  // Kept between calls (no allocation per op), one per calling thread (worker_threads); the
+  // OpenMP team below shares the caller's through this reference (a thread_local named inside
+  // the parallel region would be each team thread's own).
+  static thread_local std::vector<double> callerPartials;
+  std::vector<double>& partials = callerPartials;
   partials.assign(static_cast<size_t>(threads) * outSize, 0.0);
   auto sumShare = [&](int t) {
     const int64_t r0 = reduce * t / threads;
@@ -89,7 +93,9 @@ void reduceSum(const float* x, int rank, const int* shape, const int* reduced, b
 
   // Reduce one reduced group at a time, innermost first; the first pass reads the float
   // input, later ones the double intermediate.
-  static std::vector<double> current, next;  // kept between calls
+  static thread_local std::vector<double> callerCurrent, callerNext;  // kept between calls, per calling thread
+  std::vector<double>& current = callerCurrent;  // shared with sumMiddle's OpenMP team by reference
+  std::vector<double>& next = callerNext;
   bool fromInput = true;
   for (int gi = static_cast<int>(groups.size()) - 1; gi >= 0; gi--) {
     if (!groups[gi].reduced) continue;

@@ -47,7 +47,7 @@ void sumShiftedTaps(const ConvShape& s, const float* z, int zH, int zW, float* o
 // one-channel image src (zH x zW), 0 outside it, for every position of a rows x cols grid:
 // the image's patches, one row of kH*kW values per position. Valid until the next call.
 const float* gatherTaps(const ConvShape& s, const float* src, int srcH, int srcW, int rowsH, int rowsW, int sign) {
-  static Scratch scratch;
+  static thread_local Scratch scratch;  // per calling thread (worker_threads)
   const int taps = s.kH * s.kW;
   const int64_t size = int64_t(s.batch) * rowsH * rowsW * taps;
   float* cols = scratch.floats(size);
@@ -109,7 +109,7 @@ void thinConvForward(const ConvShape& s, const float* x, const float* w, float* 
   // One output channel: y[p] = sum over taps of x[p shifted] . w[tap, :]. z = x * w^T on
   // the input grid (w is [taps, inC]), then the shifted sums.
   const int64_t positions = int64_t(s.batch) * s.inH * s.inW;
-  static Scratch scratch;
+  static thread_local Scratch scratch;  // per calling thread (worker_threads)
   float* z = scratch.floats(positions * taps);  // fully written by the product
   product(false, true, positions, taps, s.inC, x, w, z);
   sumShiftedTaps(s, z, s.inH, s.inW, y, s.outH, s.outW, +1);
@@ -120,7 +120,7 @@ void thinConvForward(const ConvShape& s, const float* x, const float* w, float* 
 void thinConvBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
   const int taps = s.kH * s.kW;
   const int64_t positions = int64_t(s.batch) * s.outH * s.outW;
-  static Scratch scratch;
+  static thread_local Scratch scratch;  // per calling thread (worker_threads)
   float* z = scratch.floats(positions * taps);
   product(false, true, positions, taps, s.outC, dy, w, z);
   sumShiftedTaps(s, z, s.outH, s.outW, dx, s.inH, s.inW, -1);

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BackendChoice } from '../backend/choices.js';
 import { DEFAULT_FEATURE_CONFIG } from '../audio/config.js';
 import { DIRECTIONS, type Direction } from '../convert/direction.js';
-import { VoiceswapError } from '../errors.js';
-import { assertWritablePath, writeUserFileAtomic } from '../io/atomic.js';
+import { FileError, VoiceswapError } from '../errors.js';
+import { assertWritablePath } from '../io/atomic.js';
 import { makeDirectory } from '../io/mkdir.js';
 import { assertNotInput } from '../io/protect.js';
 import { listWavFiles } from '../io/wav-files.js';
@@ -14,6 +15,10 @@ import { backendOptions, startBackend } from './backend-option.js';
 import { choiceOption, intOption, numberOption } from './options.js';
 import { EXCITATION_MODES, VOICING_MODES, type ExcitationMode, type VoicingMode } from '../convert/excitation-mode.js';
 import { Progress } from './progress.js';
+import type { JobSettings, JobTask } from './convert-job.js';
+import { ConvertPool, type JobOutcome } from './convert-pool.js';
+import { EXIT_CODES_HELP, UsageError } from './usage.js';
+import { fixStreamedDataLength } from './stdin-wav.js';
 
 interface ConvertCliOptions {
   output?: string;
@@ -31,6 +36,8 @@ interface ConvertCliOptions {
   inputStats?: boolean;
   backend: BackendChoice;
   threads?: number;
+  jobs?: number;
+  json?: boolean;
 }
 
 export function registerConvert(program: Command): void {
@@ -50,7 +57,9 @@ export function registerConvert(program: Command): void {
     .option('--voicing <which>', "which frames are voiced (rebuilt excitation): target (the input's voiced frames and those the target speaker would voice; default for models with voicing classifiers) or source (the input's only)", choiceOption('--voicing', VOICING_MODES))
     .option('--pitch-shift <semitones>', 'shift the converted pitch by this many semitones on top of the mapping (rebuilt excitation)', numberOption('--pitch-shift', -36, 36))
     .option('--f0-ratio <r>', 'multiply the converted F0 by r on top of the mapping (rebuilt excitation)', numberOption('--f0-ratio', 0.125, 8))
-    .option('--input-stats', "normalise each input with its own statistics instead of the source speaker's (for voices the model was not trained on)");
+    .option('--input-stats', "normalise each input with its own statistics instead of the source speaker's (for voices the model was not trained on)")
+    .option('-j, --jobs <n>', `files converted in parallel, each worker thread with its own backend (default: the number of cores, ${availableParallelism()} here; 1: in this thread)`, intOption('--jobs', 1, 1024))
+    .option('--json', 'one JSON object per file on stdout: input, output, audio_seconds, wall_seconds, f0_median_in_hz, f0_median_out_hz (or error); messages stay on stderr');
   for (const o of backendOptions()) cmd.addOption(o);
   cmd
     .addHelpText(
@@ -59,19 +68,37 @@ export function registerConvert(program: Command): void {
 Output names: each input NAME.wav becomes NAME.a2b.wav (or .b2a) in the current
 directory, or in the folder given with -o. An input is never overwritten. With
 several inputs, a file that fails is reported and skipped; the exit code is 1 if any failed.
+Several files are converted in parallel by --jobs worker threads (default: one per core).
+'-' as the input reads a WAV from stdin, -o - writes the WAV to stdout (messages and
+progress always go to stderr). --json cannot go with -o - (both want stdout).
 
 Examples:
   $ voiceswap convert samples/demo/alice_demo1.wav
   $ voiceswap convert samples/demo/alice_demo1.wav -o bob-voice.wav --spectrogram
   $ voiceswap convert recordings/ -o converted/ --model runs/alice-bob
   $ voiceswap convert samples/demo/bob_demo1.wav --direction b2a
-  $ voiceswap convert my-voice.wav --pitch-shift -2   # two semitones below the mapped pitch`,
+  $ voiceswap convert my-voice.wav --pitch-shift -2   # two semitones below the mapped pitch
+  $ voiceswap convert samples/dev/alice -o converted/ --jobs 2 --json > converted.jsonl
+  $ sox in.flac -t wav - | voiceswap convert - -o - | sox -t wav - out.mp3
+${EXIT_CODES_HELP}`,
     )
     .action((inputs: string[], opts: ConvertCliOptions) => runConvert(inputs, opts));
 }
 
 async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<void> {
+  const toStdout = opts.output === '-';
+  const fromStdin = inputs.includes('-');
+  if (toStdout && opts.json) throw new UsageError('-o - and --json both write to stdout; use one of them');
+  if (toStdout && opts.spectrogram) throw new UsageError('--spectrogram writes a picture beside the output file; it needs -o FILE, not -o -');
+  if (fromStdin && inputs.length > 1) throw new UsageError("'-' (read a WAV from stdin) must be the only input");
+  if (fromStdin && !opts.output) throw new UsageError("reading a WAV from stdin ('-') needs -o OUT.wav, or -o - for stdout");
+  // stdout may carry a WAV or JSON lines: whatever a library prints goes to stderr instead.
+  if (toStdout || opts.json) console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+  if (fromStdin) return convertOneStream(STDIN, opts);
   const files = expandInputs(inputs);
+  if (toStdout && files.length !== 1) throw new UsageError(`-o - (stdout) takes one input, got ${files.length} files`);
+  if (toStdout) return convertOneStream(files[0], opts);
+
   const single = files.length === 1 && !(opts.output && isDirectoryPath(opts.output));
   const outputs = files.map((f) => outputPathFor(f, opts, single));
   for (const out of outputs) assertNotInput(out, files);
@@ -86,64 +113,220 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
   if (opts.spectrogram) for (const png of pictures) assertNotInput(png, files); // `convert pic.png -o pic.wav` must not replace pic.png
   // Before any work: an output that cannot be written would fail only after the conversion.
   for (const out of [...outputs, ...(opts.spectrogram ? pictures : [])]) assertWritablePath(out);
+  const { resolveModelDir } = await import('../convert/voice-model.js');
+  const modelDir = resolveModelDir(opts.model ?? defaultModelDir());
+  // The model's files are inputs too (`-o MODEL/weights.bin` would destroy the model).
+  const modelFiles = readdirSync(modelDir).map((name) => join(modelDir, name));
+  for (const out of [...outputs, ...(opts.spectrogram ? pictures : [])]) assertNotInput(out, modelFiles);
+
+  const tasks: JobTask[] = files.map((input, i) => ({ input, output: outputs[i], picture: opts.spectrogram ? pictures[i] : undefined }));
+  const settings = jobSettings(opts);
+  const jobs = Math.min(opts.jobs ?? availableParallelism(), files.length);
+  const progress = files.length > 1 ? new Progress({ label: 'convert', total: files.length, unit: 'file', plainEvery: 5 }) : undefined;
+  let done = 0;
+  let failed = 0;
+  const report = (outcome: JobOutcome): void => {
+    done++;
+    if (outcome.error !== undefined) {
+      failed++;
+      const message = outcome.error.startsWith(outcome.task.input) ? outcome.error : `${outcome.task.input}: ${outcome.error}`;
+      log(progress, `voiceswap: error: ${message}`);
+      if (opts.json) writeJsonLine({ input: outcome.task.input, output: outcome.task.output, error: message });
+    } else {
+      const r = outcome.result;
+      if (!progress) log(progress, `wrote ${r.output} (${r.audio_seconds.toFixed(2)} s, real-time factor ${(r.wall_seconds / r.audio_seconds).toFixed(3)})`);
+      if (opts.json) writeJsonLine(r);
+    }
+    progress?.update(done);
+  };
+
+  if (jobs > 1) {
+    await convertInWorkers(tasks, settings, modelDir, jobs, opts, report);
+  } else {
+    await startBackend(opts, true);
+    const [{ loadJobModules, convertJob }, { assertFeatures, disposeVoiceModel, loadVoiceModel }] = await Promise.all([
+      import('./convert-job.js'),
+      import('../convert/voice-model.js'),
+    ]);
+    await loadJobModules(Boolean(opts.spectrogram));
+    const model = loadVoiceModel(modelDir, [opts.direction]);
+    try {
+      assertFeatures(model, DEFAULT_FEATURE_CONFIG);
+      for (const task of tasks) {
+        try {
+          report({ task, result: convertJob(model, task, settings) });
+        } catch (err) {
+          if (!(err instanceof VoiceswapError) || files.length === 1) throw err;
+          report({ task, error: err.message.split('\n')[0] });
+        }
+      }
+    } finally {
+      disposeVoiceModel(model);
+    }
+  }
+  progress?.finish();
+  if (files.length > 1) process.stderr.write(`converted ${files.length - failed} of ${files.length} files${failed ? `, ${failed} failed` : ''}\n`);
+  if (failed > 0) process.exitCode = 1;
+}
+
+/** `--jobs N`: the files spread over N worker threads; Ctrl-C stops them and exits 130. */
+async function convertInWorkers(
+  tasks: JobTask[],
+  job: JobSettings,
+  modelDir: string,
+  jobs: number,
+  opts: ConvertCliOptions,
+  report: (outcome: JobOutcome) => void,
+): Promise<void> {
+  // Each worker gets its share of the cores for its intra-op threads, so N workers do not oversubscribe them.
+  const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / jobs));
+  let pool: ConvertPool | undefined;
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) return; // a second Ctrl-C while the workers stop changes nothing
+    interrupted = true;
+    void (pool?.close() ?? Promise.resolve()).finally(() => {
+      removeOwnTemporaries(tasks);
+      process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}voiceswap: interrupted\n`);
+      process.exit(130);
+    });
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    pool = await ConvertPool.start(jobs, { backend: opts.backend, threads, modelDir, job });
+    await pool.run(tasks, report);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await pool?.close();
+  }
+}
+
+/** Temporary files of this process's atomic writes (`.NAME.PID.TIME.tmp`) in the output folders: a worker stopped mid-write leaves one. */
+function removeOwnTemporaries(tasks: readonly JobTask[]): void {
+  const own = new RegExp(`^\\..+\\.${process.pid}\\.\\d+\\.tmp$`);
+  const dirs = new Set(tasks.flatMap((t) => [dirname(resolve(t.output)), ...(t.picture ? [dirname(resolve(t.picture))] : [])]));
+  for (const dir of dirs) {
+    try {
+      for (const name of readdirSync(dir)) if (own.test(name)) rmSync(join(dir, name), { force: true });
+    } catch {
+      // a folder we cannot read has none of ours to remove
+    }
+  }
+}
+
+const STDIN = '<stdin>';
+const STDOUT = '<stdout>';
+
+/**
+ * One conversion through a stream: a WAV from stdin (`-`) and/or to stdout (`-o -`), the
+ * pipeline `sox in.flac -t wav - | voiceswap convert - -o - | sox -t wav - out.mp3`. stdin
+ * is read to its end, then parsed (a pipe writer's unknown data length is read as what
+ * arrived); the output WAV goes to stdout in one piece, everything else to stderr.
+ */
+async function convertOneStream(input: string, opts: ConvertCliOptions): Promise<void> {
+  const output = opts.output === '-' ? STDOUT : (opts.output ?? outputPathFor(input, opts, true));
+  const picture = output !== STDOUT && opts.spectrogram ? picturePathFor(output) : undefined;
+  const { resolveModelDir } = await import('../convert/voice-model.js');
+  const modelDir = resolveModelDir(opts.model ?? defaultModelDir());
+  const modelFiles = readdirSync(modelDir).map((name) => join(modelDir, name));
+  for (const out of output === STDOUT ? [] : [output, ...(picture ? [picture] : [])]) {
+    if (input !== STDIN) assertNotInput(out, [input]);
+    assertNotInput(out, modelFiles);
+    assertWritablePath(out);
+  }
+  if (input === STDIN && process.stdin.isTTY) throw new UsageError("'-' reads a WAV from stdin, but stdin is a terminal: pipe one in (sox in.flac -t wav - | voiceswap convert - -o out.wav)");
+  const bytes = input === STDIN ? await readAll(process.stdin) : undefined;
 
   await startBackend(opts, true);
-  const [{ convertFile }, { assertFeatures, disposeVoiceModel, loadVoiceModel }, { renderSpectrogramStackPng }] = await Promise.all([
-    import('../convert/convert-audio.js'),
+  const [job, { assertFeatures, disposeVoiceModel, loadVoiceModel }, { decodeWav, encodeWav, readWav, writeWav }, { writeUserFileAtomic }] = await Promise.all([
+    import('./convert-job.js'),
     import('../convert/voice-model.js'),
-    import('../viz/spectrogram-image.js'),
+    import('../audio/wav.js'),
+    import('../io/atomic.js'),
   ]);
-  const model = loadVoiceModel(opts.model ?? defaultModelDir(), [opts.direction]);
+  await job.loadJobModules();
+  const settings = jobSettings(opts);
+  const model = loadVoiceModel(modelDir, [opts.direction]);
   try {
     assertFeatures(model, DEFAULT_FEATURE_CONFIG);
-    // The model's files are inputs too (`-o MODEL/weights.bin` would destroy the model).
-    const modelFiles = readdirSync(model.dir).map((name) => join(model.dir, name));
-    for (const out of [...outputs, ...(opts.spectrogram ? pictures : [])]) assertNotInput(out, modelFiles);
-    const progress = files.length > 1 ? new Progress({ label: 'convert', total: files.length, unit: 'file' }) : undefined;
-    let failed = 0;
-    for (let i = 0; i < files.length; i++) {
-      const started = Date.now();
-      try {
-        const result = convertFile(model, files[i], outputs[i], {
-          direction: opts.direction,
-          iterations: opts.iters,
-          keepRate: opts.keepRate,
-          statsOnly: opts.statsOnly,
-          excitation: opts.excitation,
-          voicing: opts.voicing,
-          f0Ratio: f0Ratio(opts),
-          inputStats: opts.inputStats,
-          encoding: opts.float ? 'float32' : 'pcm16',
-        });
-        if (opts.spectrogram) {
-          const f = model.info.features;
-          writeUserFileAtomic(
-            pictures[i],
-            renderSpectrogramStackPng(
-              [
-                { spec: result.input, title: `input: ${files[i]}` },
-                { spec: result.output, title: `output (${opts.direction}): ${outputs[i]}` },
-              ],
-              { kind: 'mel', sampleRate: f.sampleRate, hopLength: f.hopLength, fMin: f.fMin, fMax: f.fMax },
-            ),
-          );
-        }
-        const seconds = result.samples.length / result.sampleRate;
-        const rtf = (Date.now() - started) / 1000 / seconds;
-        if (!progress) process.stderr.write(`wrote ${outputs[i]} (${seconds.toFixed(2)} s, real-time factor ${rtf.toFixed(3)})\n`);
-      } catch (err) {
-        if (!(err instanceof VoiceswapError) || files.length === 1) throw err;
-        failed++;
-        process.stderr.write(`\nvoiceswap: error: ${err.message}\n`);
+    const started = performance.now();
+    const wav = bytes ? decodeWav(fixStreamedDataLength(bytes), STDIN) : readWav(input);
+    const converted = job.convertSamples(model, wav.samples, wav.sampleRate, settings);
+    if (output === STDOUT) {
+      await writeAll(process.stdout, encodeWav(converted.samples, converted.sampleRate, settings.encoding));
+    } else {
+      writeWav(output, converted.samples, converted.sampleRate, { encoding: settings.encoding, protect: input === STDIN ? [] : [input] });
+      if (picture) {
+        const { renderSpectrogramStackPng } = await import('../viz/spectrogram-image.js');
+        const f = model.info.features;
+        writeUserFileAtomic(
+          picture,
+          renderSpectrogramStackPng(
+            [
+              { spec: converted.input, title: `input: ${input}` },
+              { spec: converted.output, title: `output (${opts.direction}): ${output}` },
+            ],
+            { kind: 'mel', sampleRate: f.sampleRate, hopLength: f.hopLength, fMin: f.fMin, fMax: f.fMax },
+          ),
+        );
       }
-      progress?.update(i + 1);
     }
-    progress?.finish();
-    if (files.length > 1) process.stderr.write(`converted ${files.length - failed} of ${files.length} files${failed ? `, ${failed} failed` : ''}\n`);
-    if (failed > 0) process.exitCode = 1;
+    const r = job.jobResult(model, { input, output: output === STDOUT ? '-' : output }, wav, converted, settings, started);
+    process.stderr.write(`wrote ${output} (${r.audio_seconds.toFixed(2)} s, real-time factor ${(r.wall_seconds / r.audio_seconds).toFixed(3)})\n`);
+    if (opts.json) writeJsonLine(r);
   } finally {
     disposeVoiceModel(model);
   }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  } catch (err) {
+    throw new FileError(STDIN, `cannot read: ${(err as Error).message}`);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Write all of `bytes` to a stream; a reader that went away is a one-line error. */
+function writeAll(stream: NodeJS.WriteStream, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void =>
+      reject(new FileError(STDOUT, err.code === 'EPIPE' ? 'the reader closed the pipe before the WAV was written' : `cannot write: ${err.message}`));
+    stream.once('error', onError);
+    stream.write(bytes, (err) => {
+      stream.off('error', onError);
+      if (err) onError(err);
+      else resolvePromise();
+    });
+  });
+}
+
+function writeJsonLine(value: object): void {
+  process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+/** A line for the user on stderr, clear of the progress bar. */
+function log(progress: Progress | undefined, line: string): void {
+  if (progress) progress.message(line);
+  else process.stderr.write(line + '\n');
+}
+
+function jobSettings(opts: ConvertCliOptions): JobSettings {
+  return {
+    direction: opts.direction,
+    iterations: opts.iters,
+    keepRate: opts.keepRate,
+    statsOnly: opts.statsOnly,
+    excitation: opts.excitation,
+    voicing: opts.voicing,
+    f0Ratio: f0Ratio(opts),
+    inputStats: opts.inputStats,
+    encoding: opts.float ? 'float32' : 'pcm16',
+    spectrogram: opts.spectrogram,
+    measureF0: opts.json,
+  };
 }
 
 /** The manual pitch factor of --pitch-shift and/or --f0-ratio (both multiply). */

@@ -15,7 +15,7 @@ export function registerEvaluate(program: Command): void {
     .argument('<converted-dir>', 'folder of converted WAVs (dev01.a2b.wav pairs with dev01.wav)')
     .argument('<target-dir>', 'folder of the target speaker saying the same sentences')
     .option('--source <dir>', 'also report the unconverted baseline: source recordings vs target')
-    .option('--json', 'print the report as JSON instead of a table')
+    .option('--json', 'print the report as one JSON object on one line (stdout) instead of a table')
     .option('--telephone', 'telephone recordings: analyse at 8 kHz, so the MCD covers 0-4 kHz (alpha 0.31)')
     .addHelpText(
       'after',
@@ -32,7 +32,7 @@ Examples:
     .action((convertedDir: string, targetDir: string, opts: EvaluateOptions) => {
       const analysis = opts.telephone ? TELEPHONE_EVALUATION_CONFIG : {};
       const report = evaluatePairs(convertedDir, targetDir, { ...analysis, sourceDir: opts.source });
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReportTable(report));
+      process.stdout.write(opts.json ? JSON.stringify(report) + '\n' : formatReportTable(report));
     });
 
   program

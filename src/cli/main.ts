@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { VoiceswapError } from '../errors.js';
+import { EXIT_CODES_HELP, UsageError } from './usage.js';
 import { registerSpectrogram } from './spectrogram.js';
 import { registerResynth } from './resynth.js';
 import { registerEvaluate } from './evaluate.js';
@@ -28,7 +30,9 @@ export function buildProgram(): Command {
     `
 Examples:
   $ voiceswap spectrogram samples/alice/alice001.wav -o alice.png
-  $ voiceswap resynth samples/bob/bob001.wav -o bob.gl.wav`,
+  $ voiceswap resynth samples/bob/bob001.wav -o bob.gl.wav
+  $ voiceswap convert samples/demo/alice_demo1.wav
+${EXIT_CODES_HELP}`,
   );
   return program;
 }
@@ -44,8 +48,12 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // commander already printed help, version or a usage error.
-      return err.exitCode;
+      // commander already printed help or the version (exit code 0), or a usage error: 2.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`voiceswap: error: ${err.message.split('\n')[0]}\n`);
+      return 2;
     }
     if (err instanceof VoiceswapError) {
       process.stderr.write(`voiceswap: error: ${err.message.split('\n')[0]}\n`);
@@ -55,6 +63,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function packageVersion(): string {
-  return '0.1.0';
+/**
+ * The version in the package's own package.json, found relative to this module (so it is
+ * right from a clone and from an installed package alike): src/cli/ or dist/src/cli/.
+ */
+export function packageVersion(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'voiceswap' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not at this level: try the next
+    }
+  }
+  throw new Error('voiceswap: cannot find its package.json to read the version');
 }
