@@ -1,6 +1,11 @@
 /** Shared pieces of the benchmarks: the result row, timing, the fixture folder. */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { discriminatorModules } from '../src/model/discriminator.js';
+import { generatorModules } from '../src/model/generator.js';
+import { convPadding } from '../src/model/layers.js';
+import { traceModules } from '../src/model/modules.js';
+import type { ModelConfig } from '../src/model/presets.js';
 
 export interface BenchResult {
   name: string;
@@ -47,10 +52,35 @@ export function bestTimeMs(run: () => void, minRuns: number, budgetMs: number): 
   return best;
 }
 
-/** One convolution layer to time: NHWC input, HWIO filter, stride, 'same' padding. */
+/** One convolution of the model to time: NHWC input, HWIO filter, stride and padding as the model runs it. */
 export interface ConvLayer {
   label: string;
   x: [number, number, number, number];
   filter: [number, number, number, number];
-  stride: number;
+  stride: [number, number];
+  pad: ReturnType<typeof convPadding>;
+}
+
+/**
+ * The named convs of the generator ('G', generatorModules) and discriminator ('D',
+ * discriminatorModules) of `config` on [batch, nMels, frames] crops, with the shapes the
+ * model code traces for them: the benchmarks restate no layer.
+ */
+export function modelConvLayers(config: ModelConfig, batch: number, frames: number, picks: ReadonlyArray<readonly ['G' | 'D', string]>): ConvLayer[] {
+  const input = { height: config.nMels, width: frames, channels: 1 };
+  const convs = { G: traceModules(generatorModules(config), input).convs, D: traceModules(discriminatorModules(config), input).convs };
+  return picks.map(([net, name]) => {
+    const call = convs[net].find((c) => c.spec.name === name);
+    if (call === undefined) throw new Error(`the ${net === 'G' ? 'generator' : 'discriminator'} has no conv '${name}'`);
+    const { spec, input: x } = call;
+    const [kh, kw] = spec.kernel;
+    const stride = spec.stride[0] === spec.stride[1] ? `s${spec.stride[0]} ` : `s(${spec.stride.join(',')}) `;
+    return {
+      label: `${net} ${name} ${spec.inChannels}->${spec.outChannels} k(${kh},${kw}) ${spec.stride[0] * spec.stride[1] > 1 ? stride : ''}${x.height}x${x.width}`,
+      x: [batch, x.height, x.width, x.channels],
+      filter: [kh, kw, spec.inChannels, spec.outChannels],
+      stride: spec.stride,
+      pad: convPadding(spec),
+    };
+  });
 }

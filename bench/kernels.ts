@@ -3,7 +3,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { pathToFileURL } from 'node:url';
 import { initBackend } from '../src/backend/index.js';
 import { wasmBinaryDir } from '../src/backend/wasm/index.js';
-import { bestTimeMs, type BenchResult, type ConvLayer } from './common.js';
+import { presetConfig } from '../src/model/presets.js';
+import { bestTimeMs, modelConvLayers, type BenchResult, type ConvLayer } from './common.js';
 
 /**
  * GFLOP/s of the kernels a CycleGAN-VC2 training step spends its time in, on the wasm
@@ -20,15 +21,16 @@ import { bestTimeMs, type BenchResult, type ConvLayer } from './common.js';
  * packed weights are cached; a training step pays the packing once per weight update.
  */
 
-// Layer shapes of the generator and discriminator at width 1/4 (the CPU preset), 80 mel x 64 frames.
-const CONV_LAYERS: ConvLayer[] = [
-  { label: 'G in 1->64 k(5,15) 80x64', x: [1, 80, 64, 1], filter: [5, 15, 1, 64], stride: 1 },
-  { label: 'G down 32->128 k5 s2 80x64', x: [1, 80, 64, 32], filter: [5, 5, 32, 128], stride: 2 },
-  { label: 'G up 64->256 k5 20x16', x: [1, 20, 16, 64], filter: [5, 5, 64, 256], stride: 1 },
-  { label: 'G 1-D 64->128 k3 16 frames', x: [1, 1, 16, 64], filter: [1, 3, 64, 128], stride: 1 },
-  { label: 'G out 16->1 k(5,15) 80x64', x: [1, 80, 64, 16], filter: [5, 15, 16, 1], stride: 1 },
-  { label: 'D down 64->256 k3 s2 20x16', x: [1, 20, 16, 64], filter: [3, 3, 64, 256], stride: 2 },
-];
+// Convs of the generator and discriminator at width 1/4 (the CPU preset), 80 mel x 64
+// frames, shapes and padding from the model code (see modelConvLayers).
+const CONV_LAYERS: ConvLayer[] = modelConvLayers(presetConfig('small'), 1, 64, [
+  ['G', 'conv_in'],
+  ['G', 'down1/conv'],
+  ['G', 'up1/conv'],
+  ['G', 'res1/conv1'],
+  ['G', 'conv_out'],
+  ['D', 'down2/conv'],
+] as const);
 
 const MATMUL_SIZES = [512, 1024];
 
@@ -75,18 +77,18 @@ function convFlops(layer: ConvLayer, y: tf.Tensor): number {
 function benchConv(backend: string, layer: ConvLayer): BenchResult[] {
   const x = tf.randomNormal(layer.x) as tf.Tensor4D;
   const w = tf.randomNormal(layer.filter) as tf.Tensor4D;
-  const y = tf.conv2d(x, w, layer.stride, 'same');
+  const y = tf.conv2d(x, w, layer.stride, layer.pad);
   const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
   const flops = convFlops(layer, y);
   const row = (what: string, ms: number): BenchResult => ({ name: `${backend} conv ${what} ${layer.label}`, value: gflops(flops, ms), unit: 'GFLOP/s' });
   const rows = [
-    row('fwd', timeOp(() => tf.conv2d(x, w, layer.stride, 'same'))),
-    row('bwd-input', timeOp(() => tf.conv2dTranspose(dy, w, layer.x, layer.stride, 'same'))),
+    row('fwd', timeOp(() => tf.conv2d(x, w, layer.stride, layer.pad))),
+    row('bwd-input', timeOp(() => tf.conv2dTranspose(dy, w, layer.x, layer.stride, layer.pad))),
   ];
   if (tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) == null) {
     rows.push({ name: `${backend} conv bwd-filter ${layer.label}`, value: NaN, unit: 'GFLOP/s (kernel missing)' });
   } else {
-    const attrs = { strides: layer.stride, pad: 'same', dataFormat: 'NHWC', filterShape: layer.filter };
+    const attrs = { strides: layer.stride, pad: layer.pad, dataFormat: 'NHWC', filterShape: layer.filter };
     rows.push(row('bwd-filter', timeOp(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor)));
   }
   tf.dispose([x, w, y, dy]);

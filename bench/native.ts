@@ -16,18 +16,18 @@ import { NATIVE_BACKEND, startNative } from '../src/backend/native/index.js';
 import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { benchTrain } from '../src/train/benchmark.js';
 import { CycleGanTrainer } from '../src/train/step.js';
-import { bestTimeMs, type BenchResult, type ConvLayer } from './common.js';
+import { bestTimeMs, modelConvLayers, type BenchResult, type ConvLayer } from './common.js';
 
-// Layers of the small preset (widths x1/4) at 80 mel x 64 frames, batch 2 (a generator's
-// fake and identity passes run as one batch).
-const CONV_LAYERS: ConvLayer[] = [
-  { label: 'G in 1->64 k(5,15)', x: [2, 80, 64, 1], filter: [5, 15, 1, 64], stride: 1 },
-  { label: 'G down 32->128 k5 s2', x: [2, 80, 64, 32], filter: [5, 5, 32, 128], stride: 2 },
-  { label: 'G up 64->256 k5 20x16', x: [2, 20, 16, 64], filter: [5, 5, 64, 256], stride: 1 },
-  { label: 'G 1-D 64->128 k(1,3)', x: [2, 1, 16, 64], filter: [1, 3, 64, 128], stride: 1 },
-  { label: 'G out 16->1 k(5,15)', x: [2, 80, 64, 16], filter: [5, 15, 16, 1], stride: 1 },
-  { label: 'D down 64->256 k3 s2', x: [2, 40, 32, 64], filter: [3, 3, 64, 256], stride: 2 },
-];
+// Convs of the small preset (widths x1/4) at 80 mel x 64 frames, batch 2 (a generator's
+// fake and identity passes run as one batch), shapes and padding from the model code.
+const CONV_LAYERS: ConvLayer[] = modelConvLayers(presetConfig('small'), 2, 64, [
+  ['G', 'conv_in'],
+  ['G', 'down1/conv'],
+  ['G', 'up1/conv'],
+  ['G', 'res1/conv1'],
+  ['G', 'conv_out'],
+  ['D', 'down2/conv'],
+] as const);
 
 const MATMUL_SIZES = [256, 1024];
 
@@ -49,7 +49,7 @@ function kernelRows(): BenchResult[] {
     tf.tidy(() => {
       const x = tf.randomNormal(layer.x) as tf.Tensor4D;
       const w = tf.randomNormal(layer.filter) as tf.Tensor4D;
-      const pad = 'same';
+      const pad = layer.pad;
       const y = tf.conv2d(x, w, layer.stride, pad);
       const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
       const [kh, kw, cin, cout] = layer.filter;

@@ -151,7 +151,7 @@ describe('mel filterbank', () => {
 
   it('has a sparse form that holds exactly the dense weights', () => {
     const dense = melFilterbank();
-    const sparse = sparseMelFilterbank();
+    const sparse = sparseMelFilterbank(DEFAULT_FEATURE_CONFIG);
     const rebuilt = new Float32Array(dense.data.length);
     for (let m = 0; m < sparse.nMels; m++) {
       for (let i = sparse.offsets[m], k = sparse.firstBin[m]; i < sparse.offsets[m + 1]; i++, k++) {

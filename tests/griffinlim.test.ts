@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Spectrogram } from '../src/audio/config.js';
+import { DEFAULT_FEATURE_CONFIG, type Spectrogram } from '../src/audio/config.js';
 import { logMelSpectrogram } from '../src/audio/features.js';
 import {
   griffinLim,
@@ -272,7 +272,7 @@ describe('the vocoder on long inputs, block by block', () => {
     const whole = griffinLim(magnitude, { ...VOCODER_DEFAULTS });
     expect(logMelToAudio(logMel)).toEqual(whole);
     expect(logMelToAudio(logMel, { blockFrames: logMel.frames })).toEqual(whole);
-    const split = logMelToAudio(logMel, { blockFrames: minBlockFrames() }); // two blocks
+    const split = logMelToAudio(logMel, { blockFrames: minBlockFrames(DEFAULT_FEATURE_CONFIG) }); // two blocks
     expect(split.length).toBe(whole.length);
     expect(split).not.toEqual(whole);
   });
@@ -332,7 +332,7 @@ describe('the vocoder on long inputs, block by block', () => {
 
   it('refuses a block size too small for the overlap', () => {
     const logMel = spectrogram('speech_female.logmel.npy');
-    expect(() => logMelToAudio(logMel, { blockFrames: minBlockFrames() - 1 })).toThrow(/blockFrames/);
+    expect(() => logMelToAudio(logMel, { blockFrames: minBlockFrames(DEFAULT_FEATURE_CONFIG) - 1 })).toThrow(/blockFrames/);
     expect(() => logMelToAudio(logMel, { blockFrames: 300.5 })).toThrow(/blockFrames/);
   });
 });

@@ -6,7 +6,10 @@ import { DEFAULT_FEATURE_CONFIG, type FeatureConfig, type Spectrogram } from './
 import { melSpectrogram } from './mel.js';
 import { VoiceswapError } from '../errors.js';
 
-/** ln(max(mel, cfg.logFloor)) of x: [nMels, frames] float32. */
+/**
+ * ln(max(mel, cfg.logFloor)) of x: [nMels, frames] float32.
+ * Library entry point: `cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
+ */
 export function logMelSpectrogram(x: Float32Array, cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): Spectrogram {
   if (!(cfg.logFloor > 0)) {
     throw new VoiceswapError(`invalid feature configuration: logFloor must be positive, got ${cfg.logFloor}`);

@@ -61,6 +61,7 @@ export interface GriffinLimOptions {
   init?: PhaseInit;
   /** Output length in samples (default hop · (frames − 1), as librosa). */
   length?: number;
+  /** The features' STFT and mel settings; default DEFAULT_FEATURE_CONFIG (library users only: code in src/ passes the model's or run's). */
   cfg?: Readonly<FeatureConfig>;
   /** Padding of the STFT inside the loop (default 'reflect', like the analysis). */
   padMode?: PadMode;
@@ -111,7 +112,8 @@ function smallestBlock(plan: StftPlan): number {
   return 4 * blockOverlap(plan);
 }
 
-export function minBlockFrames(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): number {
+/** The smallest blockFrames for cfg's STFT (the caller's features: no default here). */
+export function minBlockFrames(cfg: Readonly<FeatureConfig>): number {
   return smallestBlock(stftPlan(cfg));
 }
 
@@ -447,9 +449,12 @@ function griffinLimBlocks(source: FrameSource, frames: number, plan: StftPlan, s
   return out;
 }
 
-/** Waveform whose STFT magnitude approximates `magnitude` ([nFft/2 + 1, frames], linear). */
+/**
+ * Waveform whose STFT magnitude approximates `magnitude` ([nFft/2 + 1, frames], linear).
+ * Library entry point: `options.cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
+ */
 export function griffinLim(magnitude: Spectrogram, options: GriffinLimOptions = {}): Float32Array {
-  const plan = stftPlan(options.cfg ?? DEFAULT_FEATURE_CONFIG);
+  const plan = stftPlan(options.cfg ?? DEFAULT_FEATURE_CONFIG); // the documented default, here only
   const { rows, frames, data } = magnitude;
   if (rows !== plan.bins) throw new VoiceswapError(`griffinLim: the magnitude has ${rows} rows but nFft ${plan.nFft} needs ${plan.bins}`);
   const settings = runSettings(plan, frames, options, { iterations: DEFAULT_GRIFFIN_LIM_ITERATIONS, momentum: DEFAULT_MOMENTUM, init: DEFAULT_PHASE_INIT });
@@ -463,6 +468,7 @@ export function griffinLim(magnitude: Spectrogram, options: GriffinLimOptions = 
 /**
  * Spectral convergence of `audio` against a target magnitude, in dB:
  * 20·log10(‖S − |STFT(y)|‖_F / ‖S‖_F). Lower is better.
+ * Library entry point: `cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
  */
 export function spectralConvergenceDb(
   target: Spectrogram,
@@ -511,9 +517,10 @@ export const VOCODER_DEFAULTS = Object.freeze({ iterations: 16, momentum: 0.5, i
  * [nMels, T], mapped back to a linear-frequency magnitude by a MelFrameInverter, then
  * Griffin-Lim, both block by block (frames are inverted as the blocks need them).
  * Returns hop · (T − 1) samples unless `length` is given.
+ * Library entry point: `options.cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
  */
 export function logMelToAudio(logMel: Spectrogram, options: VocoderOptions = {}): Float32Array {
-  const cfg = options.cfg ?? DEFAULT_FEATURE_CONFIG;
+  const cfg = options.cfg ?? DEFAULT_FEATURE_CONFIG; // the documented default, here only
   const plan = stftPlan(cfg);
   const inverter = new MelFrameInverter(cfg, { method: options.melInversion });
   inverter.checkRows(logMel.rows);

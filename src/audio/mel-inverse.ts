@@ -323,7 +323,7 @@ export class MelFrameInverter {
   private readonly s: Float64Array;
   private readonly scratch: KlScratch;
 
-  constructor(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG, options: MelInversionOptions = {}) {
+  constructor(cfg: Readonly<FeatureConfig>, options: MelInversionOptions = {}) {
     const method = options.method ?? 'kl';
     if (method !== 'kl' && method !== 'pinv' && method !== 'interpolate') {
       throw new VoiceswapError(`mel inversion: unknown method '${String(method)}' (use kl, pinv or interpolate)`);
@@ -388,6 +388,7 @@ export class MelFrameInverter {
 /**
  * Linear-frequency magnitude [nFft/2 + 1, T] whose mel projection is `mel`
  * (a magnitude mel spectrogram [nMels, T], not its log).
+ * Library entry point: `cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
  */
 export function melToLinear(
   mel: Spectrogram,

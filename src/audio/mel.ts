@@ -63,7 +63,7 @@ function denseWeights(cfg: Readonly<FeatureConfig>): Float64Array {
   return w;
 }
 
-/** The mel filterbank as a dense [nMels, nFft/2 + 1] float32 matrix. */
+/** The mel filterbank as a dense [nMels, nFft/2 + 1] float32 matrix. Library entry point: `cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features. */
 export function melFilterbank(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): Spectrogram {
   const bins = (cfg.nFft >> 1) + 1;
   return { data: Float32Array.from(denseWeights(cfg)), rows: cfg.nMels, frames: bins };
@@ -72,8 +72,8 @@ export function melFilterbank(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CON
 const bankCache = new Map<string, SparseFilterbank>();
 const BANK_CACHE_LIMIT = 8;
 
-/** The cached sparse filterbank for cfg. */
-export function sparseMelFilterbank(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): SparseFilterbank {
+/** The cached sparse filterbank for cfg (the caller's: no default here). */
+export function sparseMelFilterbank(cfg: Readonly<FeatureConfig>): SparseFilterbank {
   const key = `${cfg.sampleRate}/${cfg.nFft}/${cfg.nMels}/${cfg.fMin}/${cfg.fMax}`;
   const cached = bankCache.get(key);
   if (cached) return cached;
@@ -128,6 +128,7 @@ export function applyFilterbank(
 /**
  * The magnitude (power 1) mel spectrogram of x: [nMels, frames], with the STFT of
  * `stft.ts` (centred frames, reflect padding, periodic Hann).
+ * Library entry point: `cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
  */
 export function melSpectrogram(x: Float32Array, cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): Spectrogram {
   const plan = stftPlan(cfg);

@@ -43,8 +43,8 @@ export interface StftPlan {
 const planCache = new Map<string, StftPlan>();
 const PLAN_CACHE_LIMIT = 8;
 
-/** The cached plan for cfg's nFft and hopLength. */
-export function stftPlan(cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): StftPlan {
+/** The cached plan for cfg's nFft and hopLength (cfg is the caller's: no default here). */
+export function stftPlan(cfg: Readonly<FeatureConfig>): StftPlan {
   const { nFft, hopLength } = cfg;
   const key = `${nFft}/${hopLength}`;
   let plan = planCache.get(key);
@@ -170,7 +170,10 @@ export function forEachMagnitude(
   return frames;
 }
 
-/** Complex STFT of x (centred frames), frame-major. */
+/**
+ * Complex STFT of x (centred frames), frame-major.
+ * Library entry point: `cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
+ */
 export function stft(
   x: Float32Array,
   cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG,
@@ -191,7 +194,10 @@ export function stft(
 /** Frames gathered before they are written out transposed (see stftMagnitude). */
 const TRANSPOSE_BLOCK = 16;
 
-/** |STFT(x)| as a [nFft/2 + 1, frames] float32 spectrogram (centred frames, reflect padding). */
+/**
+ * |STFT(x)| as a [nFft/2 + 1, frames] float32 spectrogram (centred frames, reflect padding).
+ * Library entry point: `cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
+ */
 export function stftMagnitude(x: Float32Array, cfg: Readonly<FeatureConfig> = DEFAULT_FEATURE_CONFIG): Spectrogram {
   const plan = stftPlan(cfg);
   checkNotEmpty(x);
@@ -272,6 +278,7 @@ export function defaultSignalLength(frames: number, hopLength: number): number {
 /**
  * Inverse STFT (centred frames): overlap-add, divide by the window's sum of squares and
  * drop the nFft/2 padding. `length` trims or zero-extends the result to that many samples.
+ * Library entry point: `cfg` defaults to DEFAULT_FEATURE_CONFIG, the documented default (README, Library); code in src/ passes the model's or run's features.
  */
 export function istft(
   spec: ComplexSpectrogram,

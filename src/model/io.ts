@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { FileError } from '../errors.js';
 import { recoverDirReplacement, replaceDirAtomic } from '../io/atomic.js';
 import { float16ToFloat32, float32ToFloat16 } from '../io/float16.js';
-import { discriminatorLayers } from './discriminator.js';
-import { generatorLayers } from './generator.js';
-import { networkFromValues, paramSpecs, sameShape, shapeSize, type LayerSpec, type Network } from './params.js';
+import { discriminatorModules } from './discriminator.js';
+import { generatorModules } from './generator.js';
+import { networkFromValues, sameShape, shapeSize, type Module, type Network } from './params.js';
 import { configProblem, upgradeModelConfig, type ModelConfig } from './presets.js';
 
 /**
@@ -56,10 +56,10 @@ interface ModelJson {
   weights: { file: string; byteLength: number; sha256?: string; entries: WeightEntry[] };
 }
 
-/** The layer list of each network kind, for a config. */
-const LAYERS_OF_KIND: Record<string, (config: ModelConfig) => LayerSpec[]> = {
-  generator: generatorLayers,
-  discriminator: discriminatorLayers,
+/** The module list of each network kind, for a config. */
+const MODULES_OF_KIND: Record<string, (config: ModelConfig) => Module[]> = {
+  generator: generatorModules,
+  discriminator: discriminatorModules,
 };
 
 export interface SaveModelOptions {
@@ -168,9 +168,9 @@ interface NamedTensor {
 
 /** The network's tensors with full names, after checking they fit `config`. */
 function checkedNetworkTensors(net: Network, config: ModelConfig): NamedTensor[] {
-  const layersOf = LAYERS_OF_KIND[net.kind];
-  if (layersOf === undefined) throw new Error(`cannot save network ${net.name} of unknown kind '${net.kind}'`);
-  for (const spec of paramSpecs(layersOf(config))) {
+  const modulesOf = MODULES_OF_KIND[net.kind];
+  if (modulesOf === undefined) throw new Error(`cannot save network ${net.name} of unknown kind '${net.kind}'`);
+  for (const spec of modulesOf(config).flatMap((m) => m.params())) {
     const v = net.vars.get(spec.name);
     if (v === undefined || !sameShape(v.shape, spec.shape)) {
       throw new Error(`network ${net.name} does not match the model config (parameter '${spec.name}')`);
@@ -180,13 +180,13 @@ function checkedNetworkTensors(net: Network, config: ModelConfig): NamedTensor[]
 }
 
 function buildNetwork(jsonPath: string, config: ModelConfig, info: { name: string; kind: string }, values: ReadonlyMap<string, TensorValues>): Network {
-  const layersOf = LAYERS_OF_KIND[info.kind];
-  if (layersOf === undefined) throw new FileError(jsonPath, `network '${info.name}' has unknown kind '${info.kind}'`);
+  const modulesOf = MODULES_OF_KIND[info.kind];
+  if (modulesOf === undefined) throw new FileError(jsonPath, `network '${info.name}' has unknown kind '${info.kind}'`);
   const prefix = `${info.name}/`;
   const own = new Map<string, TensorValues>();
   for (const [name, v] of values) if (name.startsWith(prefix)) own.set(name.slice(prefix.length), v);
   try {
-    return networkFromValues(info.name, info.kind, layersOf(config), own);
+    return networkFromValues(info.name, info.kind, modulesOf(config), own);
   } catch (err) {
     throw new FileError(jsonPath, (err as Error).message);
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { layer, param, type Conv2dSpec, type Network, type Padding2d } from './params.js';
+import type { Conv2dSpec, Padding2d } from './params.js';
 
 /**
  * The building blocks of the CycleGAN-VC2 networks on NHWC tensors
@@ -18,6 +18,11 @@ export const INSTANCE_NORM_EPS = 1e-5;
  */
 export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D, stride: [number, number], pad: Padding2d): tf.Tensor4D {
   return tf.add(tf.conv2d(x, kernel, stride, tfPadding(pad, kernel.shape, stride)), bias);
+}
+
+/** The tfjs padding argument of a conv layer (for code that calls tfjs's conv kernels directly, e.g. the benchmarks). */
+export function convPadding(spec: Conv2dSpec): ReturnType<typeof tfPadding> {
+  return tfPadding(spec.pad, spec.kernel, spec.stride);
 }
 
 /**
@@ -73,22 +78,6 @@ export function pixelShuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
     const moved = tf.transpose(split, [0, 3, 1, 4, 2]); //               [bh, i, w, j, c]
     return tf.reshape(moved, [batch, height * r, width * r, c]);
   });
-}
-
-// ---- the same layers, taking their parameters from a network by layer name
-
-export function convLayer(net: Network, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  const spec: Conv2dSpec = layer(net, name, 'conv2d');
-  const kernel = param(net, `${name}/kernel`) as tf.Tensor as tf.Tensor4D;
-  const bias = param(net, `${name}/bias`) as tf.Tensor as tf.Tensor1D;
-  return conv2d(x, kernel, bias, spec.stride, spec.pad);
-}
-
-export function normLayer(net: Network, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  layer(net, name, 'instanceNorm');
-  const gamma = param(net, `${name}/gamma`) as tf.Tensor as tf.Tensor1D;
-  const beta = param(net, `${name}/beta`) as tf.Tensor as tf.Tensor1D;
-  return instanceNorm(x, gamma, beta);
 }
 
 /** Spatial output size of a conv along one axis (torch's formula). */

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Layer specifications and the parameters they own. A network is described once, as a
- * list of LayerSpecs; parameter shapes, counts and initialisation all derive from that
- * list, so counts can be computed for any preset without allocating a tensor.
+ * Layer specifications, the parameters they own, and the Module interface the networks are
+ * built from. A network is described once, as a list of Modules (modules.ts): each one owns
+ * its parameterised layers (LayerSpecs), runs its forward pass and counts its FLOPs, so
+ * parameter names, shapes, counts and initialisation all derive from that one list and can
+ * be computed for any preset without allocating a tensor.
  */
 
 /** [[top, bottom], [left, right]] zero padding, like torch's explicit conv padding. */
@@ -59,6 +61,43 @@ export function layerParamSpecs(layer: LayerSpec): ParamSpec[] {
   ];
 }
 
+/** One sample's NHWC activation shape: [height (mel axis), width (time axis), channels]. */
+export interface Shape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** One convolution a module runs, with the shape of that conv's input. */
+export interface ConvCall {
+  spec: Conv2dSpec;
+  input: Shape;
+}
+
+/**
+ * One block of a network (like a torch Module): it owns its layers (whose parameters are
+ * its parameters), runs its forward pass on NHWC tensors taking the values from a
+ * network, and states the convolutions it runs on a given input shape (its FLOP count and
+ * output shape derive from those). The classes are in modules.ts.
+ */
+export interface Module {
+  readonly name: string;
+  /** The parameterised layers, in parameter order. */
+  readonly layers: readonly LayerSpec[];
+  /** The parameters of `layers` (names relative to the network, e.g. 'down1/conv/kernel'). */
+  params(): ParamSpec[];
+  forward(net: Network, x: tf.Tensor4D): tf.Tensor4D;
+  /** The convs run on a one-sample input of shape `input`, and the output's shape. */
+  trace(input: Shape): { convs: ConvCall[]; output: Shape };
+  /** Forward conv FLOPs on a one-sample input of shape `input` (2 x multiply-adds; bias, norms, GLU not counted). */
+  flops(input: Shape): number;
+}
+
+/** The layers of a module list, in order. */
+export function moduleLayers(modules: readonly Module[]): LayerSpec[] {
+  return modules.flatMap((m) => m.layers);
+}
+
 export function paramSpecs(layers: readonly LayerSpec[]): ParamSpec[] {
   return layers.flatMap(layerParamSpecs);
 }
@@ -74,7 +113,7 @@ export function countParams(layers: readonly LayerSpec[]): number {
 
 /**
  * One network's variables, keyed by parameter name (e.g. 'down1/conv/kernel'), with the
- * layer list that gave them their shapes. `name` (e.g. 'G_AB') prefixes the parameter
+ * module list that gave them their shapes. `name` (e.g. 'G_AB') prefixes the parameter
  * names in saved files and optimiser state.
  *
  * The tf.Variables get tfjs's automatic unique names: tfjs registers variable names
@@ -82,8 +121,11 @@ export function countParams(layers: readonly LayerSpec[]): number {
  */
 export interface Network {
   readonly name: string;
-  /** What the layer list describes ('generator', 'discriminator'): tells a loader which spec to check against. */
+  /** What the module list describes ('generator', 'discriminator'): tells a loader which spec to check against. */
   readonly kind: string;
+  /** The network's blocks in forward order: the one statement of its layers. */
+  readonly modules: readonly Module[];
+  /** The modules' layers by name. */
   readonly layers: ReadonlyMap<string, LayerSpec>;
   readonly vars: ReadonlyMap<string, tf.Variable>;
 }
@@ -93,14 +135,14 @@ export interface Network {
  * its own stream seeded by (seed, network name, parameter name), so the values do not
  * depend on creation order or backend.
  */
-export function createNetwork(name: string, kind: string, layers: readonly LayerSpec[], seed: number): Network {
+export function createNetwork(name: string, kind: string, modules: readonly Module[], seed: number): Network {
   const vars = new Map<string, tf.Variable>();
-  for (const spec of paramSpecs(layers)) {
+  for (const spec of modules.flatMap((m) => m.params())) {
     const init = tf.tidy(() => initialValue(spec, `${seed}:${name}/${spec.name}`));
     vars.set(spec.name, tf.variable(init, true));
     init.dispose();
   }
-  return { name, kind, layers: layerMap(layers), vars };
+  return { name, kind, modules, layers: layerMap(moduleLayers(modules)), vars };
 }
 
 function initialValue(spec: ParamSpec, seed: string): tf.Tensor {
@@ -116,16 +158,16 @@ function initialValue(spec: ParamSpec, seed: string): tf.Tensor {
 
 /**
  * Build a network from given values (e.g. loaded from disk). `values` must hold exactly
- * the parameters the layer list needs, with the right shapes; the caller turns a thrown
+ * the parameters the module list needs, with the right shapes; the caller turns a thrown
  * message into a FileError.
  */
 export function networkFromValues(
   name: string,
   kind: string,
-  layers: readonly LayerSpec[],
+  modules: readonly Module[],
   values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>,
 ): Network {
-  const specs = paramSpecs(layers);
+  const specs = modules.flatMap((m) => m.params());
   for (const spec of specs) {
     const v = values.get(spec.name);
     if (v === undefined) throw new Error(`missing weight '${name}/${spec.name}'`);
@@ -144,7 +186,7 @@ export function networkFromValues(
     vars.set(spec.name, tf.variable(t, true));
     t.dispose();
   }
-  return { name, kind, layers: layerMap(layers), vars };
+  return { name, kind, modules, layers: layerMap(moduleLayers(modules)), vars };
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -156,12 +198,6 @@ export function param(net: Network, name: string): tf.Variable {
   const v = net.vars.get(name);
   if (v === undefined) throw new Error(`network ${net.name} has no parameter '${name}'`);
   return v;
-}
-
-export function layer<K extends LayerSpec['kind']>(net: Network, name: string, kind: K): Extract<LayerSpec, { kind: K }> {
-  const spec = net.layers.get(name);
-  if (spec === undefined || spec.kind !== kind) throw new Error(`network ${net.name} has no ${kind} layer '${name}'`);
-  return spec as Extract<LayerSpec, { kind: K }>;
 }
 
 /** The network's variables with their full names ('G_AB/down1/conv/kernel'), in layer order. */

@@ -40,6 +40,7 @@ export type { RunConfig };
 export interface TrainOptions extends RunRequest {
   out: string;
   resume: boolean;
+  /** The run's features; default DEFAULT_FEATURE_CONFIG (the documented default, as `voiceswap train` uses). A resumed run must have the same. */
   features?: FeatureConfig;
   /** Weights of exported models as float16 (half the size). */
   exportFloat16?: boolean;
@@ -99,6 +100,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const paths = runPaths(options.out);
+  // The documented default for library users (README, Library); from here on the run's
+  // `features` (run.json, checked against a resumed run's) is the one source.
   const features = options.features ?? { ...DEFAULT_FEATURE_CONFIG };
   assertRunFolders(options.dirA, options.dirB, options.out);
   const fresh = freshRunConfig(options, features); // checks the request before anything is written
@@ -106,7 +109,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const start = hasCheckpoint ? resumeFromCheckpoint(fresh, options, paths, log, warn) : freshStart(fresh, paths, log);
   let checkpointed = hasCheckpoint;
   try {
-    const s = await openSession(start, options, features, paths, log, warn);
+    const s = await openSession(start, options, paths, log, warn);
     const total = s.run.schedule.total;
     let saved = { checkpointDir: '', exportDir: '' };
     let interrupted = false;
@@ -200,8 +203,9 @@ function freshStart(run: RunConfig, paths: RunPaths, log: (m: string) => void): 
 }
 
 /** Load both speakers' data, their statistics and the sample clips; a fresh run's run.json is written once the data is known to be usable. */
-async function openSession(start: Start, options: TrainOptions, features: FeatureConfig, paths: RunPaths, log: (m: string) => void, warn: (m: string) => void): Promise<Session> {
+async function openSession(start: Start, options: TrainOptions, paths: RunPaths, log: (m: string) => void, warn: (m: string) => void): Promise<Session> {
   const { run } = start;
+  const { features } = run; // the run's, not a default
   const corpusA = loadSpeakerCorpus(run.dirA, features, { cacheDir: paths.cache, exclude: new Set(run.heldOut.a), warn });
   const corpusB = loadSpeakerCorpus(run.dirB, features, { cacheDir: paths.cache, exclude: new Set(run.heldOut.b), warn });
   log(`speaker A: ${describeCorpus(corpusA)}; speaker B: ${describeCorpus(corpusB)}`);
