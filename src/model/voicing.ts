@@ -117,6 +117,18 @@ export function voicingProbability(classifier: VoicingClassifier, envelope: Spec
   return p;
 }
 
+/** The share of frames whose voicing the classifier gets right (P > 0.5 against the 1/0 labels). */
+export function voicingAccuracy(classifier: VoicingClassifier, envelopes: readonly Spectrogram[], voiced: readonly Uint8Array[], stats: SpeakerStats): number {
+  let right = 0;
+  let frames = 0;
+  envelopes.forEach((envelope, i) => {
+    const p = voicingProbability(classifier, envelope, stats);
+    for (let t = 0; t < p.length; t++) right += (p[t] > 0.5 ? 1 : 0) === (voiced[i][t] ? 1 : 0) ? 1 : 0;
+    frames += p.length;
+  });
+  return frames > 0 ? right / frames : 0;
+}
+
 /** Whether a classifier read from a file is whole: a context, finite weights of the right count for nMels, a finite bias. */
 export function isVoicingClassifier(value: unknown, nMels: number): value is VoicingClassifier {
   const c = value as VoicingClassifier;
