@@ -5,9 +5,9 @@
  * against the front end's voicing decisions.
  *
  * Conversion uses the TARGET speaker's classifier on the converted envelope, so the
- * output is voiced where the target would voice what is said (two speakers saying the
- * same words do not voice the same frames: on samples/dev bob voices 61% of frames and
- * alice 80%), instead of copying the source's voicing.
+ * output is also voiced where the target would voice what is said (two speakers saying
+ * the same words do not voice the same frames: on samples/dev bob voices 61% of frames
+ * and alice 80%), not only where the source was voiced.
  */
 import type { Spectrogram } from '../audio/config.js';
 import type { SpeakerStats } from './normalization.js';
