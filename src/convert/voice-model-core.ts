@@ -11,12 +11,12 @@ import { disposeNetwork, type Network } from '../model/params.js';
 import type { ModelConfig } from '../model/presets.js';
 import type { SpeakerStats } from '../model/normalization.js';
 import { isVoicingClassifier, type VoicingClassifier } from '../model/voicing.js';
-import type { SerializedStats, VoiceModelInfo } from '../run/export.js';
+import type { SerializedStats, VoiceModelInfo } from '../run/model-info.js';
 
 import { DIRECTIONS, type Direction } from './direction.js';
 
 export { DIRECTIONS, type Direction };
-export type { SerializedStats, VoiceModelInfo } from '../run/export.js';
+export type { SerializedStats, VoiceModelInfo } from '../run/model-info.js';
 
 /** The generator that maps each direction, by its network name. */
 export const GENERATOR_OF: Readonly<Record<Direction, string>> = Object.freeze({ a2b: 'G_AB', b2a: 'G_BA' });
