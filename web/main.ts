@@ -110,6 +110,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case 'loaded':
       ui.modelStatus.textContent = `model: ${m.description} on ${m.backend}`;
+      ui.error.textContent = '';
       ui.convert.disabled = current === undefined;
       setState('ready');
       resolveLoad?.(true);
