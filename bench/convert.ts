@@ -22,7 +22,7 @@ import { resample } from '../src/audio/resample.js';
 import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend, type BackendInfo } from '../src/backend/index.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
-import { convertFile } from '../src/convert/convert-audio.js';
+import { convertFile } from '../src/convert/convert-file.js';
 import { convertFeatures } from '../src/convert/convert-features.js';
 import { spectralEnvelope } from '../src/audio/envelope.js';
 import { trackPitch, type PitchStats } from '../src/audio/pitch.js';

@@ -24,7 +24,7 @@ export const LAYERS = [
   ['train'],
   ['report'],
   ['cli'],
-  ['index.ts'],
+  ['index.ts', 'browser.ts'],
 ];
 
 const layerOf = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i])));

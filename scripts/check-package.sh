@@ -3,6 +3,7 @@
 # the way a user would, and run the README's first commands from the installed copy:
 #   voiceswap --version            must equal package.json's version
 #   voiceswap convert <installed>/samples/demo/alice_demo1.wav -o out.wav   (shipped model)
+#   voiceswap ui --port 0          serves the page, the wasm binary and the model (HTTP 200s)
 # and check out.wav is a valid, non-empty WAV. A file missing from package.json's "files"
 # (the model, the demo clips, dist/, the worker script) fails it.
 #
@@ -63,4 +64,18 @@ const seconds = dataBytes / 2 / rate;
 if (!(seconds > 3 && seconds < 5)) throw new Error(`${path}: ${seconds.toFixed(2)} s of audio, expected the demo's ~3.8 s`);
 console.log(`check-package: out.wav is a WAV, ${rate} Hz, ${seconds.toFixed(2)} s`);
 NODE
+# The browser page: `voiceswap ui` from the installed copy serves the page, the wasm binary
+# and the shipped model (the package's dist/web holds the page only: wasm/ and models/ are
+# served from the installed tfjs-backend-wasm and models/alice-bob).
+npx --no-install voiceswap ui --port 0 >ui.log 2>&1 &
+UI_PID=$!
+for _ in $(seq 50); do grep -q 'voiceswap ui: http' ui.log && break; sleep 0.2; done
+URL=$(grep -o 'http://127.0.0.1:[0-9]*/' ui.log | head -1)
+[ -n "$URL" ] || { kill "$UI_PID" 2>/dev/null; cat ui.log >&2; fail "voiceswap ui did not start"; }
+for path in '' main.js worker.js wasm/tfjs-backend-wasm-simd.wasm models/alice-bob/model.json models/alice-bob/weights.bin; do
+  node -e "fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" "$URL$path" \
+    || { kill "$UI_PID"; fail "voiceswap ui does not serve /$path"; }
+done
+kill "$UI_PID"
+echo "check-package: voiceswap ui serves the page, the wasm binary and the model"
 echo "check-package: OK"

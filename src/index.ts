@@ -64,12 +64,14 @@ export { CycleGanTrainer } from './train/step.js';
 export { type LossValues } from './run/loss-log.js';
 export { train, type TrainOptions, type TrainResult, type RunConfig } from './train/train.js';
 export { defaultSchedule, settingsAt, type Schedule } from './run/schedule.js';
-export { loadVoiceModel, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
+export { loadVoiceModel, voiceModelFromBytes, disposeVoiceModel, type VoiceModel, type Direction } from './convert/voice-model.js';
 export { saveVoiceModel, resolveModelDir } from './run/export.js';
+export { parseModel, type LoadedModel, type ParseModelOptions } from './model/format.js';
 export { convertFeatures, EXCITATION_MODES, VOICING_MODES, type ExcitationMode, type VoicingMode, type FeatureConversionOptions, type ConvertedFeatures } from './convert/convert-features.js';
 export { convertLogMel, statsOnlyLogMel, convertInChunks, DEFAULT_CHUNKING, type ChunkOptions } from './convert/convert-logmel.js';
 export { defaultModelDir } from './convert/shipped-model.js';
-export { convertAudio, convertFile, type ConvertOptions, type ConvertedAudio } from './convert/convert-audio.js';
+export { convertAudio, type ConvertOptions, type ConvertedAudio, type ConvertStage } from './convert/convert-audio.js';
+export { convertFile } from './convert/convert-file.js';
 
 // Training reports (self-contained HTML).
 export { writeRunReport, defaultReportPath } from './report/report.js';

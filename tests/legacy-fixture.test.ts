@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
-import { convertFile } from '../src/convert/convert-audio.js';
+import { convertFile } from '../src/convert/convert-file.js';
 import { disposeVoiceModel, loadVoiceModel } from '../src/convert/voice-model.js';
 import { customConfig } from '../src/model/presets.js';
 import { readLossRecords } from '../src/run/loss-log.js';

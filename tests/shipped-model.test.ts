@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
-import { convertFile } from '../src/convert/convert-audio.js';
+import { convertFile } from '../src/convert/convert-file.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
 import { disposeVoiceModel, loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
 import { evaluatePairs } from '../src/eval/evaluate.js';

@@ -9,6 +9,7 @@ import { registerTrain } from './train.js';
 import { registerConvert } from './convert.js';
 import { registerBench } from './bench.js';
 import { registerReport } from './report.js';
+import { registerUi } from './ui.js';
 
 /** Build the `voiceswap` command tree. Each sub-command lives in its own file. */
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerEvaluate(program);
   registerReport(program);
   registerBench(program);
+  registerUi(program);
   program.addHelpText(
     'after',
     `
@@ -32,6 +34,7 @@ Examples:
   $ voiceswap spectrogram samples/alice/alice001.wav -o alice.png
   $ voiceswap resynth samples/bob/bob001.wav -o bob.gl.wav
   $ voiceswap convert samples/demo/alice_demo1.wav
+  $ voiceswap ui                      # the browser page (npm run build:web first)
 ${EXIT_CODES_HELP}`,
   );
   return program;

@@ -13,7 +13,7 @@ import { computeSpeakerStats, type SpeakerStats } from '../model/normalization.j
 import { convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel, type ChunkOptions } from './convert-logmel.js';
 import { voicingProbability } from '../model/voicing.js';
 import type { ExcitationMode, VoicingMode } from './excitation-mode.js';
-import { directionPitch, directionStats, directionVoicing, type Direction, type VoiceModel } from './voice-model.js';
+import { directionPitch, directionStats, directionVoicing, type Direction, type VoiceModel } from './voice-model-core.js';
 
 export { EXCITATION_MODES, VOICING_MODES, type ExcitationMode, type VoicingMode } from './excitation-mode.js';
 

@@ -3,7 +3,7 @@ import type { Spectrogram } from '../audio/config.js';
 import { VoiceswapError } from '../errors.js';
 import { generatorForward } from '../model/generator.js';
 import { denormalizeLogMel, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
-import { directionStats, type Direction, type VoiceModel } from './voice-model.js';
+import { directionStats, type Direction, type VoiceModel } from './voice-model-core.js';
 
 export interface ChunkOptions {
   /** Longest stretch converted in one pass; longer inputs go in overlapping chunks. */

@@ -1,43 +1,15 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FeatureConfig } from '../audio/config.js';
-import type { PitchStats } from '../audio/pitch.js';
 import { FileError } from '../errors.js';
 import { MODEL_JSON, saveModel } from '../model/io.js';
-import type { SpeakerStats } from '../model/normalization.js';
 import type { Network } from '../model/params.js';
 import type { ModelConfig } from '../model/presets.js';
-import type { VoicingClassifier } from '../model/voicing.js';
+import type { VoiceModelInfo } from './model-info.js';
 import { runPaths } from './run-dir.js';
 
+export { serializeStats, type SerializedStats, type VoiceModelInfo } from './model-info.js';
+
 /** A run's exported inference models (export/iter-N/): the model.json `extra` they carry, and finding the newest. */
-
-/**
- * What an exported inference model holds besides the generators' weights (the `extra`
- * field of its model.json): the features it was trained on, both speakers' statistics
- * and some provenance.
- */
-export interface VoiceModelInfo {
-  features: FeatureConfig;
-  speakers: { a: string; b: string };
-  stats: { a: SerializedStats; b: SerializedStats };
-  /** Both speakers' ln-F0 statistics (log-Gaussian F0 mapping); absent in models made before pitch tracking. */
-  pitch?: { a: PitchStats; b: PitchStats };
-  /** Both speakers' voicing classifiers (model/voicing.ts); absent in models made before them (the source's voicing is kept). */
-  voicing?: { a: VoicingClassifier; b: VoicingClassifier };
-  /** Training iteration of the generators; per direction when they come from two checkpoints of one run (scripts/ship-model.mjs). */
-  iteration: number | { a2b: number; b2a: number };
-  trainedAt: string;
-}
-
-export interface SerializedStats {
-  mean: number[];
-  std: number[];
-}
-
-export function serializeStats(s: SpeakerStats): SerializedStats {
-  return { mean: Array.from(s.mean), std: Array.from(s.std) };
-}
 
 /** Export the generators of a trainer as an inference model directory (atomic). */
 export async function saveVoiceModel(
