@@ -1,5 +1,6 @@
 /** Shared pieces of the benchmarks: the result row, timing, the fixture folder. */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discriminatorModules } from '../src/model/discriminator.js';
 import { generatorModules } from '../src/model/generator.js';
@@ -84,3 +85,25 @@ export function modelConvLayers(config: ModelConfig, batch: number, frames: numb
     };
   });
 }
+
+/** The recordings the conversion benchmarks convert: the alice dev set, or the demo clips where it is missing. */
+const CONVERT_INPUT_DIRS = ['samples/dev/alice', 'samples/demo'];
+
+export function convertBenchInputs(root: string): string[] {
+  for (const dir of CONVERT_INPUT_DIRS.map((d) => join(root, d))) {
+    if (!existsSync(dir)) continue;
+    const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort();
+    if (files.length > 0) return files.map((f) => join(dir, f));
+  }
+  throw new Error(`no input WAVs in ${CONVERT_INPUT_DIRS.join(' or ')} under ${root}`);
+}
+
+/** The convolutions both kernel benchmarks time: the generator's and one discriminator layer of the small preset. */
+export const BENCH_CONVS: ReadonlyArray<readonly ['G' | 'D', string]> = [
+  ['G', 'conv_in'],
+  ['G', 'down1/conv'],
+  ['G', 'up1/conv'],
+  ['G', 'res1/conv1'],
+  ['G', 'conv_out'],
+  ['D', 'down2/conv'],
+];

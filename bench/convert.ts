@@ -12,7 +12,7 @@
  * freshly initialised small-preset generator (random weights run exactly as fast).
  * Input: samples/dev/alice/*.wav, else samples/demo/*.wav.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, type Spectrogram } from '../src/audio/config.js';
@@ -32,10 +32,9 @@ import { createGenerator } from '../src/model/generator.js';
 import { computeSpeakerStats } from '../src/model/normalization.js';
 import { presetConfig } from '../src/model/presets.js';
 import { packageRoot } from '../src/util/package-root.js';
-import type { BenchResult } from './common.js';
+import { convertBenchInputs, type BenchResult } from './common.js';
 
 const DIRECTION = 'a2b';
-const INPUT_DIRS = ['samples/dev/alice', 'samples/demo'];
 /** Timed passes over the input; the best of each figure is kept (other load only slows a pass down). */
 const PASSES = 2;
 
@@ -58,14 +57,6 @@ async function startOneCoreBackend(log: (line: string) => void): Promise<Backend
   }
 }
 
-function inputFiles(root: string): string[] {
-  for (const dir of INPUT_DIRS.map((d) => join(root, d))) {
-    if (!existsSync(dir)) continue;
-    const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort();
-    if (files.length > 0) return files.map((f) => join(dir, f));
-  }
-  throw new Error(`no input WAVs in ${INPUT_DIRS.join(' or ')} under ${root}`);
-}
 
 /**
  * A small-preset a2b generator with fresh weights, normalising with statistics of the
@@ -128,7 +119,7 @@ function timeEndToEnd(model: VoiceModel, files: string[], outDir: string): numbe
 export async function benchConvert(log: (line: string) => void = console.log): Promise<BenchResult[]> {
   const root = packageRoot() ?? '.';
   const backend = await startOneCoreBackend(log);
-  const files = inputFiles(root);
+  const files = convertBenchInputs(root);
   const audioSeconds = files.reduce((sum, f) => {
     const wav = readWav(f);
     return sum + wav.samples.length / wav.sampleRate;

@@ -11,25 +11,16 @@
  * Input: samples/dev/alice/*.wav, else samples/demo/*.wav. Timings depend on what else the
  * machine is doing.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConvertPool } from '../src/cli/convert-pool.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
 import { packageRoot } from '../src/util/package-root.js';
-import type { BenchResult } from './common.js';
+import { convertBenchInputs, type BenchResult } from './common.js';
 
-const INPUT_DIRS = ['samples/dev/alice', 'samples/demo'];
 const PASSES = 3;
 
-function inputFiles(root: string): string[] {
-  for (const dir of INPUT_DIRS.map((d) => join(root, d))) {
-    if (!existsSync(dir)) continue;
-    const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort();
-    if (files.length > 0) return files.map((f) => join(dir, f));
-  }
-  throw new Error(`no input WAVs in ${INPUT_DIRS.join(' or ')} under ${root}`);
-}
 
 /** A started pool of `jobs` workers, warmed up (JIT, kernel plans, memory growth). */
 async function startPool(jobs: number, threads: number, files: string[], outDir: string): Promise<ConvertPool> {
@@ -67,7 +58,7 @@ interface Setting {
 
 export async function benchJobs(log: (line: string) => void = console.log): Promise<BenchResult[]> {
   const root = packageRoot() ?? '.';
-  const files = inputFiles(root);
+  const files = convertBenchInputs(root);
   const cores = availableParallelism();
   log(`input: ${files.length} files (${files[0]} ...), shipped model a2b, ${cores} cores`);
   // What `convert --jobs N` runs (each worker gets cores/N threads), plus one worker held to

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { initBackend } from '../src/backend/index.js';
 import { wasmBinaryDir } from '../src/backend/wasm/index.js';
 import { presetConfig } from '../src/model/presets.js';
-import { bestTimeMs, modelConvLayers, type BenchResult, type ConvLayer } from './common.js';
+import { BENCH_CONVS, bestTimeMs, modelConvLayers, type BenchResult, type ConvLayer } from './common.js';
 
 /**
  * GFLOP/s of the kernels a CycleGAN-VC2 training step spends its time in, on the wasm
@@ -23,14 +23,7 @@ import { bestTimeMs, modelConvLayers, type BenchResult, type ConvLayer } from '.
 
 // Convs of the generator and discriminator at width 1/4 (the CPU preset), 80 mel x 64
 // frames, shapes and padding from the model code (see modelConvLayers).
-const CONV_LAYERS: ConvLayer[] = modelConvLayers(presetConfig('small'), 1, 64, [
-  ['G', 'conv_in'],
-  ['G', 'down1/conv'],
-  ['G', 'up1/conv'],
-  ['G', 'res1/conv1'],
-  ['G', 'conv_out'],
-  ['D', 'down2/conv'],
-] as const);
+const CONV_LAYERS: ConvLayer[] = modelConvLayers(presetConfig('small'), 1, 64, BENCH_CONVS);
 
 const MATMUL_SIZES = [512, 1024];
 

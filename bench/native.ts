@@ -16,18 +16,11 @@ import { NATIVE_BACKEND, startNative } from '../src/backend/native/index.js';
 import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { benchTrain } from '../src/train/benchmark.js';
 import { CycleGanTrainer } from '../src/train/step.js';
-import { bestTimeMs, modelConvLayers, type BenchResult, type ConvLayer } from './common.js';
+import { BENCH_CONVS, bestTimeMs, modelConvLayers, type BenchResult, type ConvLayer } from './common.js';
 
 // Convs of the small preset (widths x1/4) at 80 mel x 64 frames, batch 2 (a generator's
 // fake and identity passes run as one batch), shapes and padding from the model code.
-const CONV_LAYERS: ConvLayer[] = modelConvLayers(presetConfig('small'), 2, 64, [
-  ['G', 'conv_in'],
-  ['G', 'down1/conv'],
-  ['G', 'up1/conv'],
-  ['G', 'res1/conv1'],
-  ['G', 'conv_out'],
-  ['D', 'down2/conv'],
-] as const);
+const CONV_LAYERS: ConvLayer[] = modelConvLayers(presetConfig('small'), 2, 64, BENCH_CONVS);
 
 const MATMUL_SIZES = [256, 1024];
 
