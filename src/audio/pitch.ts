@@ -382,23 +382,25 @@ export function mapF0(f0Hz: Float64Array, from: PitchStats, to: PitchStats, rati
 export function fillPitch(f0Hz: Float64Array, voiced: ArrayLike<number>, fallbackHz: number): Float64Array {
   const n = f0Hz.length;
   if (voiced.length !== n) throw new Error(`fillPitch: ${n} F0 frames, ${voiced.length} voicing decisions`);
+  // The next frame at or after t with an F0 (n: none), in one backward pass.
+  const next = new Int32Array(n + 1).fill(n);
+  for (let t = n - 1; t >= 0; t--) next[t] = f0Hz[t] > 0 ? t : next[t + 1];
   const out = new Float64Array(n);
-  let previous = -1; // last frame with an F0
+  let previous = -1; // the last frame before t with an F0
   for (let t = 0; t < n; t++) {
-    if (!voiced[t]) continue;
     if (f0Hz[t] > 0) {
-      out[t] = f0Hz[t];
+      if (voiced[t]) out[t] = f0Hz[t];
       previous = t;
       continue;
     }
-    let next = t + 1;
-    while (next < n && !(f0Hz[next] > 0)) next++;
-    if (previous < 0 && next >= n) out[t] = fallbackHz;
-    else if (previous < 0) out[t] = f0Hz[next];
-    else if (next >= n) out[t] = f0Hz[previous];
+    if (!voiced[t]) continue;
+    const after = next[t];
+    if (previous < 0 && after >= n) out[t] = fallbackHz;
+    else if (previous < 0) out[t] = f0Hz[after];
+    else if (after >= n) out[t] = f0Hz[previous];
     else {
       const a = Math.log(f0Hz[previous]);
-      out[t] = Math.exp(a + ((Math.log(f0Hz[next]) - a) * (t - previous)) / (next - previous));
+      out[t] = Math.exp(a + ((Math.log(f0Hz[after]) - a) * (t - previous)) / (after - previous));
     }
   }
   return out;
