@@ -26,17 +26,10 @@ await v.initBackend('cpu');
 const model = v.loadVoiceModel(modelPath);
 const features = model.info.features;
 
-function classifier(dir, stats) {
-  const files = v.listWavFiles(dir, { recursive: true, required: true });
-  const envelopes = [];
-  const voiced = [];
-  for (const file of files) {
-    const x = v.loadAudio(file, features.sampleRate).samples;
-    envelopes.push(v.spectralEnvelope(v.logMelSpectrogram(x, features)));
-    voiced.push(v.trackPitch(x, features).voiced);
-  }
-  return v.fitVoicingClassifier(envelopes, voiced, stats);
-}
+// The same corpus reading (every .wav under the folder, recursively) and fit as training.
+const { loadSpeakerCorpus } = await import(join(root, 'dist', 'src', 'train', 'corpus.js'));
+const { fitSpeakerVoicing } = await import(join(root, 'dist', 'src', 'model', 'voicing.js'));
+const classifier = (dir, stats) => fitSpeakerVoicing(loadSpeakerCorpus(dir, features).utterances, stats).classifier;
 
 const voicing = { a: classifier(dirA, model.stats.a), b: classifier(dirB, model.stats.b) };
 await v.saveVoiceModel(out, model.config, { gAB: model.generators.a2b, gBA: model.generators.b2a }, { ...model.info, voicing });

@@ -10,6 +10,7 @@
  * and alice 80%), not only where the source was voiced.
  */
 import type { Spectrogram } from '../audio/config.js';
+import { spectralEnvelope } from '../audio/envelope.js';
 import type { SpeakerStats } from './normalization.js';
 
 export interface VoicingClassifier {
@@ -127,6 +128,22 @@ export function voicingAccuracy(classifier: VoicingClassifier, envelopes: readon
     frames += p.length;
   });
   return frames > 0 ? right / frames : 0;
+}
+
+/**
+ * Fit a speaker's classifier on their recordings: each utterance's spectral envelope
+ * (given, when the caller has them already, or computed from its log-mel) against its
+ * pitch track's voicing; and how many of those frames it then gets right. What training
+ * and scripts/add-voicing.mjs both do.
+ */
+export function fitSpeakerVoicing(
+  utterances: readonly { logMel: Spectrogram; pitch: { voiced: Uint8Array } }[],
+  stats: SpeakerStats,
+  envelopes: readonly Spectrogram[] = utterances.map((u) => spectralEnvelope(u.logMel)),
+): { classifier: VoicingClassifier; accuracy: number } {
+  const labels = utterances.map((u) => u.pitch.voiced);
+  const classifier = fitVoicingClassifier(envelopes, labels, stats);
+  return { classifier, accuracy: voicingAccuracy(classifier, envelopes, labels, stats) };
 }
 
 /** Whether a classifier read from a file is whole: a context, finite weights of the right count for nMels, a finite bias. */

@@ -11,7 +11,7 @@ import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { makeDirectory } from '../io/mkdir.js';
 import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
-import { fitVoicingClassifier, voicingAccuracy, type VoicingClassifier } from '../model/voicing.js';
+import { fitSpeakerVoicing, type VoicingClassifier } from '../model/voicing.js';
 import { loadNewestCheckpoint, writeCheckpoint, type RunState } from '../run/checkpoints.js';
 import { saveVoiceModel, serializeStats, type VoiceModelInfo } from '../run/export.js';
 import { appendLossRecord, renderLossPlot, truncateLossRecords, type LossRecord, type LossValues } from '../run/loss-log.js';
@@ -216,15 +216,10 @@ async function openSession(start: Start, options: TrainOptions, paths: RunPaths,
   const stats = start.stats ?? { a: computeSpeakerStats(featuresA), b: computeSpeakerStats(featuresB) };
   const pitch = start.pitch ?? { a: speakerPitch(corpusA), b: speakerPitch(corpusB) };
   log(`median F0: speaker A ${Math.exp(pitch.a.logMean).toFixed(0)} Hz, speaker B ${Math.exp(pitch.b.logMean).toFixed(0)} Hz`);
-  const envelopes = (c: SpeakerCorpus, inDomainFeatures: Spectrogram[]) => (run.model.domain === 'envelope' ? inDomainFeatures : c.utterances.map((u) => spectralEnvelope(u.logMel)));
-  const fitVoicing = (c: SpeakerCorpus, inDomainFeatures: Spectrogram[], speakerStats: SpeakerStats) => {
-    const envs = envelopes(c, inDomainFeatures);
-    const labels = c.utterances.map((u) => u.pitch.voiced);
-    const classifier = fitVoicingClassifier(envs, labels, speakerStats);
-    return { classifier, accuracy: voicingAccuracy(classifier, envs, labels, speakerStats) };
-  };
-  const voicingA = fitVoicing(corpusA, featuresA, stats.a);
-  const voicingB = fitVoicing(corpusB, featuresB, stats.b);
+  // Envelope-domain models already hold the envelopes; log-mel ones have them computed.
+  const envelopesIn = (inDomainFeatures: Spectrogram[]) => (run.model.domain === 'envelope' ? inDomainFeatures : undefined);
+  const voicingA = fitSpeakerVoicing(corpusA.utterances, stats.a, envelopesIn(featuresA));
+  const voicingB = fitSpeakerVoicing(corpusB.utterances, stats.b, envelopesIn(featuresB));
   const voicing = { a: voicingA.classifier, b: voicingB.classifier };
   log(`voicing classifiers: ${(100 * voicingA.accuracy).toFixed(1)}% of speaker A's frames and ${(100 * voicingB.accuracy).toFixed(1)}% of B's classified like the pitch tracker`);
   if (!start.resumed) writeRunSettings(paths.root, run);
