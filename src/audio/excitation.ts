@@ -7,8 +7,8 @@
  * main lobe (what one sinusoid leaves in a magnitude STFT), up to fMax, mel-projected,
  * logged and stripped of its own envelope. How deep the ripple is (clean, breathy,
  * creaky) is taken from the input: its voice's ripple depth over the utterance, and each
- * frame's periodicity (the pitch tracker's aperiodicity). Unvoiced frames keep the input's fine structure (the randomness of
- * noise), so what was noise stays noise.
+ * frame's periodicity (the pitch tracker's aperiodicity). Unvoiced frames keep the
+ * input's fine structure (the randomness of noise), so what was noise stays noise.
  */
 import { frameEnvelope } from './envelope.js';
 import { median } from './pitch.js';
