@@ -28,6 +28,7 @@
  * An input of at most one block is one block: exactly Griffin-Lim of the whole input.
  */
 import { HarmonicComb } from './excitation.js';
+import { DEFAULT_HARMONIC_LOCK, fundamentalPhase, lockedPhasors, type HarmonicLock } from './harmonic-lock.js';
 import { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogram } from './config.js';
 import { MelFrameInverter, type MelInversionMethod } from './mel-inverse.js';
 import { PghiIntegrator } from './pghi.js';
@@ -147,7 +148,15 @@ interface RunSettings {
   padMode: PadMode;
   blockFrames: number;
   onBlock?: (block: VocoderBlock) => void;
+  /** Bins whose phase is fixed, frame by frame (the vocoder's harmonic lock); none when absent. */
+  lock?: FrameLock;
 }
+
+/**
+ * Writes frame t's fixed phases as unit phasors into re/im[offset, offset + bins), (0, 0)
+ * where the phase is free; called once per frame, in order.
+ */
+type FrameLock = (t: number, re: Float64Array, im: Float64Array, offset: number) => void;
 
 /** The options with their defaults filled in, checked. */
 function runSettings(plan: StftPlan, frames: number, options: GriffinLimOptions, defaults: { iterations: number; momentum: number; init: PhaseInit }): RunSettings {
@@ -216,16 +225,20 @@ interface BlockState {
   /** Current angles already convolved with the Hann window, what the inverse reads. */
   winRe: Float64Array;
   winIm: Float64Array;
+  /** Fixed phases as unit phasors ((0, 0): free), when the run has a lock. */
+  lockRe: Float64Array | null;
+  lockIm: Float64Array | null;
 }
 
 /**
  * The phase update of one frame, given the spectrum X of its unwindowed samples:
  * rebuilt = X ⊛ Hann; a = rebuilt − β·previous; angles = S·a/|a|; and the angles are
  * stored, and stored Hann-convolved for the next inverse. All in one pass over the bins
- * with rolling neighbours, so neither window ever touches the time-domain frame.
+ * with rolling neighbours, so neither window ever touches the time-domain frame. A locked
+ * bin keeps its fixed phase (the momentum still sees what was rebuilt there).
  */
 function updateFrame(xRe: Float64Array, xIm: Float64Array, h: number, o: number, beta: number, st: BlockState): void {
-  const { target, angRe, angIm, prevRe, prevIm, winRe, winIm } = st;
+  const { target, angRe, angIm, prevRe, prevIm, winRe, winIm, lockRe, lockIm } = st;
   const eps = 1.1754943508222875e-38; // float32's smallest normal, as librosa's util.tiny
   let xPrevRe = xRe[1]; // X[−1] = conj X[1]
   let xPrevIm = -xIm[1];
@@ -253,6 +266,10 @@ function updateFrame(xRe: Float64Array, xIm: Float64Array, h: number, o: number,
       const scale = target[i] / (Math.sqrt(ar * ar + ai * ai) + eps);
       nRe = ar * scale;
       nIm = k === 0 || k === h ? 0 : ai * scale; // the inverse reads DC and Nyquist as real
+      if (lockRe !== null && (lockRe[i] !== 0 || lockIm![i] !== 0)) {
+        nRe = target[i] * lockRe[i];
+        nIm = target[i] * lockIm![i];
+      }
     }
     angRe[i] = nRe;
     angIm[i] = nIm;
@@ -334,6 +351,8 @@ function allocateWork(plan: StftPlan, settings: RunSettings, capacity: number, b
     winRe: frameMajor(),
     winIm: frameMajor(),
     phase: frameMajor(),
+    lockRe: settings.lock ? frameMajor() : null,
+    lockIm: settings.lock ? frameMajor() : null,
     pghi: settings.init === 'pghi' ? new PghiIntegrator(plan.bins, capacity, plan.nFft, plan.hopLength) : null,
     rng: new Random(settings.seed),
     signal: new Float64Array(bufferLength),
@@ -346,9 +365,11 @@ function allocateWork(plan: StftPlan, settings: RunSettings, capacity: number, b
 
 /**
  * A block's initial angles: the shared frames as the previous block (frames [prevStart,
- * ·)) left them, the new ones from the source with phases from the phase init.
+ * ·)) left them, the new ones from the source with phases from the phase init, or fixed
+ * by the lock.
  */
-function startBlock(w: Work, plan: StftPlan, block: Block, prevStart: number, source: FrameSource, init: PhaseInit): void {
+function startBlock(w: Work, plan: StftPlan, block: Block, prevStart: number, source: FrameSource, settings: RunSettings): void {
+  const { init, lock } = settings;
   const { bins } = plan;
   const { start, end, shared } = block;
   const count = end - start;
@@ -356,9 +377,10 @@ function startBlock(w: Work, plan: StftPlan, block: Block, prevStart: number, so
   const first = shared * bins;
   if (shared > 0) {
     const from = (start - prevStart) * bins;
-    for (const a of [w.target, w.angRe, w.angIm, w.winRe, w.winIm]) a.copyWithin(0, from, from + first);
+    for (const a of [w.target, w.angRe, w.angIm, w.winRe, w.winIm, w.lockRe, w.lockIm]) a?.copyWithin(0, from, from + first);
   }
   for (let t = shared; t < count; t++) source(start + t, w.target, t * bins);
+  if (lock) for (let t = shared; t < count; t++) lock(start + t, w.lockRe!, w.lockIm!, t * bins);
   if (init === 'pghi') {
     for (let i = 0; i < first; i++) w.phase[i] = Math.atan2(w.angIm[i], w.angRe[i]);
     w.pghi!.integrate(w.target, count, w.phase, shared);
@@ -368,8 +390,9 @@ function startBlock(w: Work, plan: StftPlan, block: Block, prevStart: number, so
     w.phase.fill(0, first, n);
   }
   for (let i = first; i < n; i++) {
-    w.angRe[i] = w.target[i] * Math.cos(w.phase[i]);
-    w.angIm[i] = w.target[i] * Math.sin(w.phase[i]);
+    const locked = w.lockRe !== null && (w.lockRe[i] !== 0 || w.lockIm![i] !== 0);
+    w.angRe[i] = w.target[i] * (locked ? w.lockRe![i] : Math.cos(w.phase[i]));
+    w.angIm[i] = w.target[i] * (locked ? w.lockIm![i] : Math.sin(w.phase[i]));
   }
   for (let t = shared; t < count; t++) hannConvolve(w.angRe, w.angIm, t * bins, bins - 1, w.winRe, w.winIm);
   w.prevRe.fill(0, 0, n);
@@ -438,7 +461,7 @@ function griffinLimBlocks(source: FrameSource, frames: number, plan: StftPlan, s
   let committed = 0;
   for (let j = 0; j < blocks.length; j++) {
     const block = blocks[j];
-    startBlock(w, plan, block, j > 0 ? blocks[j - 1].start : 0, source, settings.init);
+    startBlock(w, plan, block, j > 0 ? blocks[j - 1].start : 0, source, settings);
     iterateBlock(w, plan, block, settings);
     // Frames up to the next block's held ones are final: the next block keeps those as they are.
     const upTo = block.last ? frames : blocks[j + 1].start + blocks[j + 1].held;
@@ -500,6 +523,12 @@ export interface VocoderOptions extends GriffinLimOptions {
    * only), so harmonics the mel bank cannot resolve come back as harmonics, not a smear.
    */
   harmonics?: { f0Hz: Float64Array; weight: Float64Array };
+  /**
+   * With `harmonics`: which bins of voiced frames keep the phase of a periodic signal at
+   * their F0 through the iterations (see harmonic-lock.ts); null leaves every phase to
+   * Griffin-Lim. Default DEFAULT_HARMONIC_LOCK.
+   */
+  harmonicLock?: Readonly<HarmonicLock> | null;
 }
 
 /**
@@ -531,6 +560,12 @@ export function logMelToAudio(logMel: Spectrogram, options: VocoderOptions = {})
     throw new VoiceswapError(`vocoder: pitch track has ${harmonics.f0Hz.length} frames, the log-mel ${frames}`);
   }
   const comb = harmonics ? new HarmonicComb(cfg) : null;
+  const lock = options.harmonicLock === undefined ? DEFAULT_HARMONIC_LOCK : options.harmonicLock;
+  if (harmonics && lock) {
+    const phi = fundamentalPhase(harmonics.f0Hz, cfg.hopLength, cfg.sampleRate);
+    const binHz = cfg.sampleRate / cfg.nFft;
+    settings.lock = (t, re, im, offset) => lockedPhasors(harmonics.f0Hz[t], phi[t], binHz, plan.bins, lock, re, im, offset);
+  }
   const source: FrameSource = (t, out, offset) => {
     const shape = comb && harmonics!.f0Hz[t] > 0 ? comb.linearComb(harmonics!.f0Hz[t], harmonics!.weight[t]) : undefined;
     // Rounded to float32 as the mel and magnitude arrays of melToLinear hold them.
