@@ -4,7 +4,7 @@ import { spectralEnvelope } from '../src/audio/envelope.js';
 import { rebuildExcitation } from '../src/audio/excitation.js';
 import { logMelSpectrogram } from '../src/audio/features.js';
 import { logMelToAudio } from '../src/audio/griffinlim.js';
-import { DEFAULT_HARMONIC_LOCK, fundamentalPhase, lockedPhasors } from '../src/audio/harmonic-lock.js';
+import { DEFAULT_HARMONIC_LOCK, fundamentalPhase, lockableFrames, lockedPhasors } from '../src/audio/harmonic-lock.js';
 import { loadAudio } from '../src/audio/load.js';
 import { DEFAULT_F0_CONFIG, trackF0, trackPitch } from '../src/audio/pitch.js';
 
@@ -27,6 +27,16 @@ describe('fundamentalPhase', () => {
     expect(phi[4] - phi[3]).toBe(0);
     expect(phi[5] - phi[4]).toBeCloseTo(step(100), 12);
     expect(phi[6] - phi[5]).toBeCloseTo(step(200), 12);
+  });
+});
+
+describe('lockableFrames', () => {
+  it('takes the voiced frames at least edgeFrames away from any unvoiced frame or the ends', () => {
+    const f0 = [0, 100, 100, 100, 100, 100, 0, 100, 100, 100, 0, 100];
+    expect(Array.from(lockableFrames(f0, 1))).toEqual([0, 0, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0]);
+    expect(Array.from(lockableFrames(f0, 2))).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(lockableFrames(f0, 0))).toEqual(f0.map((f) => (f > 0 ? 1 : 0)));
+    expect(Array.from(lockableFrames([100, 100, 100], 1))).toEqual([0, 1, 0]);
   });
 });
 

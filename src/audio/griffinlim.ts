@@ -28,7 +28,7 @@
  * An input of at most one block is one block: exactly Griffin-Lim of the whole input.
  */
 import { HarmonicComb } from './excitation.js';
-import { DEFAULT_HARMONIC_LOCK, fundamentalPhase, lockedPhasors, type HarmonicLock } from './harmonic-lock.js';
+import { DEFAULT_HARMONIC_LOCK, fundamentalPhase, lockableFrames, lockedPhasors, type HarmonicLock } from './harmonic-lock.js';
 import { DEFAULT_FEATURE_CONFIG, frameCount, type FeatureConfig, type Spectrogram } from './config.js';
 import { MelFrameInverter, type MelInversionMethod } from './mel-inverse.js';
 import { PghiIntegrator } from './pghi.js';
@@ -564,7 +564,8 @@ export function logMelToAudio(logMel: Spectrogram, options: VocoderOptions = {})
   if (harmonics && lock) {
     const phi = fundamentalPhase(harmonics.f0Hz, cfg.hopLength, cfg.sampleRate);
     const binHz = cfg.sampleRate / cfg.nFft;
-    settings.lock = (t, re, im, offset) => lockedPhasors(harmonics.f0Hz[t], phi[t], binHz, plan.bins, lock, re, im, offset);
+    const lockable = lockableFrames(harmonics.f0Hz, lock.edgeFrames);
+    settings.lock = (t, re, im, offset) => lockedPhasors(lockable[t] ? harmonics.f0Hz[t] : 0, phi[t], binHz, plan.bins, lock, re, im, offset);
   }
   const source: FrameSource = (t, out, offset) => {
     const shape = comb && harmonics!.f0Hz[t] > 0 ? comb.linearComb(harmonics!.f0Hz[t], harmonics!.weight[t]) : undefined;

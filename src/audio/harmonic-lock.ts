@@ -29,9 +29,27 @@ export interface HarmonicLock {
   maxHz: number;
   /** Bins within this distance (in bins) of a harmonic's frequency are locked: the core of the Hann window's main lobe (half-width 2). */
   reachBins: number;
+  /**
+   * A voiced frame this close (in frames) to an unvoiced one is left free: a locked frame's
+   * periodic samples reach into its neighbours' windows, and would voice the noise next to it.
+   */
+  edgeFrames: number;
 }
 
-export const DEFAULT_HARMONIC_LOCK: Readonly<HarmonicLock> = Object.freeze({ maxHz: 1500, reachBins: 1.5 });
+export const DEFAULT_HARMONIC_LOCK: Readonly<HarmonicLock> = Object.freeze({ maxHz: 1500, reachBins: 1.5, edgeFrames: 1 });
+
+/** 1 for the frames to lock: voiced, with every frame within `edgeFrames` voiced too. */
+export function lockableFrames(f0Hz: ArrayLike<number>, edgeFrames: number): Uint8Array {
+  const n = f0Hz.length;
+  const out = new Uint8Array(n);
+  let run = 0; // voiced frames in a row up to t
+  for (let t = 0; t < n; t++) {
+    run = f0Hz[t] > 0 ? run + 1 : 0;
+    // frame t - edgeFrames is lockable when frames t - 2·edgeFrames .. t are all voiced
+    if (run > 2 * edgeFrames && t - edgeFrames >= 0) out[t - edgeFrames] = 1;
+  }
+  return out;
+}
 
 /**
  * The fundamental's phase Φ at each frame centre (radians): the integral of 2π·f0 over

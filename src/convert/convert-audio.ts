@@ -1,6 +1,7 @@
 import type { Spectrogram } from '../audio/config.js';
 import { logMelSpectrogram } from '../audio/features.js';
 import { logMelToAudio } from '../audio/griffinlim.js';
+import type { HarmonicLock } from '../audio/harmonic-lock.js';
 import { resample } from '../audio/resample.js';
 import { trackPitch } from '../audio/pitch.js';
 import { convertFeatures, defaultExcitation, type FeatureConversionOptions } from './convert-features.js';
@@ -13,6 +14,8 @@ export interface ConvertOptions extends FeatureConversionOptions {
   /** Resample the output back to the input's sample rate (default: the model's rate). */
   keepRate?: boolean;
   seed?: number;
+  /** The vocoder's harmonic phase lock (default DEFAULT_HARMONIC_LOCK; null: Griffin-Lim sets every phase, as before the lock). */
+  harmonicLock?: Readonly<HarmonicLock> | null;
   /**
    * Called as each stage starts, with the share of the work done before it (0..1,
    * measured on a 3.8 s clip): for a progress bar. The stages run synchronously.
@@ -53,7 +56,7 @@ export function convertAudio(model: VoiceModel, samples: Float32Array, sampleRat
   const converted = convertFeatures(model, input, pitch, direction, options);
   const output = converted.logMel;
   progress('vocoder');
-  let y = logMelToAudio(output, { cfg: features, iterations: options.iterations, seed: options.seed, length: x.length, harmonics: converted.harmonics });
+  let y = logMelToAudio(output, { cfg: features, iterations: options.iterations, seed: options.seed, length: x.length, harmonics: converted.harmonics, harmonicLock: options.harmonicLock });
   let rate = features.sampleRate;
   if (options.keepRate && sampleRate !== rate) {
     y = resample(y, rate, sampleRate);
