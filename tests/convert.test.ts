@@ -224,6 +224,21 @@ describe('convert', () => {
     expect(usage.stderr).toMatch(/--voicing/);
   });
 
+  it('--no-harmonic-lock converts as the library does with harmonicLock null, and not as the default', () => {
+    const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
+    const run = (output: string, ...extra: string[]) => {
+      const r = runCli(['convert', input, '--model', modelDir, '-o', output, '--backend', 'wasm', '--float', ...extra]);
+      expect(r.status, errorLine(r)).toBe(0);
+      return readWav(output).samples;
+    };
+    const locked = run(join(root, 'locked.wav'));
+    const free = run(join(root, 'free.wav'), '--no-harmonic-lock');
+    const library = convertFile(model, input, join(root, 'free-lib.wav'), { harmonicLock: null, encoding: 'float32' }).samples;
+    expect(free.length).toBe(library.length);
+    expect(Math.max(...free.map((x, i) => Math.abs(x - library[i])))).toBeLessThan(1e-6);
+    expect(Math.max(...free.map((x, i) => Math.abs(x - locked[i])))).toBeGreaterThan(1e-3);
+  });
+
   it('chunked conversion of a long input keeps its length and joins chunks without a seam', () => {
     const frames = 700;
     const data = new Float32Array(80 * frames);

@@ -16,6 +16,8 @@ export interface JobSettings {
   statsOnly?: boolean;
   excitation?: ExcitationMode;
   voicing?: VoicingMode;
+  /** false: no harmonic phase lock in the vocoder (--no-harmonic-lock); default on. */
+  harmonicLock?: boolean;
   f0Ratio?: number;
   inputStats?: boolean;
   encoding: WavEncoding;
@@ -106,6 +108,7 @@ export function convertSamples(model: VoiceModel, samples: Float32Array, sampleR
     statsOnly: settings.statsOnly,
     excitation: settings.excitation,
     voicing: settings.voicing,
+    harmonicLock: settings.harmonicLock === false ? null : undefined,
     f0Ratio: settings.f0Ratio,
     inputStats: settings.inputStats,
   });

@@ -31,6 +31,8 @@ interface ConvertCliOptions {
   statsOnly?: boolean;
   excitation?: ExcitationMode;
   voicing?: VoicingMode;
+  /** false with --no-harmonic-lock. */
+  harmonicLock: boolean;
   pitchShift?: number;
   f0Ratio?: number;
   inputStats?: boolean;
@@ -55,6 +57,7 @@ export function registerConvert(program: Command): void {
     .option('--stats-only', "baseline for comparisons: no network, only the source speaker's statistics swapped for the target's")
     .option('--excitation <mode>', "where the harmonics come from: rebuilt (at the input's pitch mapped to the target; default for models with pitch statistics), source (the input's own: pitch kept), network (drawn by the generator; log-mel models only)", choiceOption('--excitation', EXCITATION_MODES))
     .option('--voicing <which>', "which frames are voiced (rebuilt excitation): target (the input's voiced frames and those the target speaker would voice; default for models with voicing classifiers) or source (the input's only)", choiceOption('--voicing', VOICING_MODES))
+    .option('--no-harmonic-lock', "comparison path: let Griffin-Lim set every phase instead of locking the harmonics below 1.5 kHz of voiced frames to a periodic signal at the converted F0")
     .option('--pitch-shift <semitones>', 'shift the converted pitch by this many semitones on top of the mapping (rebuilt excitation)', numberOption('--pitch-shift', -36, 36))
     .option('--f0-ratio <r>', 'multiply the converted F0 by r on top of the mapping (rebuilt excitation)', numberOption('--f0-ratio', 0.125, 8))
     .option('--input-stats', "normalise each input with its own statistics instead of the source speaker's (for voices the model was not trained on)")
@@ -321,6 +324,7 @@ function jobSettings(opts: ConvertCliOptions): JobSettings {
     statsOnly: opts.statsOnly,
     excitation: opts.excitation,
     voicing: opts.voicing,
+    harmonicLock: opts.harmonicLock,
     f0Ratio: f0Ratio(opts),
     inputStats: opts.inputStats,
     encoding: opts.float ? 'float32' : 'pcm16',
