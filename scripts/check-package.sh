@@ -16,7 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/voiceswap-pack-check.XXXXXX")
-cleanup() { if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "check-package: kept $WORK"; fi; }
+UI_PID=
+cleanup() {
+  # The ui server must not outlive the check, whatever way it ends.
+  if [ -n "$UI_PID" ]; then kill "$UI_PID" 2>/dev/null || true; fi
+  if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "check-package: kept $WORK"; fi
+}
 trap cleanup EXIT
 fail() { echo "check-package: FAIL: $*" >&2; exit 1; }
 
@@ -67,15 +72,18 @@ NODE
 # The browser page: `voiceswap ui` from the installed copy serves the page, the wasm binary
 # and the shipped model (the package's dist/web holds the page only: wasm/ and models/ are
 # served from the installed tfjs-backend-wasm and models/alice-bob).
-npx --no-install voiceswap ui --port 0 >ui.log 2>&1 &
+# Started through the installed bin link itself (not npx, whose child would outlive a kill of npx).
+./node_modules/.bin/voiceswap ui --port 0 >ui.log 2>&1 &
 UI_PID=$!
 for _ in $(seq 50); do grep -q 'voiceswap ui: http' ui.log && break; sleep 0.2; done
 URL=$(grep -o 'http://127.0.0.1:[0-9]*/' ui.log | head -1)
-[ -n "$URL" ] || { kill "$UI_PID" 2>/dev/null; cat ui.log >&2; fail "voiceswap ui did not start"; }
+[ -n "$URL" ] || { cat ui.log >&2; fail "voiceswap ui did not start"; }
 for path in '' main.js worker.js wasm/tfjs-backend-wasm-simd.wasm models/alice-bob/model.json models/alice-bob/weights.bin; do
   node -e "fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" "$URL$path" \
-    || { kill "$UI_PID"; fail "voiceswap ui does not serve /$path"; }
+    || fail "voiceswap ui does not serve /$path"
 done
 kill "$UI_PID"
+wait "$UI_PID" 2>/dev/null || true
+UI_PID=
 echo "check-package: voiceswap ui serves the page, the wasm binary and the model"
 echo "check-package: OK"
