@@ -74,13 +74,14 @@ export async function startUiServer(options: UiServerOptions = {}): Promise<{ se
       return;
     }
     const file = uiFileFor(req.url ?? '/', webDir);
-    if (file === null || !existsSync(file) || !statSync(file).isFile()) {
+    const stat = file === null ? undefined : statSync(file, { throwIfNoEntry: false });
+    if (file === null || !stat?.isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': statSync(file).size,
+      'content-length': stat.size,
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
     });
