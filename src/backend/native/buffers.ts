@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
  * of microseconds on a loaded virtual machine) and reclaimed only by the garbage
  * collector, so memory is always cold: allocation costs 10-50x the arithmetic of an
  * element-wise kernel. The pool instead hands a disposed tensor's buffer to the next
- * output of the same size, still mapped and often still in cache.
+ * output of the same size class, still mapped and often still in cache.
  *
  * A buffer is recycled only when nothing else can see it: it was allocated here, its
  * tensor data was disposed, no other tensor data was ever registered on the same memory
@@ -33,37 +33,60 @@ interface CpuBackendInternals {
  */
 const MIN_POOLED_LENGTH = 1024;
 
-/** Taken by a kernel but not yet registered, registered as a tensor's data, or free. */
+/**
+ * The size class of an output of `length` floats: `length` rounded up to 8 steps per
+ * octave (at most 1/8 more memory). An output is a view of the first `length` floats of a
+ * buffer of its class. Why classes and not exact lengths: a training step repeats the
+ * same shapes, but converting a folder gives every file its own frame count, so exact
+ * lengths never met again (every file's outputs were fresh, page-faulted memory, and the
+ * pool filled with sizes no later file asked for).
+ */
+export function sizeClass(length: number): number {
+  if (length < MIN_POOLED_LENGTH) return length;
+  const step = 2 ** (Math.floor(Math.log2(length)) - 3);
+  return Math.ceil(length / step) * step;
+}
+
+/** Handed out but not yet registered, registered as a tensor's data, or free. */
 type BufferState = 'issued' | 'live' | 'free';
 
+interface Owned {
+  state: BufferState;
+  /** The view handed out (state issued or live): only this exact object may be its tensor's data. */
+  view: Float32Array | null;
+  /** The whole buffer of the size class. */
+  whole: Float32Array;
+}
+
 export class BufferPool {
-  /** Free buffers by length. */
+  /** Free buffers by size class, most recently freed last. */
   private readonly free = new Map<number, Float32Array[]>();
+  /** Every free buffer, least recently freed first: the order they are evicted in. */
+  private readonly freeOrder = new Map<ArrayBuffer, Float32Array>();
   /**
-   * Every buffer this pool allocated that may still come back, by its memory, with its
-   * state. (A Map, not a WeakMap: weak collections of many short-lived keys slow the
-   * garbage collector down. Entries leave when a buffer is pinned or dropped.)
+   * Every buffer this pool allocated that may still come back, by its memory. (A Map, not
+   * a WeakMap: weak collections of many short-lived keys slow the garbage collector down.
+   * Entries leave when a buffer is pinned or evicted.)
    */
-  private readonly owned = new Map<ArrayBuffer, BufferState>();
+  private readonly owned = new Map<ArrayBuffer, Owned>();
   private freeBytes = 0;
 
-  /** @param maxFreeBytes free memory kept for reuse; beyond it, returned buffers are left to the GC */
+  /**
+   * @param maxFreeBytes free memory kept for reuse; beyond it, the buffers freed longest
+   *   ago are left to the GC
+   */
   constructor(readonly maxFreeBytes: number) {}
 
   /** A buffer of `length` floats with arbitrary contents: the caller overwrites all of it. */
   take(length: number): Float32Array {
     if (length < MIN_POOLED_LENGTH) return new Float32Array(length);
-    const stack = this.free.get(length);
-    for (let reused = stack?.pop(); reused !== undefined; reused = stack!.pop()) {
-      this.freeBytes -= reused.byteLength;
-      const memory = reused.buffer as ArrayBuffer;
-      if (this.owned.get(memory) !== 'free') continue; // pinned while free: no longer ours
-      this.owned.set(memory, 'issued');
-      return reused;
-    }
-    const fresh = new Float32Array(length);
-    this.owned.set(fresh.buffer as ArrayBuffer, 'issued');
-    return fresh;
+    const capacity = sizeClass(length);
+    const whole = this.free.get(capacity)?.pop() ?? new Float32Array(capacity);
+    const memory = whole.buffer as ArrayBuffer;
+    if (this.freeOrder.delete(memory)) this.freeBytes -= whole.byteLength;
+    const view = length === capacity ? whole : whole.subarray(0, length);
+    this.owned.set(memory, { state: 'issued', view, whole });
+    return view;
   }
 
   /** Whether `values` lies in memory this pool may recycle. */
@@ -79,29 +102,31 @@ export class BufferPool {
   registered(values: unknown): void {
     if (!(values instanceof Float32Array)) return;
     const memory = values.buffer as ArrayBuffer;
-    const state = this.owned.get(memory);
-    if (state === undefined) return;
-    if (state === 'issued' && values.byteOffset === 0 && values.byteLength === memory.byteLength) {
-      this.owned.set(memory, 'live');
-    } else {
-      this.owned.delete(memory);
-    }
+    const entry = this.owned.get(memory);
+    if (entry === undefined) return;
+    if (entry.state === 'issued' && values === entry.view) entry.state = 'live';
+    else this.pin(memory, entry);
   }
 
   /** The tensor data on `values` was disposed: keep the buffer for reuse if it is ours. */
   released(values: unknown): void {
     if (!(values instanceof Float32Array)) return;
     const memory = values.buffer as ArrayBuffer;
-    if (this.owned.get(memory) !== 'live' || values.byteLength !== memory.byteLength) return;
-    if (this.freeBytes + values.byteLength > this.maxFreeBytes) {
-      this.owned.delete(memory); // dropped: the GC frees it
+    const entry = this.owned.get(memory);
+    if (entry === undefined || entry.state !== 'live' || values !== entry.view) return;
+    const { whole } = entry;
+    if (whole.byteLength > this.maxFreeBytes) {
+      this.owned.delete(memory);
       return;
     }
-    this.owned.set(memory, 'free');
-    let stack = this.free.get(values.length);
-    if (stack === undefined) this.free.set(values.length, (stack = []));
-    stack.push(values);
-    this.freeBytes += values.byteLength;
+    while (this.freeBytes + whole.byteLength > this.maxFreeBytes) this.evictOldest();
+    entry.state = 'free';
+    entry.view = null;
+    let stack = this.free.get(whole.length);
+    if (stack === undefined) this.free.set(whole.length, (stack = []));
+    stack.push(whole);
+    this.freeOrder.set(memory, whole);
+    this.freeBytes += whole.byteLength;
   }
 
   /** Bytes held for reuse. */
@@ -112,8 +137,29 @@ export class BufferPool {
   /** Forgets every buffer (the backend holding them was disposed). */
   clear(): void {
     this.free.clear();
+    this.freeOrder.clear();
     this.owned.clear();
     this.freeBytes = 0;
+  }
+
+  /** Someone else sees this memory now: never recycle it (and drop it if it was free). */
+  private pin(memory: ArrayBuffer, entry: Owned): void {
+    if (entry.state === 'free') this.forgetFree(memory, entry.whole);
+    this.owned.delete(memory);
+  }
+
+  private evictOldest(): void {
+    const [memory, whole] = this.freeOrder.entries().next().value as [ArrayBuffer, Float32Array];
+    this.forgetFree(memory, whole);
+    this.owned.delete(memory);
+  }
+
+  private forgetFree(memory: ArrayBuffer, whole: Float32Array): void {
+    const stack = this.free.get(whole.length)!;
+    stack.splice(stack.lastIndexOf(whole), 1);
+    if (stack.length === 0) this.free.delete(whole.length);
+    this.freeOrder.delete(memory);
+    this.freeBytes -= whole.byteLength;
   }
 }
 
