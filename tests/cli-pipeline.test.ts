@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readWav } from '../src/audio/wav.js';
+import { largestFirst } from '../src/cli/convert-pool.js';
 import { Progress } from '../src/cli/progress.js';
 import { errorLine, REPO, runCli } from './helpers/cli.js';
 
@@ -116,6 +117,22 @@ describe('convert DIR --jobs N --json', () => {
     for (const name of ['a1.a2b.wav', 'a2.a2b.wav']) {
       expect(readFileSync(join(two.out, name)).equals(readFileSync(join(one.out, name))), `${name} differs between --jobs 1 and 2`).toBe(true);
     }
+  });
+});
+
+describe('the --jobs queue', () => {
+  it('hands out the largest files first (a long file taken last leaves the other workers idle), unreadable ones before all', () => {
+    const dir = join(root, 'queue');
+    mkdirSync(dir);
+    const sizes = [300, 5000, 100, 5000, 2000];
+    const tasks = sizes.map((n, i) => {
+      const input = join(dir, `f${i}.wav`);
+      writeFileSync(input, Buffer.alloc(n));
+      return { input, output: join(dir, `o${i}.wav`) };
+    });
+    tasks.push({ input: join(dir, 'missing.wav'), output: join(dir, 'o-missing.wav') });
+    // Ties keep the folder's order.
+    expect(largestFirst(tasks)).toEqual([5, 1, 3, 4, 0, 2]);
   });
 });
 

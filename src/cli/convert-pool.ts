@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../backend/choices.js';
 import { VoiceswapError } from '../errors.js';
@@ -8,6 +9,23 @@ import type { JobResult, JobSettings, JobTask } from './convert-job.js';
  * backend and model, fed one file at a time from a shared queue, so a long file does not
  * hold up the others. What each file gave comes back to the main thread, which alone prints.
  */
+
+/**
+ * The order the queue hands out tasks: largest input file first. A long file taken last
+ * keeps one worker busy while the others have nothing left to do; taken first, the short
+ * ones fill in around it. A file that cannot be stat'ed goes first: it fails at once with
+ * its own error.
+ */
+export function largestFirst(tasks: readonly JobTask[]): number[] {
+  const size = tasks.map((t) => {
+    try {
+      return statSync(t.input).size;
+    } catch {
+      return Infinity;
+    }
+  });
+  return tasks.map((_, i) => i).sort((i, j) => size[j] - size[i] || i - j);
+}
 
 export interface WorkerSettings {
   backend: BackendChoice;
@@ -74,11 +92,12 @@ export class ConvertPool {
   }
 
   /**
-   * Convert every task, each worker taking the next one as soon as it is free; `onOutcome`
+   * Convert every task, each worker taking the next one (largest first) as soon as it is free; `onOutcome`
    * hears of each file as it finishes (in completion order). A failing file does not stop
    * the others. A bug in a worker (not a user error) or a worker that dies rejects.
    */
   run(tasks: readonly JobTask[], onOutcome: (outcome: JobOutcome) => void): Promise<void> {
+    const order = largestFirst(tasks);
     return new Promise<void>((resolve, reject) => {
       let next = 0;
       let finished = 0;
@@ -91,7 +110,7 @@ export class ConvertPool {
       };
       const feed = (worker: Worker): void => {
         if (next < tasks.length) {
-          const id = next++;
+          const id = order[next++];
           worker.postMessage({ id, task: tasks[id] } satisfies ToWorker);
         }
       };
