@@ -2,9 +2,13 @@
  * Files per second of `voiceswap convert DIR --jobs N` for 1, 2 and N (= the number of
  * cores) worker threads: the CLI's own worker pool (src/cli/convert-pool.ts), each worker
  * with its own backend (auto: the native backend when built, else wasm) and its share of
- * the cores as intra-op threads. Workers are started (backend, model) before the clock
- * starts; each figure is the best of PASSES passes over the same folder, the passes of the
- * worker counts taking turns.
+ * the cores as intra-op threads. What is measured is the steady throughput of a large
+ * folder: workers are started (backend, model) and given one untimed pass before the clock
+ * starts (a fresh worker's first files run slower: JIT, kernel plans, and the worker's heap
+ * growing to its working size, all page faults), and a pass is at least TASKS_PER_PASS
+ * conversions (the input files repeated), so the last file, when one worker may be left
+ * with nothing to do, is a small part of it. Each figure is the best of PASSES passes, the
+ * passes of the worker counts taking turns.
  *
  *   node dist/bench/run.js jobs
  *
@@ -19,10 +23,11 @@ import { defaultModelDir } from '../src/convert/shipped-model.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { convertBenchInputs, type BenchResult } from './common.js';
 
-const PASSES = 3;
+const PASSES = 5;
+const TASKS_PER_PASS = 60;
 
 
-/** A started pool of `jobs` workers, warmed up (JIT, kernel plans, memory growth). */
+/** A started pool of `jobs` workers, warmed up by one untimed pass (JIT, kernel plans, memory growth). */
 async function startPool(jobs: number, threads: number, files: string[], outDir: string): Promise<ConvertPool> {
   const pool = await ConvertPool.start(jobs, {
     backend: 'auto',
@@ -30,7 +35,7 @@ async function startPool(jobs: number, threads: number, files: string[], outDir:
     modelDir: defaultModelDir(),
     job: { direction: 'a2b', encoding: 'pcm16' },
   });
-  await pool.run(tasksFor(jobs, files, outDir).slice(0, jobs), () => {});
+  await onePass(pool, files, outDir);
   return pool;
 }
 
@@ -58,9 +63,10 @@ interface Setting {
 
 export async function benchJobs(log: (line: string) => void = console.log): Promise<BenchResult[]> {
   const root = packageRoot() ?? '.';
-  const files = convertBenchInputs(root);
+  const inputs = convertBenchInputs(root);
+  const files = Array.from({ length: Math.ceil(TASKS_PER_PASS / inputs.length) }, () => inputs).flat();
   const cores = availableParallelism();
-  log(`input: ${files.length} files (${files[0]} ...), shipped model a2b, ${cores} cores`);
+  log(`input: ${inputs.length} files (${inputs[0]} ...) ${files.length / inputs.length} times a pass, shipped model a2b, ${cores} cores`);
   // What `convert --jobs N` runs (each worker gets cores/N threads), plus one worker held to
   // one thread: the per-core figure the workers' scaling is judged against.
   const settings: Setting[] = [...new Set([1, 2, cores])].map((jobs) => ({
