@@ -6,6 +6,8 @@ import { NATIVE_KERNELS } from '../src/backend/native/kernels.js';
 import { namedVariables } from '../src/model/params.js';
 import { customConfig } from '../src/model/presets.js';
 import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLosses, type LossValues } from '../src/train/step.js';
+import { FUSED_ADAM } from '../src/backend/fused-adam.js';
+import { Adam } from '../src/train/adam.js';
 
 /**
  * The native backend against the plain cpu backend, in one process: every native kernel
@@ -354,6 +356,45 @@ describe.skipIf(!addon.ok)('native backend', () => {
         return outs;
       };
       await expectNativeEqualsCpu([[64, 100]], loop);
+    });
+  });
+
+  describe('fused Adam (one addon call for every tensor) equals Adam op by op on cpu', () => {
+    /** Parameters' changes, then first and second moments, after 3 steps with learning rates 2e-4, 4e-4, 6e-4. */
+    async function adamOn(backend: string): Promise<Float32Array[]> {
+      await tf.setBackend(backend);
+      const shapes = [[3, 5, 7], [1], [1031], [2, 20_000]]; // odd sizes, one over the addon's 16k-element span
+      const initial = shapes.map((s, i) => pseudoRandom(tf.util.sizeFromShape(s), 300 + i));
+      const params = shapes.map((s, i) => tf.variable(tf.tensor(initial[i]!.slice(), s)));
+      const adam = new Adam(params.map((p, i) => [`w${i}`, p] as const));
+      for (let step = 0; step < 3; step++) {
+        // Gradients of different scales per tensor, so eps and the bias corrections matter.
+        const grads = Object.fromEntries(params.map((p, i) => [p.name, tf.mul(tf.tensor(pseudoRandom(p.size, 400 + 10 * step + i), p.shape), 10 ** (i - 3))]));
+        adam.apply(grads, 2e-4 * (step + 1));
+        tf.dispose(Object.values(grads));
+      }
+      const deltas = params.map((p, i) => {
+        const now = p.dataSync() as Float32Array;
+        return now.map((x, j) => x - initial[i]![j]!);
+      });
+      const moments = adam.stateTensors().map(([, t]) => t.dataSync() as Float32Array);
+      adam.dispose();
+      tf.dispose(params);
+      return [...deltas, ...moments];
+    }
+
+    it('is what the native backend runs (and the cpu backend does not have)', () => {
+      expect(tf.getKernel(FUSED_ADAM, NATIVE_BACKEND)).toBeDefined();
+      expect(tf.getKernel(FUSED_ADAM, 'cpu')).toBeUndefined();
+    });
+
+    it('gives the same parameter changes and moments after 3 steps, odd shapes', async () => {
+      const cpu = await adamOn('cpu');
+      const native = await adamOn(NATIVE_BACKEND);
+      expect(native.length).toBe(cpu.length);
+      // A parameter's change (about 1e-3) is the difference of two numbers near 1, whose
+      // float32 rounding (6e-8) is already 6e-5 of it: 1e-3 relative, for the changes.
+      native.forEach((values, i) => expect(scaledError(values, cpu[i]!), `output ${i}`).toBeLessThan(i < 4 ? 1e-3 : TOLERANCE));
     });
   });
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "adam.h"
 #include "context.h"
 #include "conv.h"
 #include "copy.h"
@@ -273,6 +274,43 @@ napi_value Split(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The Float32Arrays of a JavaScript array.
+std::vector<TypedView<float>> float32Arrays(napi_env env, napi_value array, const char* name) {
+  uint32_t count = 0;
+  if (napi_get_array_length(env, array, &count) != napi_ok) throw ArgumentError(std::string(name) + " must be an array");
+  std::vector<TypedView<float>> views;
+  for (uint32_t k = 0; k < count; k++) {
+    napi_value element;
+    if (napi_get_element(env, array, k, &element) != napi_ok) throw ArgumentError(std::string("cannot read ") + name);
+    views.push_back(float32Array(env, element, name));
+  }
+  return views;
+}
+
+// adam(params, m, v, grads, paramsOut, mOut, vOut: Float32Array[], step: Float32Array
+// [beta1, beta2, eps, stepSize, sqrtBiasCorrection2]): one Adam update of every tensor
+napi_value Adam(napi_env env, napi_callback_info info) {
+  Args args(env, info, 8);
+  const char* names[7] = {"params", "m", "v", "grads", "paramsOut", "mOut", "vOut"};
+  std::vector<TypedView<float>> lists[7];
+  for (int k = 0; k < 7; k++) lists[k] = float32Arrays(env, args.values[k], names[k]);
+  const auto hyper = float32Array(env, args.values[7], "step");
+  expectLength(hyper, 5, "step");
+  std::vector<AdamTensor> tensors;
+  for (size_t i = 0; i < lists[0].size(); i++) {
+    const size_t size = lists[0][i].length;
+    for (int k = 1; k < 7; k++) {
+      if (lists[k].size() != lists[0].size()) throw ArgumentError(std::string(names[k]) + " and params differ in count");
+      expectLength(lists[k][i], size, names[k]);
+    }
+    tensors.push_back({lists[0][i].data, lists[1][i].data, lists[2][i].data, lists[3][i].data, lists[4][i].data,
+                       lists[5][i].data, lists[6][i].data, static_cast<int64_t>(size)});
+  }
+  const AdamStep step{hyper.data[0], hyper.data[1], hyper.data[2], hyper.data[3], hyper.data[4]};
+  adamUpdate(tensors.data(), static_cast<int>(tensors.size()), step);
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
   const int32_t n = int32Value(env, args.values[0], "threads");
@@ -330,6 +368,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"concat", nullptr, guarded<Concat>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"split", nullptr, guarded<Split>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchMatMul", nullptr, guarded<BatchMatMul>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adam", nullptr, guarded<Adam>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, guarded<SetThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, guarded<Threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"library", nullptr, guarded<Library>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

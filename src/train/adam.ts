@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_ADAM, type FusedAdamAttrs } from '../backend/fused-adam.js';
 
 /**
  * Adam with torch.optim.Adam's update, a learning rate given at each step (the training
@@ -60,17 +61,45 @@ export class Adam {
     const t = this.steps + 1;
     const stepSize = lr / (1 - beta1 ** t);
     const sqrtBiasCorrection2 = Math.sqrt(1 - beta2 ** t);
-    for (const slot of this.slots) {
+    const gradients = this.slots.map((slot) => {
       const g = grads[slot.param.name];
       if (g === undefined) throw new Error(`Adam: no gradient for '${slot.name}'`);
-      tf.tidy(() => {
-        slot.m.assign(tf.add(tf.mul(slot.m, beta1), tf.mul(g, 1 - beta1)));
-        slot.v.assign(tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const denom = tf.add(tf.div(tf.sqrt(slot.v), sqrtBiasCorrection2), eps);
-        slot.param.assign(tf.sub(slot.param, tf.mul(tf.div(slot.m, denom), stepSize)));
-      });
+      return g;
+    });
+    if (tf.getKernel(FUSED_ADAM, tf.getBackend()) !== undefined) {
+      this.applyFused(gradients, { count: this.slots.length, beta1, beta2, eps, stepSize, sqrtBiasCorrection2 });
+    } else {
+      this.slots.forEach((slot, i) =>
+        tf.tidy(() => {
+          const g = gradients[i];
+          slot.m.assign(tf.add(tf.mul(slot.m, beta1), tf.mul(g, 1 - beta1)));
+          slot.v.assign(tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+          const denom = tf.add(tf.div(tf.sqrt(slot.v), sqrtBiasCorrection2), eps);
+          slot.param.assign(tf.sub(slot.param, tf.mul(tf.div(slot.m, denom), stepSize)));
+        }),
+      );
     }
     this.steps = t;
+  }
+
+  /** The same update as one kernel call for every parameter (src/backend/fused-adam.ts). */
+  private applyFused(gradients: tf.Tensor[], attrs: FusedAdamAttrs): void {
+    const inputs: tf.NamedTensorMap = {};
+    this.slots.forEach((slot, i) => {
+      inputs[`p${i}`] = slot.param;
+      inputs[`m${i}`] = slot.m;
+      inputs[`v${i}`] = slot.v;
+      inputs[`g${i}`] = gradients[i];
+    });
+    const n = this.slots.length;
+    tf.tidy(() => {
+      const out = tf.engine().runKernel(FUSED_ADAM, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      this.slots.forEach((slot, i) => {
+        slot.param.assign(out[i]);
+        slot.m.assign(out[n + i]);
+        slot.v.assign(out[2 * n + i]);
+      });
+    });
   }
 
   /**

@@ -36,6 +36,21 @@ export interface NativeAddon {
   concat(parts: Float32Array[], rows: number, out: Float32Array): void;
   /** The inverse of concat. */
   split(x: Float32Array, rows: number, parts: Float32Array[]): void;
+  /**
+   * One Adam update of every tensor (src/backend/fused-adam.ts); the lists run in
+   * parallel, each output as long as its input. step: [beta1, beta2, eps, stepSize,
+   * sqrtBiasCorrection2].
+   */
+  adam(
+    params: Float32Array[],
+    m: Float32Array[],
+    v: Float32Array[],
+    grads: Float32Array[],
+    paramsOut: Float32Array[],
+    mOut: Float32Array[],
+    vOut: Float32Array[],
+    step: Float32Array,
+  ): void;
   setThreads(threads: number): void;
   threads(): number;
   /** The library doing the work, e.g. "oneDNN 2.6.3 (OpenMP)". */

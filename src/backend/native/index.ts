@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { totalmem } from 'node:os';
 import { BackendOptions, StartOutcome } from '../candidate.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { FUSED_ADAM } from '../fused-adam.js';
+import { fusedAdam } from './adam-kernel.js';
 import { BufferPool, recycleBuffers } from './buffers.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
-import { nativeKernel, type NativeContext } from './kernel-util.js';
+import { nativeKernel, type CpuBackendLike, type NativeContext } from './kernel-util.js';
 import { NATIVE_KERNELS } from './kernels.js';
 
 /**
@@ -25,7 +27,7 @@ let registered = false;
 
 /**
  * Registers the native backend and its kernels with tfjs (once): every cpu kernel, then
- * the addon's over the ones it replaces; and Sum/Mean gradients that need no tensors of
+ * the addon's over the ones it replaces, and the fused Adam update; and Sum/Mean gradients that need no tensors of
  * ones (native-gradients.ts; the same values on every backend).
  */
 export function registerNativeBackend(addon: NativeAddon): void {
@@ -40,6 +42,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
     const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(native, body, config.kernelFunc);
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
+  // A kernel the cpu backend does not have: Adam uses it where the backend provides it.
+  tf.registerKernel({ kernelName: FUSED_ADAM, backendName: NATIVE_BACKEND, kernelFunc: (args) => fusedAdam(native, args, args.backend as CpuBackendLike) });
   registerBroadcastReductionGradients();
   registered = true;
 }
