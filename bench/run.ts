@@ -17,6 +17,7 @@ const SECTIONS: Record<string, Section> = {
   kernels: async () => (await import('./kernels.js')).benchKernels(),
   native: async () => (await import('./native.js')).benchNative(),
   train: async () => (await import('./train-presets.js')).benchTrainPresets(),
+  profile: async () => (await import('./train-profile.js')).benchTrainProfile(),
   torch: async () => (await import('./compare-torch.js')).benchCompareTorch(),
 };
 

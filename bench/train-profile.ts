@@ -1,0 +1,81 @@
+/**
+ * Where a training step's time goes, per phase: convolutions and matrix products, the
+ * optimiser (the fused Adam kernel, where the backend has one; otherwise Adam's ops count
+ * as element-wise), element-wise arithmetic with reductions and data movement, and the
+ * rest: the tfjs engine, autodiff and JavaScript between kernels (the step's wall time
+ * less its kernels' time). Small preset by default, batch 1, 64 frames, on the best
+ * backend here; kernel times from tf.profile over PROFILED steps, wall time from as many
+ * unprofiled ones.
+ *
+ *   node dist/bench/run.js profile
+ *   VOICESWAP_BENCH_PRESETS=tiny,small node dist/bench/run.js profile
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/index.js';
+import { FUSED_ADAM } from '../src/backend/fused-adam.js';
+import { isPresetName, presetConfig } from '../src/model/presets.js';
+import { CycleGanTrainer, DEFAULT_LEARNING_RATES, DEFAULT_LOSS_WEIGHTS } from '../src/train/step.js';
+import type { BenchResult } from './common.js';
+
+const WARMUP = 3;
+const PROFILED = 5;
+const FRAMES = 64;
+
+type Phase = 'conv' | 'optimiser' | 'element-wise' | 'engine';
+const CONV_KERNELS = new Set(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul']);
+
+function phaseOf(kernel: string): Exclude<Phase, 'engine'> {
+  if (CONV_KERNELS.has(kernel)) return 'conv';
+  if (kernel === FUSED_ADAM) return 'optimiser';
+  return 'element-wise';
+}
+
+export async function benchTrainProfile(log: (line: string) => void = console.log): Promise<BenchResult[]> {
+  const presets = (process.env.VOICESWAP_BENCH_PRESETS ?? 'small').split(',').filter(isPresetName);
+  const backend = await initBackend('auto');
+  log(`${backend.name} - ${backend.description}; batch 1, ${FRAMES} frames; wall: median of ${PROFILED} steps, kernels: mean of ${PROFILED} profiled steps`);
+  const rows: BenchResult[] = [];
+  for (const preset of presets) {
+    const config = presetConfig(preset);
+    const trainer = new CycleGanTrainer(config, { seed: 0 });
+    const a = tf.randomNormal([1, config.nMels, FRAMES], 0, 1, 'float32', 1) as tf.Tensor3D;
+    const b = tf.randomNormal([1, config.nMels, FRAMES], 0, 1, 'float32', 2) as tf.Tensor3D;
+    const step = () => trainer.step(a, b, DEFAULT_LOSS_WEIGHTS, DEFAULT_LEARNING_RATES);
+    try {
+      for (let i = 0; i < WARMUP; i++) step();
+      const walls: number[] = [];
+      for (let i = 0; i < PROFILED; i++) {
+        const t0 = performance.now();
+        step();
+        walls.push(performance.now() - t0);
+      }
+      walls.sort((x, y) => x - y);
+      const wall = walls[PROFILED >> 1]!;
+      const ms: Record<Phase, number> = { conv: 0, optimiser: 0, 'element-wise': 0, engine: 0 };
+      const calls: Record<Phase, number> = { conv: 0, optimiser: 0, 'element-wise': 0, engine: 0 };
+      for (let i = 0; i < PROFILED; i++) {
+        const info = await tf.profile(() => {
+          step();
+        });
+        for (const k of info.kernels) {
+          const phase = phaseOf(k.name);
+          ms[phase] += (await k.kernelTimeMs) as number / PROFILED;
+          calls[phase] += 1 / PROFILED;
+        }
+      }
+      ms.engine = Math.max(0, wall - ms.conv - ms.optimiser - ms['element-wise']);
+      const kernelCalls = calls.conv + calls.optimiser + calls['element-wise'];
+      log(`${preset}: ${wall.toFixed(0)} ms per step, ${kernelCalls.toFixed(0)} kernel calls`);
+      for (const phase of ['conv', 'element-wise', 'optimiser', 'engine'] as const) {
+        const count = phase === 'engine' ? '' : `, ${calls[phase].toFixed(0)} calls`;
+        log(`  ${phase.padEnd(12)} ${ms[phase].toFixed(1).padStart(7)} ms (${((100 * ms[phase]) / wall).toFixed(0).padStart(2)}%)${count}`);
+        rows.push({ name: `train ${preset} step profile: ${phase}`, value: ms[phase], unit: 'ms' });
+      }
+      rows.push({ name: `train ${preset} step profile: kernel calls`, value: kernelCalls, unit: 'calls' });
+    } finally {
+      trainer.dispose();
+      tf.dispose([a, b]);
+    }
+  }
+  return rows;
+}
