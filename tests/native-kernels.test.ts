@@ -8,6 +8,8 @@ import { customConfig } from '../src/model/presets.js';
 import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLosses, type LossValues } from '../src/train/step.js';
 import { FUSED_ADAM } from '../src/backend/fused-adam.js';
 import { Adam } from '../src/train/adam.js';
+import { FUSED_INSTANCE_NORM } from '../src/backend/fused-instance-norm.js';
+import { instanceNorm } from '../src/model/layers.js';
 
 /**
  * The native backend against the plain cpu backend, in one process: every native kernel
@@ -359,6 +361,69 @@ describe.skipIf(!addon.ok)('native backend', () => {
     });
   });
 
+  describe('fused instance norm equals the op-by-op layer on cpu (values and gradients)', () => {
+    it('is what the native backend runs (and the cpu backend does not have)', () => {
+      expect(tf.getKernel(FUSED_INSTANCE_NORM, NATIVE_BACKEND)).toBeDefined();
+      expect(tf.getKernel(FUSED_INSTANCE_NORM, 'cpu')).toBeUndefined();
+    });
+    it('is within 1e-6 of a float64 reference, values and gradients, over as few as 4 values per channel', async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const [n, h, w, c] = [2, 1, 4, 33];
+      const s = h * w;
+      const x = pseudoRandom(n * s * c, 51).map((v) => 3 * v + 0.5);
+      const gamma = pseudoRandom(c, 52).map((v) => v + 1.5);
+      const beta = pseudoRandom(c, 53);
+      const weights = pseudoRandom(n * s * c, 54); // the gradient of sum(y * weights)
+      const y64 = new Float64Array(x.length);
+      const dx64 = new Float64Array(x.length);
+      const dgamma64 = new Float64Array(c);
+      const dbeta64 = new Float64Array(c);
+      for (let b = 0; b < n; b++) {
+        for (let k = 0; k < c; k++) {
+          const at = (i: number) => (b * s + i) * c + k;
+          let mean = 0;
+          for (let i = 0; i < s; i++) mean += x[at(i)]! / s;
+          let variance = 0;
+          for (let i = 0; i < s; i++) variance += (x[at(i)]! - mean) ** 2 / s;
+          const rstd = 1 / Math.sqrt(variance + 1e-5);
+          let sumW = 0;
+          let sumWXhat = 0;
+          for (let i = 0; i < s; i++) {
+            const xhat = (x[at(i)]! - mean) * rstd;
+            y64[at(i)] = xhat * gamma[k]! + beta[k]!;
+            sumW += weights[at(i)]!;
+            sumWXhat += weights[at(i)]! * xhat;
+          }
+          dgamma64[k] += sumWXhat;
+          dbeta64[k] += sumW;
+          for (let i = 0; i < s; i++) {
+            const xhat = (x[at(i)]! - mean) * rstd;
+            dx64[at(i)] = gamma[k]! * rstd * (weights[at(i)]! - sumW / s - (xhat * sumWXhat) / s);
+          }
+        }
+      }
+      const [y, dx, dgamma, dbeta] = tf.tidy(() => {
+        const X = tf.tensor(x, [n, h, w, c]) as tf.Tensor4D;
+        const G = tf.tensor(gamma) as tf.Tensor1D;
+        const B = tf.tensor(beta) as tf.Tensor1D;
+        const W = tf.tensor(weights, [n, h, w, c]);
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => instanceNorm(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D);
+        const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), W)))([X, G, B]);
+        return [f(X, G, B), ...grads].map((t) => t.dataSync() as Float32Array);
+      });
+      for (const [name, actual, expected] of [['y', y, y64], ['dx', dx, dx64], ['dgamma', dgamma, dgamma64], ['dbeta', dbeta, dbeta64]] as const) {
+        expect(scaledError(actual!, expected), name).toBeLessThan(1e-6);
+      }
+    });
+
+    for (const shape of [[1, 5, 7, 3], [2, 9, 4, 33], [1, 80, 16, 8]]) {
+      it(`[${shape}], with gradients for x, gamma and beta`, async () => {
+        const c = shape[3]!;
+        await expectNativeEqualsCpu([shape, [c], [c]], withGradients((x, g, b) => instanceNorm(tf.mul(x!, 3) as tf.Tensor4D, tf.add(g!, 1.5) as tf.Tensor1D, b as tf.Tensor1D)));
+      });
+    }
+  });
+
   describe('fused Adam (one addon call for every tensor) equals Adam op by op on cpu', () => {
     /** Parameters' changes, then first and second moments, after 3 steps with learning rates 2e-4, 4e-4, 6e-4. */
     async function adamOn(backend: string): Promise<Float32Array[]> {
@@ -436,6 +501,13 @@ describe.skipIf(!addon.ok)('native backend', () => {
       return { gradients, losses, parameters };
     }
 
+    // The native backend's fused instance norm sums in double precision where cpu's op-by-op
+    // layer rounds every op to float32; both are within 2e-7 of a float64 reference on their
+    // own (the tests above), but this 1/32-width network normalises over as few as 4 values
+    // and carries the difference through every layer: the gradients differ by up to 5e-4 of
+    // their scale (1e-4 when both ran the same ops). Losses are still held to 1e-4.
+    const NETWORK_GRADIENT_TOLERANCE = 1e-3;
+
     it('gives the cpu backend’s gradients, losses and updated parameters', async () => {
       const cpu = await trainOn('cpu');
       const native = await trainOn(NATIVE_BACKEND);
@@ -451,7 +523,7 @@ describe.skipIf(!addon.ok)('native backend', () => {
         const actual = native.gradients.get(name)!;
         let diff = 0;
         for (let i = 0; i < expected.length; i++) diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-        expect(diff / Math.max(magnitude(expected), noiseFloor), `gradient of ${name}`).toBeLessThan(TOLERANCE);
+        expect(diff / Math.max(magnitude(expected), noiseFloor), `gradient of ${name}`).toBeLessThan(NETWORK_GRADIENT_TOLERANCE);
         if (magnitude(expected) >= noiseFloor) meaningful.add(name);
       }
       expect(meaningful.size).toBeGreaterThan(cpu.gradients.size / 2);

@@ -13,6 +13,7 @@
 #include "elementwise.h"
 #include "gemm.h"
 #include "napi_args.h"
+#include "norm.h"
 #include "reduce.h"
 
 namespace voiceswap {
@@ -311,6 +312,58 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The [N, S, C] shape of an instance norm's data, checked.
+struct NormShape {
+  int n;
+  int64_t s;
+  int c;
+};
+NormShape readNormShape(napi_env env, napi_value value) {
+  const auto dims = int32Array(env, value, "norm shape");
+  expectLength(dims, 3, "norm shape");
+  if (dims.data[0] < 1 || dims.data[1] < 1 || dims.data[2] < 1) throw ArgumentError("norm shape entries must be >= 1");
+  return {dims.data[0], dims.data[1], dims.data[2]};
+}
+
+// instanceNorm(shape [N, S, C], eps, x, gamma, beta, y, mean, rstd)
+napi_value InstanceNorm(napi_env env, napi_callback_info info) {
+  Args args(env, info, 8);
+  const NormShape sh = readNormShape(env, args.values[0]);
+  const float eps = static_cast<float>(doubleValue(env, args.values[1], "eps"));
+  const auto x = float32Array(env, args.values[2], "x");
+  const auto gamma = float32Array(env, args.values[3], "gamma");
+  const auto beta = float32Array(env, args.values[4], "beta");
+  const auto y = float32Array(env, args.values[5], "y");
+  const auto mean = float32Array(env, args.values[6], "mean");
+  const auto rstd = float32Array(env, args.values[7], "rstd");
+  const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c;
+  expectLength(x, size, "x");
+  expectLength(y, size, "y");
+  expectLength(gamma, sh.c, "gamma");
+  expectLength(beta, sh.c, "beta");
+  expectLength(mean, stats, "mean");
+  expectLength(rstd, stats, "rstd");
+  instanceNormForward(sh.n, sh.s, sh.c, x.data, gamma.data, beta.data, eps, y.data, mean.data, rstd.data);
+  return nullptr;
+}
+
+// instanceNormGrad(shape [N, S, C], dy, x, gamma, mean, rstd, dx, dgamma, dbeta)
+napi_value InstanceNormGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 9);
+  const NormShape sh = readNormShape(env, args.values[0]);
+  const char* names[8] = {"dy", "x", "gamma", "mean", "rstd", "dx", "dgamma", "dbeta"};
+  const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c;
+  const size_t lengths[8] = {size, size, size_t(sh.c), stats, stats, size, size_t(sh.c), size_t(sh.c)};
+  float* data[8];
+  for (int k = 0; k < 8; k++) {
+    const auto view = float32Array(env, args.values[k + 1], names[k]);
+    expectLength(view, lengths[k], names[k]);
+    data[k] = view.data;
+  }
+  instanceNormBackward(sh.n, sh.s, sh.c, data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7]);
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
   const int32_t n = int32Value(env, args.values[0], "threads");
@@ -368,6 +421,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"concat", nullptr, guarded<Concat>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"split", nullptr, guarded<Split>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchMatMul", nullptr, guarded<BatchMatMul>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"instanceNorm", nullptr, guarded<InstanceNorm>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"instanceNormGrad", nullptr, guarded<InstanceNormGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adam", nullptr, guarded<Adam>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, guarded<SetThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, guarded<Threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -45,4 +45,10 @@ int32_t int32Value(napi_env env, napi_value value, const char* name) {
   return out;
 }
 
+double doubleValue(napi_env env, napi_value value, const char* name) {
+  double out = 0;
+  if (napi_get_value_double(env, value, &out) != napi_ok) throw ArgumentError(std::string(name) + " must be a number");
+  return out;
+}
+
 }  // namespace voiceswap

@@ -21,7 +21,7 @@ struct TypedView {
 
 // The callback's arguments; throws unless there are exactly `expected`.
 struct Args {
-  static constexpr size_t kMax = 8;
+  static constexpr size_t kMax = 12;
   napi_value values[kMax];
   size_t count = kMax;
   Args(napi_env env, napi_callback_info info, size_t expected);
@@ -30,6 +30,7 @@ struct Args {
 TypedView<float> float32Array(napi_env env, napi_value value, const char* name);
 TypedView<int32_t> int32Array(napi_env env, napi_value value, const char* name);
 int32_t int32Value(napi_env env, napi_value value, const char* name);
+double doubleValue(napi_env env, napi_value value, const char* name);
 
 // Throws unless `view` holds exactly `expected` elements (the kernels write without bounds checks).
 template <typename T>

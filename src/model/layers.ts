@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD } from '../backend/fused-instance-norm.js';
 import type { Conv2dSpec, Padding2d } from './params.js';
 
 /**
  * The building blocks of the CycleGAN-VC2 networks on NHWC tensors
  * (H = mel axis, W = time axis, C = channels). Layers tfjs lacks (instance norm, GLU,
  * pixel shuffle) are built from ordinary differentiable ops, so every backend gets
- * their gradients for free.
+ * their gradients for free; instance norm also runs as one fused kernel where the backend
+ * provides it (the native backend).
  */
 
 /** torch's InstanceNorm eps. */
@@ -41,9 +43,11 @@ function tfPadding(pad: Padding2d, kernel: readonly number[], stride: [number, n
 
 /**
  * Instance normalisation over the spatial axes of each sample and channel, with biased
- * variance and eps 1e-5 like torch, then the affine gamma/beta per channel.
+ * variance and eps 1e-5 like torch, then the affine gamma/beta per channel. One fused
+ * kernel (and one for its gradient) where the backend has them, else ordinary ops.
  */
 export function instanceNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = INSTANCE_NORM_EPS): tf.Tensor4D {
+  if (tf.getKernel(FUSED_INSTANCE_NORM, tf.getBackend()) !== undefined) return fusedInstanceNorm(eps)(x, gamma, beta) as tf.Tensor4D;
   return tf.tidy(() => {
     const centred = tf.sub(x, tf.mean(x, [1, 2], true));
     const variance = tf.mean(tf.square(centred), [1, 2], true);
@@ -51,6 +55,29 @@ export function instanceNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
     return tf.add(tf.mul(centred, scale), beta);
   });
+}
+
+const fusedNorms = new Map<number, (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor>();
+
+/** The fused instance norm for `eps`, its gradient the fused backward kernel. */
+function fusedInstanceNorm(eps: number): (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor {
+  let f = fusedNorms.get(eps);
+  if (f === undefined) {
+    f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+      const [y, mean, rstd] = tf.engine().runKernel(FUSED_INSTANCE_NORM, { x, gamma, beta }, { eps }) as tf.Tensor[];
+      save([x, gamma, mean!, rstd!]);
+      return {
+        value: y!,
+        gradFunc: (dy, saved) => {
+          const [sx, sgamma, smean, srstd] = saved;
+          return tf.engine().runKernel(FUSED_INSTANCE_NORM_GRAD, { dy: dy as tf.Tensor, x: sx!, gamma: sgamma!, mean: smean!, rstd: srstd! }, {}) as tf.Tensor[];
+        },
+      };
+    }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
+    fusedNorms.set(eps, f);
+  }
+  return f;
 }
 
 /** Gated linear unit over channels: first half * sigmoid(second half). */

@@ -36,6 +36,20 @@ export interface NativeAddon {
   concat(parts: Float32Array[], rows: number, out: Float32Array): void;
   /** The inverse of concat. */
   split(x: Float32Array, rows: number, parts: Float32Array[]): void;
+  /** shape [N, S, C]; y = instance norm of x (see src/backend/fused-instance-norm.ts), mean and rstd [N, C]. */
+  instanceNorm(shape: Int32Array, eps: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** The gradients of instanceNorm given dy. */
+  instanceNormGrad(
+    shape: Int32Array,
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): void;
   /**
    * One Adam update of every tensor (src/backend/fused-adam.ts); the lists run in
    * parallel, each output as long as its input. step: [beta1, beta2, eps, stepSize,

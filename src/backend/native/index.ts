@@ -4,6 +4,8 @@ import { BackendOptions, StartOutcome } from '../candidate.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { FUSED_ADAM } from '../fused-adam.js';
 import { fusedAdam } from './adam-kernel.js';
+import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD } from '../fused-instance-norm.js';
+import { fusedInstanceNorm, fusedInstanceNormGrad } from './norm-kernel.js';
 import { BufferPool, recycleBuffers } from './buffers.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
 import { nativeKernel, type CpuBackendLike, type NativeContext } from './kernel-util.js';
@@ -27,7 +29,7 @@ let registered = false;
 
 /**
  * Registers the native backend and its kernels with tfjs (once): every cpu kernel, then
- * the addon's over the ones it replaces, and the fused Adam update; and Sum/Mean gradients that need no tensors of
+ * the addon's over the ones it replaces, and the fused Adam update and instance norm; and Sum/Mean gradients that need no tensors of
  * ones (native-gradients.ts; the same values on every backend).
  */
 export function registerNativeBackend(addon: NativeAddon): void {
@@ -42,8 +44,11 @@ export function registerNativeBackend(addon: NativeAddon): void {
     const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(native, body, config.kernelFunc);
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
-  // A kernel the cpu backend does not have: Adam uses it where the backend provides it.
-  tf.registerKernel({ kernelName: FUSED_ADAM, backendName: NATIVE_BACKEND, kernelFunc: (args) => fusedAdam(native, args, args.backend as CpuBackendLike) });
+  // Kernels the cpu backend does not have: Adam and instanceNorm use them where the backend provides them.
+  const fused = { [FUSED_ADAM]: fusedAdam, [FUSED_INSTANCE_NORM]: fusedInstanceNorm, [FUSED_INSTANCE_NORM_GRAD]: fusedInstanceNormGrad };
+  for (const [kernelName, body] of Object.entries(fused)) {
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => body(native, args, args.backend as CpuBackendLike) });
+  }
   registerBroadcastReductionGradients();
   registered = true;
 }

@@ -1,0 +1,43 @@
+import type * as tf from '@tensorflow/tfjs';
+import { float32Values, type CpuBackendLike, type KernelArgs, type NativeContext } from './kernel-util.js';
+
+/** FUSED_INSTANCE_NORM(_GRAD) on the native backend (native/src/norm.cc). */
+
+function values(backend: CpuBackendLike, args: KernelArgs, name: string): Float32Array {
+  const t = args.inputs[name] as tf.TensorInfo | undefined;
+  const v = t === undefined ? null : float32Values(backend, t);
+  if (v === null) throw new Error(`fused instance norm: input ${name} is not a float32 tensor of the native backend`);
+  return v;
+}
+
+/** [N, S, C] of an NHWC tensor. */
+function normShape(x: tf.TensorInfo): Int32Array {
+  const [n, h, w, c] = x.shape;
+  if (x.shape.length !== 4) throw new Error(`fused instance norm: x must be 4-D, got [${x.shape}]`);
+  return Int32Array.of(n!, h! * w!, c!);
+}
+
+export function fusedInstanceNorm({ addon, output }: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const shape = normShape(x);
+  const [n, , c] = shape;
+  const xv = values(backend, args, 'x');
+  const y = output(xv.length);
+  const mean = output(n! * c!);
+  const rstd = output(n! * c!);
+  addon.instanceNorm(shape, (args.attrs as { eps: number }).eps, xv, values(backend, args, 'gamma'), values(backend, args, 'beta'), y, mean, rstd);
+  return [backend.makeTensorInfo(x.shape, 'float32', y), backend.makeTensorInfo([n!, c!], 'float32', mean), backend.makeTensorInfo([n!, c!], 'float32', rstd)];
+}
+
+export function fusedInstanceNormGrad({ addon, output }: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const shape = normShape(x);
+  const c = shape[2]!;
+  const xv = values(backend, args, 'x');
+  const dx = output(xv.length);
+  const dgamma = output(c);
+  const dbeta = output(c);
+  const [dy, gamma, mean, rstd] = ['dy', 'gamma', 'mean', 'rstd'].map((name) => values(backend, args, name));
+  addon.instanceNormGrad(shape, dy!, xv, gamma!, mean!, rstd!, dx, dgamma, dbeta);
+  return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([c], 'float32', dgamma), backend.makeTensorInfo([c], 'float32', dbeta)];
+}
