@@ -21,7 +21,7 @@ import { initBackend } from '../src/backend/index.js';
 import { isPresetName, PRESET_SCALES, type PresetName } from '../src/model/presets.js';
 import { benchTrain } from '../src/train/benchmark.js';
 import { packageRoot } from '../src/util/package-root.js';
-import type { BenchResult } from './common.js';
+import { medianOf, type BenchResult } from './common.js';
 
 const ROUNDS = 3;
 const PYTHON = '/usr/bin/python3';
@@ -56,12 +56,6 @@ function torchRun(script: string, scale: number, iterations: number, dir: string
   return train.median_s;
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 export async function benchCompareTorch(log: (line: string) => void = console.log): Promise<BenchResult[]> {
   const found = torchScript();
   if ('missing' in found) {
@@ -83,7 +77,7 @@ export async function benchCompareTorch(log: (line: string) => void = console.lo
         ours.push((await benchTrain({ preset, batch: 1, frames: 64, iterations })).sec_per_iter);
         log(`${preset} round ${round + 1}: voiceswap ${ours[round].toFixed(3)} s/it, PyTorch ${theirs[round].toFixed(3)} s/it`);
       }
-      const [a, b] = [median(ours), median(theirs)];
+      const [a, b] = [ours, theirs].map((runs) => medianOf([...runs].sort((x, y) => x - y))); // ROUNDS is odd
       log(`${preset}: voiceswap ${a.toFixed(3)} s/it, PyTorch ${b.toFixed(3)} s/it, ratio ${(a / b).toFixed(2)}`);
       rows.push(
         { name: `train ${preset} vs PyTorch: voiceswap (median of ${ROUNDS})`, value: a, unit: 's per iteration' },

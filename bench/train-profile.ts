@@ -15,7 +15,7 @@ import { initBackend } from '../src/backend/index.js';
 import { FUSED_ADAM } from '../src/backend/fused-adam.js';
 import { isPresetName, presetConfig } from '../src/model/presets.js';
 import { CycleGanTrainer, DEFAULT_LEARNING_RATES, DEFAULT_LOSS_WEIGHTS } from '../src/train/step.js';
-import type { BenchResult } from './common.js';
+import { medianOf, timeRuns, type BenchResult } from './common.js';
 
 const WARMUP = 3;
 const PROFILED = 5;
@@ -42,15 +42,7 @@ export async function benchTrainProfile(log: (line: string) => void = console.lo
     const b = tf.randomNormal([1, config.nMels, FRAMES], 0, 1, 'float32', 2) as tf.Tensor3D;
     const step = () => trainer.step(a, b, DEFAULT_LOSS_WEIGHTS, DEFAULT_LEARNING_RATES);
     try {
-      for (let i = 0; i < WARMUP; i++) step();
-      const walls: number[] = [];
-      for (let i = 0; i < PROFILED; i++) {
-        const t0 = performance.now();
-        step();
-        walls.push(performance.now() - t0);
-      }
-      walls.sort((x, y) => x - y);
-      const wall = walls[PROFILED >> 1]!;
+      const wall = medianOf(timeRuns(step, PROFILED, WARMUP));
       const ms: Record<Phase, number> = { conv: 0, optimiser: 0, 'element-wise': 0, engine: 0 };
       const calls: Record<Phase, number> = { conv: 0, optimiser: 0, 'element-wise': 0, engine: 0 };
       for (let i = 0; i < PROFILED; i++) {
