@@ -9,7 +9,8 @@ import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLo
 import { FUSED_ADAM } from '../src/backend/fused-adam.js';
 import { Adam } from '../src/train/adam.js';
 import { FUSED_INSTANCE_NORM } from '../src/backend/fused-instance-norm.js';
-import { instanceNorm } from '../src/model/layers.js';
+import { glu, instanceNorm } from '../src/model/layers.js';
+import { FUSED_GLU } from '../src/backend/fused-glu.js';
 
 /**
  * The native backend against the plain cpu backend, in one process: every native kernel
@@ -420,6 +421,19 @@ describe.skipIf(!addon.ok)('native backend', () => {
       it(`[${shape}], with gradients for x, gamma and beta`, async () => {
         const c = shape[3]!;
         await expectNativeEqualsCpu([shape, [c], [c]], withGradients((x, g, b) => instanceNorm(tf.mul(x!, 3) as tf.Tensor4D, tf.add(g!, 1.5) as tf.Tensor1D, b as tf.Tensor1D)));
+      });
+    }
+  });
+
+  describe('fused GLU equals the op-by-op layer on cpu (values and gradients)', () => {
+    it('is what the native backend runs (and the cpu backend does not have)', () => {
+      expect(tf.getKernel(FUSED_GLU, NATIVE_BACKEND)).toBeDefined();
+      expect(tf.getKernel(FUSED_GLU, 'cpu')).toBeUndefined();
+    });
+    for (const shape of [[1, 3, 5, 2], [2, 7, 9, 66], [1, 1, 300, 512]]) {
+      it(`[${shape}]`, async () => {
+        // Inputs scaled to +-8, so the sigmoid's tails are in play.
+        await expectNativeEqualsCpu([shape], withGradients((x) => glu(tf.mul(x!, 8) as tf.Tensor4D)));
       });
     }
   });

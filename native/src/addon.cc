@@ -312,6 +312,36 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// glu(channels, x, out): out = first half of x's channels * sigmoid(second half)
+napi_value Glu(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const int32_t c = int32Value(env, args.values[0], "channels");
+  if (c < 1) throw ArgumentError("channels must be >= 1");
+  const auto x = float32Array(env, args.values[1], "x");
+  const auto out = float32Array(env, args.values[2], "out");
+  if (x.length % (2 * size_t(c)) != 0) throw ArgumentError("x's size is not a multiple of 2 * channels");
+  const int64_t rows = static_cast<int64_t>(x.length / (2 * size_t(c)));
+  expectLength(out, size_t(rows) * c, "out");
+  glu(x.data, out.data, rows, c);
+  return nullptr;
+}
+
+// gluGrad(channels, dy, x, dx)
+napi_value GluGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 4);
+  const int32_t c = int32Value(env, args.values[0], "channels");
+  if (c < 1) throw ArgumentError("channels must be >= 1");
+  const auto dy = float32Array(env, args.values[1], "dy");
+  const auto x = float32Array(env, args.values[2], "x");
+  const auto dx = float32Array(env, args.values[3], "dx");
+  if (x.length % (2 * size_t(c)) != 0) throw ArgumentError("x's size is not a multiple of 2 * channels");
+  const int64_t rows = static_cast<int64_t>(x.length / (2 * size_t(c)));
+  expectLength(dy, size_t(rows) * c, "dy");
+  expectLength(dx, x.length, "dx");
+  gluGrad(dy.data, x.data, dx.data, rows, c);
+  return nullptr;
+}
+
 // The [N, S, C] shape of an instance norm's data, checked.
 struct NormShape {
   int n;
@@ -421,6 +451,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"concat", nullptr, guarded<Concat>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"split", nullptr, guarded<Split>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchMatMul", nullptr, guarded<BatchMatMul>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"glu", nullptr, guarded<Glu>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gluGrad", nullptr, guarded<GluGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"instanceNorm", nullptr, guarded<InstanceNorm>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"instanceNormGrad", nullptr, guarded<InstanceNormGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adam", nullptr, guarded<Adam>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -241,4 +241,45 @@ void unary(UnaryOp op, const float* x, float* out, int64_t size) {
   }
 }
 
+namespace {
+
+// GLU over `rows` rows of 2c values: out = first half * sigmoid(second half).
+__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void gluRows(const float* __restrict x,
+                                                                            float* __restrict out, int64_t first,
+                                                                            int64_t last, int64_t c) {
+  for (int64_t r = first; r < last; r++) {
+    const float* a = x + r * 2 * c;
+    const float* b = a + c;
+    float* y = out + r * c;
+    for (int64_t k = 0; k < c; k++) y[k] = a[k] / (1.0f + expVectorisable(-b[k]));
+  }
+}
+
+// Its gradient: d(first half) = dy * s, d(second half) = dy * a * s * (1 - s), s = sigmoid(b).
+__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void gluGradRows(
+    const float* __restrict dy, const float* __restrict x, float* __restrict dx, int64_t first, int64_t last, int64_t c) {
+  for (int64_t r = first; r < last; r++) {
+    const float* a = x + r * 2 * c;
+    const float* b = a + c;
+    const float* g = dy + r * c;
+    float* da = dx + r * 2 * c;
+    float* db = da + c;
+    for (int64_t k = 0; k < c; k++) {
+      const float s = 1.0f / (1.0f + expVectorisable(-b[k]));
+      da[k] = g[k] * s;
+      db[k] = g[k] * a[k] * s * (1.0f - s);
+    }
+  }
+}
+
+}  // namespace
+
+void glu(const float* x, float* out, int64_t rows, int64_t c) {
+  parallelFor(rows, 3 * rows * c, [&](int64_t first, int64_t last) { gluRows(x, out, first, last, c); });
+}
+
+void gluGrad(const float* dy, const float* x, float* dx, int64_t rows, int64_t c) {
+  parallelFor(rows, 5 * rows * c, [&](int64_t first, int64_t last) { gluGradRows(dy, x, dx, first, last, c); });
+}
+
 }  // namespace voiceswap

@@ -24,4 +24,9 @@ void unary(UnaryOp op, const float* x, float* out, int64_t size);
 // broadcastTo; xShape has outShape's rank).
 void broadcastTo(int rank, const int* outShape, const float* x, const int* xShape, float* out);
 
+// Gated linear unit over the last axis: x is `rows` rows of 2c values (NHWC with 2c
+// channels), out[r, k] = x[r, k] * sigmoid(x[r, c + k]); gluGrad gives dx from dy.
+void glu(const float* x, float* out, int64_t rows, int64_t c);
+void gluGrad(const float* dy, const float* x, float* dx, int64_t rows, int64_t c);
+
 }  // namespace voiceswap

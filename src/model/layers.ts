@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_GLU, FUSED_GLU_GRAD } from '../backend/fused-glu.js';
 import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD } from '../backend/fused-instance-norm.js';
 import type { Conv2dSpec, Padding2d } from './params.js';
 
@@ -6,8 +7,8 @@ import type { Conv2dSpec, Padding2d } from './params.js';
  * The building blocks of the CycleGAN-VC2 networks on NHWC tensors
  * (H = mel axis, W = time axis, C = channels). Layers tfjs lacks (instance norm, GLU,
  * pixel shuffle) are built from ordinary differentiable ops, so every backend gets
- * their gradients for free; instance norm also runs as one fused kernel where the backend
- * provides it (the native backend).
+ * their gradients for free; instance norm and GLU also run as fused kernels where the
+ * backend provides them (the native backend).
  */
 
 /** torch's InstanceNorm eps. */
@@ -80,15 +81,25 @@ function fusedInstanceNorm(eps: number): (x: tf.Tensor, gamma: tf.Tensor, beta: 
   return f;
 }
 
-/** Gated linear unit over channels: first half * sigmoid(second half). */
+/** Gated linear unit over channels: first half * sigmoid(second half); one fused kernel where the backend has it. */
 export function glu(x: tf.Tensor4D): tf.Tensor4D {
   const channels = x.shape[3];
   if (channels % 2 !== 0) throw new Error(`glu needs an even channel count, got ${channels}`);
+  if (tf.getKernel(FUSED_GLU, tf.getBackend()) !== undefined) return fusedGlu(x) as tf.Tensor4D;
   return tf.tidy(() => {
     const [a, b] = tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
     return tf.mul(a, tf.sigmoid(b));
   });
 }
+
+const fusedGlu = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return {
+    value: tf.engine().runKernel(FUSED_GLU, { x }, {}) as tf.Tensor,
+    gradFunc: (dy, saved) => tf.engine().runKernel(FUSED_GLU_GRAD, { dy: dy as tf.Tensor, x: saved[0]! }, {}) as tf.Tensor,
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
 
 /**
  * torch's PixelShuffle(r) in NHWC: input channel c*r*r + i*r + j goes to output pixel

@@ -36,6 +36,10 @@ export interface NativeAddon {
   concat(parts: Float32Array[], rows: number, out: Float32Array): void;
   /** The inverse of concat. */
   split(x: Float32Array, rows: number, parts: Float32Array[]): void;
+  /** x: rows of 2 * channels values; out[r, k] = x[r, k] * sigmoid(x[r, channels + k]). */
+  glu(channels: number, x: Float32Array, out: Float32Array): void;
+  /** The gradient of glu: dx from dy. */
+  gluGrad(channels: number, dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   /** shape [N, S, C]; y = instance norm of x (see src/backend/fused-instance-norm.ts), mean and rstd [N, C]. */
   instanceNorm(shape: Int32Array, eps: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
   /** The gradients of instanceNorm given dy. */
