@@ -312,33 +312,38 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The GLU's output channels and the row count of its input x (rows of 2 * channels values).
+struct GluShape {
+  int64_t rows, channels;
+};
+GluShape readGluShape(napi_env env, napi_value channels, const TypedView<float>& x) {
+  const int32_t c = int32Value(env, channels, "channels");
+  if (c < 1) throw ArgumentError("channels must be >= 1");
+  if (x.length % (2 * size_t(c)) != 0) throw ArgumentError("x's size is not a multiple of 2 * channels");
+  return {static_cast<int64_t>(x.length / (2 * size_t(c))), c};
+}
+
 // glu(channels, x, out): out = first half of x's channels * sigmoid(second half)
 napi_value Glu(napi_env env, napi_callback_info info) {
   Args args(env, info, 3);
-  const int32_t c = int32Value(env, args.values[0], "channels");
-  if (c < 1) throw ArgumentError("channels must be >= 1");
   const auto x = float32Array(env, args.values[1], "x");
   const auto out = float32Array(env, args.values[2], "out");
-  if (x.length % (2 * size_t(c)) != 0) throw ArgumentError("x's size is not a multiple of 2 * channels");
-  const int64_t rows = static_cast<int64_t>(x.length / (2 * size_t(c)));
-  expectLength(out, size_t(rows) * c, "out");
-  glu(x.data, out.data, rows, c);
+  const GluShape sh = readGluShape(env, args.values[0], x);
+  expectLength(out, size_t(sh.rows * sh.channels), "out");
+  glu(x.data, out.data, sh.rows, sh.channels);
   return nullptr;
 }
 
 // gluGrad(channels, dy, x, dx)
 napi_value GluGrad(napi_env env, napi_callback_info info) {
   Args args(env, info, 4);
-  const int32_t c = int32Value(env, args.values[0], "channels");
-  if (c < 1) throw ArgumentError("channels must be >= 1");
   const auto dy = float32Array(env, args.values[1], "dy");
   const auto x = float32Array(env, args.values[2], "x");
   const auto dx = float32Array(env, args.values[3], "dx");
-  if (x.length % (2 * size_t(c)) != 0) throw ArgumentError("x's size is not a multiple of 2 * channels");
-  const int64_t rows = static_cast<int64_t>(x.length / (2 * size_t(c)));
-  expectLength(dy, size_t(rows) * c, "dy");
+  const GluShape sh = readGluShape(env, args.values[0], x);
+  expectLength(dy, size_t(sh.rows * sh.channels), "dy");
   expectLength(dx, x.length, "dx");
-  gluGrad(dy.data, x.data, dx.data, rows, c);
+  gluGrad(dy.data, x.data, dx.data, sh.rows, sh.channels);
   return nullptr;
 }
 
