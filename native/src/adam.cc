@@ -1,7 +1,5 @@
 #include "adam.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>

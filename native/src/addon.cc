@@ -229,14 +229,22 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// The Float32Arrays of a JavaScript array, each split into `rows` rows: their data and widths.
-void readParts(napi_env env, napi_value array, int64_t rows, std::vector<float*>& data, std::vector<int64_t>& widths) {
+// The Float32Arrays of a JavaScript array.
+std::vector<TypedView<float>> float32Arrays(napi_env env, napi_value array, const char* name) {
   uint32_t count = 0;
-  if (napi_get_array_length(env, array, &count) != napi_ok) throw ArgumentError("parts must be an array");
+  if (napi_get_array_length(env, array, &count) != napi_ok) throw ArgumentError(std::string(name) + " must be an array");
+  std::vector<TypedView<float>> views;
   for (uint32_t k = 0; k < count; k++) {
     napi_value element;
-    if (napi_get_element(env, array, k, &element) != napi_ok) throw ArgumentError("cannot read a part");
-    const auto part = float32Array(env, element, "part");
+    if (napi_get_element(env, array, k, &element) != napi_ok) throw ArgumentError(std::string("cannot read an element of ") + name);
+    views.push_back(float32Array(env, element, name));
+  }
+  return views;
+}
+
+// The Float32Arrays of a JavaScript array, each split into `rows` rows: their data and widths.
+void readParts(napi_env env, napi_value array, int64_t rows, std::vector<float*>& data, std::vector<int64_t>& widths) {
+  for (const auto& part : float32Arrays(env, array, "parts")) {
     if (part.length % rows != 0) throw ArgumentError("a part's size is not a multiple of the row count");
     data.push_back(part.data);
     widths.push_back(static_cast<int64_t>(part.length) / rows);
@@ -273,19 +281,6 @@ napi_value Split(napi_env env, napi_callback_info info) {
   expectLength(x, total, "x");
   splitRows(x.data, widths.data(), static_cast<int>(parts.size()), rows, parts.data());
   return nullptr;
-}
-
-// The Float32Arrays of a JavaScript array.
-std::vector<TypedView<float>> float32Arrays(napi_env env, napi_value array, const char* name) {
-  uint32_t count = 0;
-  if (napi_get_array_length(env, array, &count) != napi_ok) throw ArgumentError(std::string(name) + " must be an array");
-  std::vector<TypedView<float>> views;
-  for (uint32_t k = 0; k < count; k++) {
-    napi_value element;
-    if (napi_get_element(env, array, k, &element) != napi_ok) throw ArgumentError(std::string("cannot read ") + name);
-    views.push_back(float32Array(env, element, name));
-  }
-  return views;
 }
 
 // adam(params, m, v, grads, paramsOut, mOut, vOut: Float32Array[], step: Float32Array

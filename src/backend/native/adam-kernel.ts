@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { FusedAdamAttrs } from '../fused-adam.js';
-import { float32Values, type CpuBackendLike, type KernelArgs, type NativeContext } from './kernel-util.js';
+import { float32Input, type CpuBackendLike, type KernelArgs, type NativeContext } from './kernel-util.js';
 
 /** FUSED_ADAM on the native backend: every tensor's update in one addon call (native/src/adam.cc). */
 export function fusedAdam({ addon, output }: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
@@ -8,12 +8,7 @@ export function fusedAdam({ addon, output }: NativeContext, args: KernelArgs, ba
   const lists: Float32Array[][] = [[], [], [], [], [], [], []];
   const shapes: number[][] = [];
   for (let i = 0; i < attrs.count; i++) {
-    const [p, m, v, g] = (['p', 'm', 'v', 'g'] as const).map((name) => {
-      const t = args.inputs[`${name}${i}`] as tf.TensorInfo | undefined;
-      const values = t === undefined ? null : float32Values(backend, t);
-      if (values === null) throw new Error(`fused Adam: input ${name}${i} is not a float32 tensor of the native backend`);
-      return values;
-    });
+    const [p, m, v, g] = ['p', 'm', 'v', 'g'].map((name) => float32Input(backend, args, `${name}${i}`, 'fused Adam')) as [Float32Array, Float32Array, Float32Array, Float32Array];
     shapes.push((args.inputs[`p${i}`] as tf.TensorInfo).shape);
     lists[0].push(p);
     lists[1].push(m);

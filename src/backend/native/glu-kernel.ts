@@ -1,14 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import { float32Values, type CpuBackendLike, type KernelArgs, type NativeContext } from './kernel-util.js';
+import { float32Input, type CpuBackendLike, type KernelArgs, type NativeContext } from './kernel-util.js';
 
 /** FUSED_GLU(_GRAD) on the native backend (native/src/elementwise.cc glu, gluGrad). */
 
-function values(backend: CpuBackendLike, args: KernelArgs, name: string): Float32Array {
-  const t = args.inputs[name] as tf.TensorInfo | undefined;
-  const v = t === undefined ? null : float32Values(backend, t);
-  if (v === null) throw new Error(`fused GLU: input ${name} is not a float32 tensor of the native backend`);
-  return v;
-}
+const values = (backend: CpuBackendLike, args: KernelArgs, name: string): Float32Array => float32Input(backend, args, name, 'fused GLU');
 
 /** Half of x's last axis (the GLU's output channels). */
 function halfChannels(x: tf.TensorInfo): number {

@@ -2,16 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { totalmem } from 'node:os';
 import { BackendOptions, StartOutcome } from '../candidate.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
-import { FUSED_ADAM } from '../fused-adam.js';
-import { fusedAdam } from './adam-kernel.js';
-import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD } from '../fused-instance-norm.js';
-import { fusedInstanceNorm, fusedInstanceNormGrad } from './norm-kernel.js';
-import { FUSED_GLU, FUSED_GLU_GRAD } from '../fused-glu.js';
-import { fusedGlu, fusedGluGrad } from './glu-kernel.js';
 import { BufferPool, recycleBuffers } from './buffers.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
 import { nativeKernel, type CpuBackendLike, type NativeContext } from './kernel-util.js';
-import { NATIVE_KERNELS } from './kernels.js';
+import { FUSED_NATIVE_KERNELS, NATIVE_KERNELS } from './kernels.js';
 
 /**
  * The 'native' backend: tfjs's plain cpu backend (JavaScript typed arrays) with its heavy
@@ -31,8 +25,9 @@ let registered = false;
 
 /**
  * Registers the native backend and its kernels with tfjs (once): every cpu kernel, then
- * the addon's over the ones it replaces, and the fused Adam update, instance norm and GLU; and Sum/Mean gradients that need no tensors of
- * ones (native-gradients.ts; the same values on every backend).
+ * the addon's over the ones it replaces, then the fused kernels the cpu backend lacks
+ * (Adam, instance norm, GLU); and Sum/Mean gradients that need no tensors of ones
+ * (native-gradients.ts; the same values on every backend).
  */
 export function registerNativeBackend(addon: NativeAddon): void {
   if (registered) return;
@@ -46,15 +41,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(native, body, config.kernelFunc);
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
-  // Kernels the cpu backend does not have: Adam, instanceNorm and glu use them where the backend provides them.
-  const fused: Record<string, (n: NativeContext, args: Parameters<tf.KernelFunc>[0], b: CpuBackendLike) => tf.TensorInfo | tf.TensorInfo[]> = {
-    [FUSED_ADAM]: fusedAdam,
-    [FUSED_INSTANCE_NORM]: fusedInstanceNorm,
-    [FUSED_INSTANCE_NORM_GRAD]: fusedInstanceNormGrad,
-    [FUSED_GLU]: fusedGlu,
-    [FUSED_GLU_GRAD]: fusedGluGrad,
-  };
-  for (const [kernelName, body] of Object.entries(fused)) {
+  for (const [kernelName, body] of Object.entries(FUSED_NATIVE_KERNELS)) {
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => body(native, args, args.backend as CpuBackendLike) });
   }
   registerBroadcastReductionGradients();

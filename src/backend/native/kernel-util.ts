@@ -28,6 +28,20 @@ export function float32Values(backend: CpuBackendLike, t: tf.TensorInfo): Float3
 }
 
 /**
+ * The Float32Array of input `name` of a kernel the native backend alone provides (the fused
+ * ones): there is no cpu kernel to fall back to, so anything else is an error naming it.
+ */
+export function float32Input(backend: CpuBackendLike, args: KernelArgs, name: string, kernel: string): Float32Array {
+  const t = args.inputs[name] as tf.TensorInfo | undefined;
+  const values = t === undefined ? null : float32Values(backend, t);
+  if (values === null) throw new Error(`${kernel}: input ${name} is not a float32 tensor of the native backend`);
+  return values;
+}
+
+/** A kernel the native backend alone provides (no cpu fallback): its output(s). */
+export type FusedBody = (native: NativeContext, args: KernelArgs, backend: CpuBackendLike) => tf.TensorInfo | tf.TensorInfo[];
+
+/**
  * The kernel function registered on the native backend: the native body, or the cpu
  * backend's kernel (`fallback`) where the body does not cover the inputs.
  */

@@ -1,6 +1,12 @@
 import { batchMatMul, conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './linalg-kernels.js';
 import { binaryKernel, concat, constantLike, fill, reduceKernel, splitV, tile, transpose, unaryKernel } from './elementwise-kernels.js';
-import type { NativeBody } from './kernel-util.js';
+import { FUSED_ADAM } from '../fused-adam.js';
+import { FUSED_GLU, FUSED_GLU_GRAD } from '../fused-glu.js';
+import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD } from '../fused-instance-norm.js';
+import { fusedAdam } from './adam-kernel.js';
+import { fusedGlu, fusedGluGrad } from './glu-kernel.js';
+import type { FusedBody, NativeBody } from './kernel-util.js';
+import { fusedInstanceNorm, fusedInstanceNormGrad } from './norm-kernel.js';
 
 /**
  * The tfjs kernels the native backend runs in the addon, by tfjs kernel name: those that
@@ -39,4 +45,16 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeBody>> = Object.freez
   ZerosLike: constantLike(0),
   OnesLike: constantLike(1),
   Fill: fill,
+});
+
+/**
+ * Kernels the cpu backend does not have: Adam, instanceNorm and glu run them where the
+ * backend provides them (src/backend/fused-*.ts), and their op-by-op path elsewhere.
+ */
+export const FUSED_NATIVE_KERNELS: Readonly<Record<string, FusedBody>> = Object.freeze({
+  [FUSED_ADAM]: fusedAdam,
+  [FUSED_INSTANCE_NORM]: fusedInstanceNorm,
+  [FUSED_INSTANCE_NORM_GRAD]: fusedInstanceNormGrad,
+  [FUSED_GLU]: fusedGlu,
+  [FUSED_GLU_GRAD]: fusedGluGrad,
 });

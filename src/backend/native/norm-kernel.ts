@@ -1,14 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import { float32Values, type CpuBackendLike, type KernelArgs, type NativeContext } from './kernel-util.js';
+import { float32Input, type CpuBackendLike, type KernelArgs, type NativeContext } from './kernel-util.js';
 
 /** FUSED_INSTANCE_NORM(_GRAD) on the native backend (native/src/norm.cc). */
 
-function values(backend: CpuBackendLike, args: KernelArgs, name: string): Float32Array {
-  const t = args.inputs[name] as tf.TensorInfo | undefined;
-  const v = t === undefined ? null : float32Values(backend, t);
-  if (v === null) throw new Error(`fused instance norm: input ${name} is not a float32 tensor of the native backend`);
-  return v;
-}
+const values = (backend: CpuBackendLike, args: KernelArgs, name: string): Float32Array => float32Input(backend, args, name, 'fused instance norm');
 
 /** [N, S, C] of an NHWC tensor. */
 function normShape(x: tf.TensorInfo): Int32Array {
