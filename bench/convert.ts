@@ -81,6 +81,7 @@ function freshSmallModel(logMels: Spectrogram[]): VoiceModel {
     pitch: { a: speakerPitch, b: speakerPitch },
     // The source's voicing: a voicing classifier adds ~400 multiply-adds a frame, nothing next to the generator.
     voicing: null,
+    transport: null,
     generators: { [DIRECTION]: createGenerator(config, 'G_AB', 0) },
   };
 }

@@ -48,6 +48,7 @@ function modelWithPitch(envelopes: Spectrogram[], a: PitchStats, b: PitchStats, 
     stats: { a: stats, b: stats },
     pitch: { a, b },
     voicing,
+    transport: null,
     generators: { a2b: createGenerator(config, 'G_AB', 1), b2a: createGenerator(config, 'G_BA', 2) },
   };
 }

@@ -162,6 +162,8 @@ describe('networks', () => {
     expect(configProblem(upgradeModelConfig(old))).toBeNull();
     expect(configProblem({ ...old, inputSkip: 'yes', domain: 'envelope' })).toMatch(/inputSkip must be one of none, input, envelope/);
     expect(configProblem({ ...old, inputSkip: 'none', domain: 'cepstrum' })).toMatch(/domain must be one of log-mel, envelope/);
+    expect(configProblem({ ...old, inputSkip: 'transport', domain: 'log-mel' })).toMatch(/transport skip maps spectral envelopes/);
+    expect(configProblem({ ...old, inputSkip: 'transport', domain: 'envelope' })).toBeNull();
     expect(upgradeModelConfig({ ...old, inputSkip: 'envelope' })).toEqual({ ...old, inputSkip: 'envelope', domain: 'log-mel' });
     // A config of today is left as it is, key order included (resume compares configs as JSON).
     const today = presetConfig('small');
@@ -177,6 +179,12 @@ describe('networks', () => {
       expect(tf.max(tf.abs(tf.sub(skipped, tf.add(plain, x)))).dataSync()[0]).toBeLessThan(1e-5);
       const enveloped = generatorForward(g, x, 'envelope');
       expect(tf.max(tf.abs(tf.sub(enveloped, tf.add(plain, melEnvelope(x))))).dataSync()[0]).toBeLessThan(1e-5);
+      // The transport skip: every frame (a column of x) mapped by the matrix, output bin j = Σ_i x_i m[i][j].
+      const m = randn([80, 80], 4).dataSync() as Float32Array;
+      const transported = generatorForward(g, x, 'transport', m);
+      const mapped = tf.transpose(tf.matMul(tf.transpose(tf.reshape(x, [80, 16])), tf.tensor2d(m, [80, 80])));
+      expect(tf.max(tf.abs(tf.sub(tf.reshape(transported, [80, 16]), tf.add(tf.reshape(plain, [80, 16]), mapped)))).dataSync()[0]).toBeLessThan(1e-4);
+      expect(() => generatorForward(g, x, 'transport')).toThrow(/needs a 80 x 80 map/);
     });
     disposeNetwork(g);
   });

@@ -10,8 +10,9 @@ import { initBackend } from '../src/backend/index.js';
 import { convertLogMel } from '../src/convert/convert-logmel.js';
 import { loadVoiceModel } from '../src/convert/voice-model.js';
 import { VoiceswapError } from '../src/errors.js';
-import { computeSpeakerStats } from '../src/model/normalization.js';
-import { customConfig } from '../src/model/presets.js';
+import { computeSpeakerStats, normalizeLogMel, voicedFrameMask } from '../src/model/normalization.js';
+import { customConfig, DEFAULT_N_MELS, DEFAULT_RES_BLOCKS } from '../src/model/presets.js';
+import { frameSecondMoments, multiply } from '../src/model/transport.js';
 import { loadSpeakerCorpus } from '../src/train/corpus.js';
 import { readLossRecords } from '../src/run/loss-log.js';
 import { train, type TrainOptions } from '../src/train/train.js';
@@ -145,6 +146,44 @@ describe('train (library)', () => {
     for (let i = 0; i < 6; i++) {
       for (const key of ['gAdv', 'cycle', 'dA', 'dB', 'gTotal'] as const) expect(b[i][key]).toBe(a[i][key]);
     }
+  });
+
+  it('with the transport skip: exports maps that carry each speaker frame moments onto the other speaker, and resumes exactly', async () => {
+    const model = customConfig(1 / 32, DEFAULT_N_MELS, DEFAULT_RES_BLOCKS, 'transport', 'envelope');
+    const straight = join(root, 'transport-straight');
+    await train(options(straight, { model }));
+    const split = join(root, 'transport-split');
+    let seen = 0;
+    await train(options(split, { model, onIteration: () => seen++, shouldStop: () => seen >= 4 }));
+    await train(options(split, { model, resume: true }));
+    const a = readLossRecords(join(straight, 'losses.jsonl'));
+    const b = readLossRecords(join(split, 'losses.jsonl'));
+    for (let i = 0; i < 6; i++) for (const key of ['gAdv', 'cycle', 'dA', 'dB', 'gTotal'] as const) expect(b[i][key]).toBe(a[i][key]);
+
+    const voice = loadVoiceModel(straight);
+    const t = voice.transport!;
+    const n = DEFAULT_N_MELS;
+    // The maps' frames: each speaker's normalised training envelopes, silence left out as the statistics leave it out.
+    const run = JSON.parse(readFileSync(join(straight, 'run.json'), 'utf8'));
+    const moments = (dir: string, heldOut: string[], stats: typeof voice.stats.a) => {
+      const envelopes = loadSpeakerCorpus(dir, voice.info.features, { exclude: new Set(heldOut), warn: () => {} }).utterances.map((u) => spectralEnvelope(u.logMel));
+      return frameSecondMoments(envelopes.map((e) => normalizeLogMel(e, stats)), envelopes.map((e) => voicedFrameMask(e, 40)));
+    };
+    const ma = moments(dirA, run.heldOut.a, voice.stats.a);
+    const mb = moments(dirB, run.heldOut.b, voice.stats.b);
+    const gap = (x: Float64Array, y: Float64Array) => Math.sqrt(x.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0));
+    const pushed = multiply(multiply(Float64Array.from(t.a2b), ma, n), Float64Array.from(t.a2b), n);
+    expect(gap(pushed, mb)).toBeLessThan(0.01 * gap(ma, mb)); // a2b takes A's moments to B's, not the other way
+    const back = multiply(Float64Array.from(t.b2a), Float64Array.from(t.a2b), n);
+    expect(gap(back, Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)))).toBeLessThan(1e-3);
+
+    // A model whose maps are lost is refused in one line naming its model.json.
+    const damaged = join(root, 'transport-damaged');
+    cpSync(join(straight, 'export', 'iter-00000006'), damaged, { recursive: true });
+    const json = JSON.parse(readFileSync(join(damaged, 'model.json'), 'utf8'));
+    delete json.extra.transport;
+    writeFileSync(join(damaged, 'model.json'), JSON.stringify(json));
+    expect(() => loadVoiceModel(damaged)).toThrow(/model\.json: the transport skip's maps are missing or damaged/);
   });
 
   it('refuses a resume with another model size, and a fresh start over an existing run', async () => {

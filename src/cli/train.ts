@@ -62,7 +62,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run directory: checkpoints, exported models, samples, losses', 'runs/default')
     .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`, DEFAULT_PRESET)
     .option('--scale <x>', 'custom width scale instead of a preset (experiments, tests)', numberOption('--scale', 1 / 256, 4))
-    .option('--input-skip <kind>', "generator skip path: none (CycleGAN-VC2), input, envelope (see README)", choiceOption('--input-skip', INPUT_SKIPS), DEFAULT_INPUT_SKIP)
+    .option('--input-skip <kind>', "generator skip path: none (CycleGAN-VC2), input, envelope, transport (see README)", choiceOption('--input-skip', INPUT_SKIPS), DEFAULT_INPUT_SKIP)
     .option('--domain <d>', "what the generators map: envelope (pitch tracked and rebuilt outside the network) or log-mel (the network draws the harmonics)", choiceOption('--domain', GENERATOR_DOMAINS), DEFAULT_DOMAIN)
     .option('--cycle-weight <w>', `weight of the cycle-consistency L1 loss (default ${SCHEDULE_DEFAULTS.cycleWeight})`, numberOption('--cycle-weight', 0, 1000))
     .option('--identity-weight <w>', `weight of the identity-mapping L1 loss (default ${SCHEDULE_DEFAULTS.identityWeight})`, numberOption('--identity-weight', 0, 1000))

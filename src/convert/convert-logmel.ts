@@ -36,7 +36,8 @@ export function convertLogMel(
   const normalized = normalizeLogMel(logMel, source);
   // Padding is digital silence, in the source's normalised units (as in training crops).
   const padValue = normalizedSilence(source, model.info.features.logFloor);
-  const out = convertInChunks(normalized, chunking, (chunk) => runGenerator(chunk, padValue, (x) => generatorForward(net, x, model.config.inputSkip)));
+  const skipMap = model.transport?.[direction];
+  const out = convertInChunks(normalized, chunking, (chunk) => runGenerator(chunk, padValue, (x) => generatorForward(net, x, model.config.inputSkip, skipMap)));
   // NaN would otherwise surface in the vocoder as an error that names neither file nor cause.
   if (!out.data.every(Number.isFinite)) throw new VoiceswapError(`${model.dir}: the ${direction} generator gives NaN or infinite values: the model is damaged`);
   return denormalizeLogMel(out, target);

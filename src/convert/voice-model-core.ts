@@ -10,8 +10,9 @@ import { MODEL_JSON, parseModel, type LoadedModel } from '../model/format.js';
 import { disposeNetwork, type Network } from '../model/params.js';
 import type { ModelConfig } from '../model/presets.js';
 import type { SpeakerStats } from '../model/normalization.js';
+import type { TransportMaps } from '../model/transport.js';
 import { isVoicingClassifier, type VoicingClassifier } from '../model/voicing.js';
-import type { SerializedStats, VoiceModelInfo } from '../run/model-info.js';
+import type { SerializedStats, SerializedTransport, VoiceModelInfo } from '../run/model-info.js';
 
 import { DIRECTIONS, type Direction } from './direction.js';
 
@@ -31,6 +32,8 @@ export interface VoiceModel {
   pitch: { a: PitchStats; b: PitchStats } | null;
   /** Null for models made before voicing classifiers: they keep the source's voicing. */
   voicing: { a: VoicingClassifier; b: VoicingClassifier } | null;
+  /** The generators' fixed skip maps: only (and always) in models with the 'transport' skip. */
+  transport: TransportMaps | null;
   generators: Partial<Record<Direction, Network>>;
 }
 
@@ -47,6 +50,12 @@ function checkedPitchStats(p: PitchStats, where: string): PitchStats {
     throw new FileError(where, 'pitch statistics are damaged (need a finite logMean, logStd >= 0 and voicedFrames per speaker)');
   }
   return p;
+}
+
+function checkedTransport(t: SerializedTransport | undefined, nMels: number, where: string): TransportMaps {
+  const matrix = (m: unknown) => Array.isArray(m) && m.length === nMels * nMels && m.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (!t || !matrix(t.a2b) || !matrix(t.b2a)) throw new FileError(where, `the transport skip's maps are missing or damaged (need two ${nMels} x ${nMels} matrices of finite numbers)`);
+  return { a2b: Float32Array.from(t.a2b), b2a: Float32Array.from(t.b2a) };
 }
 
 function checkedVoicing(c: unknown, nMels: number, where: string): VoicingClassifier {
@@ -71,7 +80,8 @@ export function voiceModelFromLoaded(dir: string, jsonPath: string, loaded: Load
     const stats = { a: deserializeStats(info.stats.a, nMels, jsonPath), b: deserializeStats(info.stats.b, nMels, jsonPath) };
     const pitch = info.pitch ? { a: checkedPitchStats(info.pitch.a, jsonPath), b: checkedPitchStats(info.pitch.b, jsonPath) } : null;
     const voicing = info.voicing ? { a: checkedVoicing(info.voicing.a, nMels, jsonPath), b: checkedVoicing(info.voicing.b, nMels, jsonPath) } : null;
-    return { dir, config: loaded.config, info, stats, pitch, voicing, generators };
+    const transport = loaded.config.inputSkip === 'transport' ? checkedTransport(info.transport, nMels, jsonPath) : null;
+    return { dir, config: loaded.config, info, stats, pitch, voicing, transport, generators };
   } catch (err) {
     for (const net of loaded.networks.values()) disposeNetwork(net);
     throw err;

@@ -63,9 +63,10 @@ export function createGenerator(config: ModelConfig, name: string, seed: number)
 
 /**
  * Map log-mel crops [B, nMels, T] (T divisible by 4) to converted crops of the same shape.
- * `inputSkip` (the model config's) says what the network's output is added to.
+ * `inputSkip` (the model config's) says what the network's output is added to; the
+ * 'transport' skip needs this generator's map [nMels, nMels] (model/transport.ts).
  */
-export function generatorForward(net: Network, x: tf.Tensor3D, inputSkip: InputSkip = 'none'): tf.Tensor3D {
+export function generatorForward(net: Network, x: tf.Tensor3D, inputSkip: InputSkip = 'none', transport?: Float32Array): tf.Tensor3D {
   const [batch, mels, frames] = x.shape;
   const rows = mels / 4;
   if (mels % 4 !== 0 || frames % 4 !== 0) {
@@ -79,17 +80,26 @@ export function generatorForward(net: Network, x: tf.Tensor3D, inputSkip: InputS
     const out = tf.reshape(forwardModules(net, h), [batch, mels, frames]) as tf.Tensor3D;
     if (inputSkip === 'input') return tf.add(x, out);
     if (inputSkip === 'envelope') return tf.add(melEnvelope(x), out);
+    if (inputSkip === 'transport') {
+      if (transport?.length !== mels * mels) throw new Error(`generator ${net.name}: the transport skip needs a ${mels} x ${mels} map`);
+      return tf.add(mapBins(x, transport), out);
+    }
     return out;
   });
 }
 
 /** x [B, M, T] smoothed across mel bins by a Hann window renormalised at the edges. */
 export function melEnvelope(x: tf.Tensor3D): tf.Tensor3D {
+  return mapBins(x, envelopeMatrix(x.shape[1]));
+}
+
+/** Every frame of x [B, M, T] multiplied by the matrix m [M, M] (row-major; output bin j = Σ_i x_i m[i][j]). */
+function mapBins(x: tf.Tensor3D, m: Float32Array): tf.Tensor3D {
   const [batch, mels, frames] = x.shape;
   return tf.tidy(() => {
     const rows = tf.reshape(tf.transpose(x, [0, 2, 1]), [batch * frames, mels]);
-    const smoothed = tf.matMul(rows, tf.tensor2d(envelopeMatrix(mels), [mels, mels]));
-    return tf.transpose(tf.reshape(smoothed, [batch, frames, mels]), [0, 2, 1]) as tf.Tensor3D;
+    const mapped = tf.matMul(rows, tf.tensor2d(m, [mels, mels]));
+    return tf.transpose(tf.reshape(mapped, [batch, frames, mels]), [0, 2, 1]) as tf.Tensor3D;
   });
 }
 

@@ -60,11 +60,15 @@ export interface ModelConfig {
  *  - 'envelope': the network's output is added to the input smoothed across mel bins
  *    (audio/envelope.ts): the spectral envelope, which carries what is said, passes
  *    through, while the harmonic ripple, which carries the pitch, must be drawn by the
- *    network in the target's voice.
+ *    network in the target's voice;
+ *  - 'transport' (envelope domain only): the network's output is added to the input mapped
+ *    by the optimal-transport map between the two speakers' envelope frame distributions
+ *    (model/transport.ts), fixed from the training recordings and saved with the model:
+ *    the network learns what a linear map of the whole envelope cannot do.
  */
-export type InputSkip = 'none' | 'input' | 'envelope';
+export type InputSkip = 'none' | 'input' | 'envelope' | 'transport';
 
-export const INPUT_SKIPS: readonly InputSkip[] = Object.freeze(['none', 'input', 'envelope']);
+export const INPUT_SKIPS: readonly InputSkip[] = Object.freeze(['none', 'input', 'envelope', 'transport']);
 
 export function isPresetName(name: string): name is PresetName {
   return Object.prototype.hasOwnProperty.call(PRESET_SCALES, name);
@@ -140,6 +144,7 @@ export function configProblem(config: unknown): string | null {
   }
   if (!INPUT_SKIPS.includes(c.inputSkip as InputSkip)) return `inputSkip must be one of ${INPUT_SKIPS.join(', ')}, got ${JSON.stringify(c.inputSkip)}`;
   if (!GENERATOR_DOMAINS.includes(c.domain as GeneratorDomain)) return `domain must be one of ${GENERATOR_DOMAINS.join(', ')}, got ${JSON.stringify(c.domain)}`;
+  if (c.inputSkip === 'transport' && c.domain !== 'envelope') return `the transport skip maps spectral envelopes: it needs the envelope domain, not '${String(c.domain)}'`;
   return null;
 }
 

@@ -7,7 +7,7 @@ import type { ModelConfig } from '../model/presets.js';
 import type { VoiceModelInfo } from './model-info.js';
 import { runPaths } from './run-dir.js';
 
-export { serializeStats, type SerializedStats, type VoiceModelInfo } from './model-info.js';
+export { serializeStats, serializeTransport, type SerializedStats, type SerializedTransport, type VoiceModelInfo } from './model-info.js';
 
 /** A run's exported inference models (export/iter-N/): the model.json `extra` they carry, and finding the newest. */
 

@@ -1,6 +1,7 @@
 import type { FeatureConfig } from '../audio/config.js';
 import type { PitchStats } from '../audio/pitch.js';
 import type { SpeakerStats } from '../model/normalization.js';
+import type { TransportMaps } from '../model/transport.js';
 import type { VoicingClassifier } from '../model/voicing.js';
 
 /**
@@ -16,6 +17,8 @@ export interface VoiceModelInfo {
   pitch?: { a: PitchStats; b: PitchStats };
   /** Both speakers' voicing classifiers (model/voicing.ts); absent in models made before them (the source's voicing is kept). */
   voicing?: { a: VoicingClassifier; b: VoicingClassifier };
+  /** The 'transport' skip's maps (model/transport.ts), row-major nMels x nMels; only in models with that skip. */
+  transport?: SerializedTransport;
   /** Training iteration of the generators; per direction when they come from two checkpoints of one run (scripts/ship-model.mjs). */
   iteration: number | { a2b: number; b2a: number };
   trainedAt: string;
@@ -28,4 +31,15 @@ export interface SerializedStats {
 
 export function serializeStats(s: SpeakerStats): SerializedStats {
   return { mean: Array.from(s.mean), std: Array.from(s.std) };
+}
+
+export interface SerializedTransport {
+  a2b: number[];
+  b2a: number[];
+}
+
+/** Nine significant digits: every float32 reads back exactly. */
+export function serializeTransport(t: TransportMaps): SerializedTransport {
+  const exact = (m: Float32Array) => Array.from(m, (v) => Number(v.toPrecision(9)));
+  return { a2b: exact(t.a2b), b2a: exact(t.b2a) };
 }

@@ -38,6 +38,12 @@ export interface CycleNoise {
   seed: number;
 }
 
+/** The 'transport' skip's fixed maps [nMels x nMels] (model/transport.ts), one per generator. */
+export interface SkipMaps {
+  gAB: Float32Array;
+  gBA: Float32Array;
+}
+
 export interface LearningRates {
   g: number;
   d: number;
@@ -90,6 +96,7 @@ export class CycleGanTrainer {
     weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
     lr: LearningRates = DEFAULT_LEARNING_RATES,
     cycleNoise: CycleNoise | null = null,
+    skipMaps: SkipMaps | null = null,
   ): LossValues {
     this.checkBatch(realA, 'A');
     this.checkBatch(realB, 'B');
@@ -99,7 +106,7 @@ export class CycleGanTrainer {
       // weight gradient is computed
       let g!: GeneratorLosses;
       const gStep = tf.variableGrads(() => {
-        g = keepAll(generatorLosses(this, realA, realB, weights, this.config.inputSkip, cycleNoise)); // outlive variableGrads' scope
+        g = keepAll(generatorLosses(this, realA, realB, weights, this.config.inputSkip, cycleNoise, skipMaps)); // outlive variableGrads' scope
         return g.total;
       }, this.gVars);
       this.optG.apply(gStep.grads, lr.g);
@@ -162,9 +169,10 @@ export function generatorLosses(
   weights: LossWeights,
   inputSkip: InputSkip = 'none',
   cycleNoise: CycleNoise | null = null,
+  skipMaps: SkipMaps | null = null,
 ): GeneratorLosses {
   const useIdentity = weights.identity !== 0;
-  const generate = (net: Network, x: tf.Tensor3D) => generatorForward(net, x, inputSkip);
+  const generate = (net: Network, x: tf.Tensor3D) => generatorForward(net, x, inputSkip, net === nets.gAB ? skipMaps?.gAB : skipMaps?.gBA);
   const [fakeB, idB] = forwardPair(generate, nets.gAB, realA, useIdentity ? realB : null);
   const [fakeA, idA] = forwardPair(generate, nets.gBA, realB, useIdentity ? realA : null);
   const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA))) as tf.Scalar;

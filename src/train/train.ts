@@ -10,10 +10,11 @@ import type { VoiceModel } from '../convert/voice-model.js';
 import { VoiceswapError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { makeDirectory } from '../io/mkdir.js';
-import { computeSpeakerStats, normalizedSilence, normalizeLogMel, type SpeakerStats } from '../model/normalization.js';
+import { computeSpeakerStats, DEFAULT_STATS_OPTIONS, normalizedSilence, normalizeLogMel, voicedFrameMask, type SpeakerStats } from '../model/normalization.js';
+import { frameSecondMoments, transportMaps, type TransportMaps } from '../model/transport.js';
 import { fitSpeakerVoicing, type VoicingClassifier } from '../model/voicing.js';
 import { loadNewestCheckpoint, writeCheckpoint, type RunState } from '../run/checkpoints.js';
-import { saveVoiceModel, serializeStats, type VoiceModelInfo } from '../run/export.js';
+import { saveVoiceModel, serializeStats, serializeTransport, type VoiceModelInfo } from '../run/export.js';
 import { appendLossRecord, renderLossPlot, truncateLossRecords, type LossRecord, type LossValues } from '../run/loss-log.js';
 import { assertResumable, freshRunConfig, resumedRunConfig, runChanges, sampleClipFiles, upgradeRunConfig, writeRunSettings, type RunConfig, type RunRequest } from '../run/run-config.js';
 import {
@@ -85,6 +86,8 @@ interface Session extends Start {
   pitch: Pair<PitchStats>;
   /** Refitted on every start (deterministic, seconds), so checkpoints need not hold them. */
   voicing: Pair<VoicingClassifier>;
+  /** The 'transport' skip's maps (null for other skips); recomputed on every start from the data and statistics, like the voicing. */
+  transport: TransportMaps | null;
   /** Normalised training utterances in the model's domain, and each speaker's silence. */
   data: Pair<Spectrogram[]>;
   silence: Pair<Float32Array>;
@@ -222,6 +225,11 @@ async function openSession(start: Start, options: TrainOptions, paths: RunPaths,
   const voicingB = fitSpeakerVoicing(corpusB.utterances, stats.b, envelopesIn(featuresB));
   const voicing = { a: voicingA.classifier, b: voicingB.classifier };
   log(`voicing classifiers: ${(100 * voicingA.accuracy).toFixed(1)}% of speaker A's frames and ${(100 * voicingB.accuracy).toFixed(1)}% of B's classified like the pitch tracker`);
+  const data = { a: featuresA.map((u) => normalizeLogMel(u, stats.a)), b: featuresB.map((u) => normalizeLogMel(u, stats.b)) };
+  // The frames the statistics count (non-silent) give each speaker's frame distribution.
+  const moments = (normalized: Spectrogram[], inDomainFeatures: Spectrogram[]) =>
+    frameSecondMoments(normalized, inDomainFeatures.map((u) => voicedFrameMask(u, DEFAULT_STATS_OPTIONS.silenceDb)));
+  const transport = run.model.inputSkip === 'transport' ? transportMaps(moments(data.a, featuresA), moments(data.b, featuresB), run.model.nMels) : null;
   if (!start.resumed) writeRunSettings(paths.root, run);
   const sessionStart = Date.now();
   return {
@@ -232,7 +240,8 @@ async function openSession(start: Start, options: TrainOptions, paths: RunPaths,
     stats,
     pitch,
     voicing,
-    data: { a: featuresA.map((u) => normalizeLogMel(u, stats.a)), b: featuresB.map((u) => normalizeLogMel(u, stats.b)) },
+    transport,
+    data,
     silence: { a: normalizedSilence(stats.a, features.logFloor), b: normalizedSilence(stats.b, features.logFloor) },
     clips: heldOutClips(run, features, paths),
     elapsed: () => start.elapsedSeconds + (Date.now() - sessionStart) / 1000,
@@ -250,7 +259,8 @@ function trainStep(s: Session): LossValues {
   // Drawn every iteration (noise or not) so that runs with and without noise crop alike.
   const noise = { std: at.cycleNoise, seed: rng.int(2 ** 31) };
   try {
-    return s.trainer.step(a, b, { cycle: at.cycleWeight, identity: at.identityWeight }, { g: at.lrG, d: at.lrD }, at.cycleNoise > 0 ? noise : null);
+    const skipMaps = s.transport && { gAB: s.transport.a2b, gBA: s.transport.b2a };
+    return s.trainer.step(a, b, { cycle: at.cycleWeight, identity: at.identityWeight }, { g: at.lrG, d: at.lrD }, at.cycleNoise > 0 ? noise : null, skipMaps);
   } finally {
     a.dispose();
     b.dispose();
@@ -280,7 +290,7 @@ async function saveState(s: Session): Promise<{ checkpointDir: string; exportDir
   const extra: RunState = { run, iteration, rng: s.rng.getState(), stats: { a: serializeStats(s.stats.a), b: serializeStats(s.stats.b) }, pitch: s.pitch, elapsedSeconds: s.elapsed() };
   const checkpointDir = await writeCheckpoint(paths.checkpoints, iteration, trainerCheckpoint(s.trainer, extra), options.keep);
   const exportDir = join(paths.exports, iterationDirName(iteration));
-  await saveVoiceModel(exportDir, run.model, s.trainer, modelInfo(run, s.stats, s.pitch, s.voicing, iteration), { float16: options.exportFloat16 });
+  await saveVoiceModel(exportDir, run.model, s.trainer, modelInfo(s), { float16: options.exportFloat16 });
   pruneIterationDirs(paths.exports, options.keep);
   writeFileAtomic(paths.lossPlot, renderLossPlot(truncateLossRecords(paths.losses, iteration)));
   return { checkpointDir, exportDir };
@@ -288,7 +298,7 @@ async function saveState(s: Session): Promise<{ checkpointDir: string; exportDir
 
 /** The held-out clips converted both ways with the current generators. */
 function writeSamples(s: Session): void {
-  writeTrainingSamples(join(s.paths.samples, iterationDirName(s.iteration)), generatorsView(s.trainer, s.run, s.stats, s.pitch, s.voicing, s.iteration), s.clips, s.features, s.iteration);
+  writeTrainingSamples(join(s.paths.samples, iterationDirName(s.iteration)), generatorsView(s), s.clips, s.features, s.iteration);
 }
 
 function heldOutClips(run: RunConfig, features: FeatureConfig, paths: RunPaths): HeldOutClip[] {
@@ -312,23 +322,24 @@ function speakerPitch(corpus: SpeakerCorpus): PitchStats {
   return stats;
 }
 
-type PitchPair = Pair<PitchStats>;
-
-function modelInfo(run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, pitch: PitchPair, voicing: Pair<VoicingClassifier>, iteration: number): VoiceModelInfo {
+/** What the export at the session's iteration carries besides the generators. */
+function modelInfo(s: Session): VoiceModelInfo {
   return {
-    features: run.features,
-    speakers: { a: run.dirA, b: run.dirB },
-    stats: { a: serializeStats(stats.a), b: serializeStats(stats.b) },
-    pitch,
-    voicing,
-    iteration,
+    features: s.run.features,
+    speakers: { a: s.run.dirA, b: s.run.dirB },
+    stats: { a: serializeStats(s.stats.a), b: serializeStats(s.stats.b) },
+    pitch: s.pitch,
+    voicing: s.voicing,
+    ...(s.transport && { transport: serializeTransport(s.transport) }),
+    iteration: s.iteration,
     trainedAt: new Date().toISOString(),
   };
 }
 
 /** The trainer's current generators seen as an inference model (no copy). */
-function generatorsView(trainer: CycleGanTrainer, run: RunConfig, stats: { a: SpeakerStats; b: SpeakerStats }, pitch: PitchPair, voicing: Pair<VoicingClassifier>, iteration: number): VoiceModel {
-  return { dir: '(training)', config: run.model, info: modelInfo(run, stats, pitch, voicing, iteration), stats, pitch, voicing, generators: { a2b: trainer.gAB, b2a: trainer.gBA } };
+function generatorsView(s: Session): VoiceModel {
+  const { stats, pitch, voicing, transport } = s;
+  return { dir: '(training)', config: s.run.model, info: modelInfo(s), stats, pitch, voicing, transport, generators: { a2b: s.trainer.gAB, b2a: s.trainer.gBA } };
 }
 
 function describeCorpus(c: SpeakerCorpus): string {
