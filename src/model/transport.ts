@@ -18,6 +18,8 @@
  * path's starting point (model/presets.ts), not a conversion of its own.
  */
 
+import type { Spectrogram } from '../audio/config.js';
+
 /** Added to both matrices' diagonals: bins that never vary (above a telephone band) have no spread to invert. */
 export const TRANSPORT_RIDGE = 1e-3;
 
@@ -28,7 +30,7 @@ export type SquareMatrix = Float64Array;
  * Second moments E[x xᵀ] of the frames where `keep` is 1, over all utterances: x is a
  * column of a normalised [rows, frames] spectrogram.
  */
-export function frameSecondMoments(utterances: readonly { data: ArrayLike<number>; rows: number; frames: number }[], keep: readonly ArrayLike<number>[]): SquareMatrix {
+export function frameSecondMoments(utterances: readonly Spectrogram[], keep: readonly ArrayLike<number>[]): SquareMatrix {
   if (utterances.length === 0) throw new Error('frameSecondMoments: no utterances');
   const n = utterances[0].rows;
   const sums = new Float64Array(n * n);
@@ -101,20 +103,22 @@ export function symmetricEigen(m: SquareMatrix, n: number): { values: Float64Arr
   return { values: Float64Array.from({ length: n }, (_, i) => a[i * n + i]), vectors: v };
 }
 
-/** f(M) = V f(Λ) Vᵀ for a symmetric positive semi-definite M (eigenvalues clamped at 0). */
-function matrixFunction(m: SquareMatrix, n: number, f: (x: number) => number): SquareMatrix {
+/** f(M) = V f(Λ) Vᵀ for each f, from one eigen-decomposition of a symmetric positive semi-definite M (eigenvalues clamped at 0). */
+function matrixFunctions(m: SquareMatrix, n: number, fs: readonly ((x: number) => number)[]): SquareMatrix[] {
   const { values, vectors } = symmetricEigen(m, n);
-  const fv = values.map((x) => f(Math.max(x, 0)));
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += vectors[i * n + k] * fv[k] * vectors[j * n + k];
-      out[i * n + j] = s;
-      out[j * n + i] = s;
+  return fs.map((f) => {
+    const fv = values.map((x) => f(Math.max(x, 0)));
+    const out = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = i; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += vectors[i * n + k] * fv[k] * vectors[j * n + k];
+        out[i * n + j] = s;
+        out[j * n + i] = s;
+      }
     }
-  }
-  return out;
+    return out;
+  });
 }
 
 export function multiply(x: SquareMatrix, y: SquareMatrix, n: number): SquareMatrix {
@@ -137,9 +141,8 @@ export function gaussianTransport(source: SquareMatrix, target: SquareMatrix, n:
   const ridge = (m: SquareMatrix) => m.map((v, i) => (i % (n + 1) === 0 ? v + TRANSPORT_RIDGE : v));
   const a = ridge(source);
   const b = ridge(target);
-  const aHalf = matrixFunction(a, n, Math.sqrt);
-  const aInvHalf = matrixFunction(a, n, (x) => 1 / Math.sqrt(x));
-  const middle = matrixFunction(multiply(multiply(aHalf, b, n), aHalf, n), n, Math.sqrt);
+  const [aHalf, aInvHalf] = matrixFunctions(a, n, [Math.sqrt, (x) => 1 / Math.sqrt(x)]);
+  const [middle] = matrixFunctions(multiply(multiply(aHalf, b, n), aHalf, n), n, [Math.sqrt]);
   const t = multiply(multiply(aInvHalf, middle, n), aInvHalf, n);
   // Symmetric in exact arithmetic; make it so in floating point too.
   for (let i = 0; i < n; i++) {
