@@ -126,6 +126,8 @@ describe.skipIf(!addon.ok)('native backend', () => {
     { label: 'one output channel, asymmetric padding, filter wider than the input', x: [2, 4, 5, 3], filter: [3, 7, 3, 1], strides: 1, pad: [[0, 0], [2, 0], [1, 4], [0, 0]] },
     { label: "one input channel, 'valid'", x: [2, 6, 9, 1], filter: [2, 3, 1, 4], strides: 1, pad: 'valid' },
     { label: 'one input and one output channel', x: [1, 5, 6, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
+    // every case above is under the addon's single-thread limit (16 MFLOP per pass); this one runs on all threads
+    { label: 'a pass large enough for every thread (65 MFLOP)', x: [2, 20, 16, 32], filter: [5, 5, 32, 64], strides: 1, pad: 'same' },
   ];
 
   describe('Conv2D and its gradients (Conv2DBackpropInput, Conv2DBackpropFilter) equal cpu', () => {
@@ -135,6 +137,18 @@ describe.skipIf(!addon.ok)('native backend', () => {
         await expectNativeEqualsCpu([c.x, c.filter], withGradients(conv));
       });
     }
+
+    it('a small pass (the addon runs it on one thread) equals cpu and leaves the thread count as it was', async () => {
+      const native = addon.ok ? addon.addon : null;
+      const before = native!.threads();
+      native!.setThreads(2);
+      try {
+        await expectNativeEqualsCpu([[2, 1, 16, 8], [1, 3, 8, 16]], withGradients((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')));
+        expect(native!.threads()).toBe(2);
+      } finally {
+        native!.setThreads(before);
+      }
+    });
 
     it('a dilated conv (not native: the cpu kernel runs) still equals cpu', async () => {
       const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2);
