@@ -9,7 +9,8 @@ import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLo
 import { FUSED_ADAM } from '../src/backend/fused-adam.js';
 import { Adam } from '../src/train/adam.js';
 import { FUSED_INSTANCE_NORM } from '../src/backend/fused-instance-norm.js';
-import { glu, instanceNorm } from '../src/model/layers.js';
+import { conv2d, glu, instanceNorm } from '../src/model/layers.js';
+import { FUSED_CONV_BIAS } from '../src/backend/fused-conv-bias.js';
 import { FUSED_GLU } from '../src/backend/fused-glu.js';
 
 /**
@@ -127,7 +128,7 @@ describe.skipIf(!addon.ok)('native backend', () => {
     { label: "one input channel, 'valid'", x: [2, 6, 9, 1], filter: [2, 3, 1, 4], strides: 1, pad: 'valid' },
     { label: 'one input and one output channel', x: [1, 5, 6, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
     // every case above is under the addon's single-thread limit (16 MFLOP per pass); this one runs on all threads
-    { label: 'a pass large enough for every thread (65 MFLOP)', x: [2, 20, 16, 32], filter: [5, 5, 32, 64], strides: 1, pad: 'same' },
+    { label: 'a pass large enough for every thread (20 MFLOP)', x: [1, 16, 16, 32], filter: [5, 5, 32, 48], strides: 1, pad: 'same' },
   ];
 
   describe('Conv2D and its gradients (Conv2DBackpropInput, Conv2DBackpropFilter) equal cpu', () => {
@@ -450,6 +451,56 @@ describe.skipIf(!addon.ok)('native backend', () => {
         await expectNativeEqualsCpu([shape], withGradients((x) => glu(tf.mul(x!, 8) as tf.Tensor4D)));
       });
     }
+  });
+
+  describe('fused conv + bias (every conv layer)', () => {
+    type Pad = Parameters<typeof conv2d>[4];
+    const layers: Array<{ label: string; x: number[]; filter: number[]; stride: [number, number]; pad: Pad }> = [
+      { label: "generator input conv (5,15), 'same'", x: [2, 12, 17, 1], filter: [5, 15, 1, 6], stride: [1, 1], pad: [[2, 2], [7, 7]] },
+      { label: 'downsampling, stride 2, odd sizes', x: [2, 11, 13, 3], filter: [5, 5, 3, 8], stride: [2, 2], pad: [[2, 2], [2, 2]] },
+      { label: "residual block (1,3), 'same'", x: [3, 1, 11, 6], filter: [1, 3, 6, 12], stride: [1, 1], pad: [[0, 0], [1, 1]] },
+      { label: 'one output channel', x: [1, 9, 19, 7], filter: [5, 15, 7, 1], stride: [1, 1], pad: [[2, 2], [7, 7]] },
+      { label: 'large enough for every thread (20 MFLOP)', x: [1, 16, 16, 32], filter: [5, 5, 32, 48], stride: [1, 1], pad: [[2, 2], [2, 2]] },
+    ];
+
+    it('is what the layer runs on the native backend (and the cpu backend does not have)', async () => {
+      expect(tf.getKernel(FUSED_CONV_BIAS, NATIVE_BACKEND)).toBeDefined();
+      expect(tf.getKernel(FUSED_CONV_BIAS, 'cpu')).toBeUndefined();
+      await tf.setBackend(NATIVE_BACKEND);
+      const x = tf.ones([1, 4, 6, 2]) as tf.Tensor4D;
+      const w = tf.ones([3, 3, 2, 5]) as tf.Tensor4D;
+      const b = tf.ones([5]) as tf.Tensor1D;
+      const profile = await tf.profile(() => tf.dispose(conv2d(x, w, b, [1, 1], [[1, 1], [1, 1]])));
+      expect(profile.kernels.map((k) => k.name)).toEqual([FUSED_CONV_BIAS]);
+      tf.dispose([x, w, b]);
+    });
+
+    for (const c of layers) {
+      it(`${c.label}: values and gradients exactly those of conv2d then add on the native backend, and within 1e-4 of cpu`, async () => {
+        const shapes = [c.x, c.filter, [c.filter[3]!]];
+        const fused = withGradients((x, w, b) => conv2d(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, c.stride, c.pad));
+        const [top, bottom] = c.pad[0];
+        const [left, right] = c.pad[1];
+        const unfused = withGradients((x, w, b) => tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, [[0, 0], [top, bottom], [left, right], [0, 0]]), b!));
+        const a = await outputsOn(NATIVE_BACKEND, shapes, fused);
+        const u = await outputsOn(NATIVE_BACKEND, shapes, unfused);
+        expect(a.length).toBe(4);
+        a.forEach((values, i) => expect(values, `output ${i}`).toEqual(u[i]));
+        await expectNativeEqualsCpu(shapes, fused);
+      });
+    }
+
+    it('computes only the gradients asked for (a frozen filter gets no filter gradient)', async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const x = tf.tensor4d(pseudoRandom(2 * 6 * 7 * 3, 1), [2, 6, 7, 3]);
+      const w = tf.tensor4d(pseudoRandom(3 * 3 * 3 * 4, 2), [3, 3, 3, 4]);
+      const b = tf.tensor1d(pseudoRandom(4, 3));
+      const profile = await tf.profile(() => tf.dispose(tf.grad((xx: tf.Tensor) => tf.sum(conv2d(xx as tf.Tensor4D, w, b, [1, 1], [[1, 1], [1, 1]])))(x)));
+      const names = profile.kernels.map((k) => k.name);
+      expect(names).toContain('Conv2DBackpropInput');
+      expect(names).not.toContain('Conv2DBackpropFilter');
+      tf.dispose([x, w, b]);
+    });
   });
 
   describe('fused Adam (one addon call for every tensor) equals Adam op by op on cpu', () => {

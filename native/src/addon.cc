@@ -52,17 +52,21 @@ napi_value Conv2dSupported(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// conv2dForward(shape: Int32Array, x, w, y: Float32Array): y = conv(x, w)
+// conv2dForward(shape: Int32Array, x, w, bias: Float32Array | null, y: Float32Array):
+// y = conv(x, w) (+ bias[outC] on every position)
 napi_value Conv2dForward(napi_env env, napi_callback_info info) {
-  Args args(env, info, 4);
+  Args args(env, info, 5);
   const ConvShape s = readConvShape(env, args.values[0]);
   const auto x = float32Array(env, args.values[1], "x");
   const auto w = float32Array(env, args.values[2], "filter");
-  const auto y = float32Array(env, args.values[3], "y");
+  const bool hasBias = !isNull(env, args.values[3]);
+  const auto bias = hasBias ? float32Array(env, args.values[3], "bias") : TypedView<float>{nullptr, 0};
+  const auto y = float32Array(env, args.values[4], "y");
   expectLength(x, inputSize(s), "x");
   expectLength(w, filterSize(s), "filter");
+  if (hasBias) expectLength(bias, static_cast<size_t>(s.outC), "bias");
   expectLength(y, outputSize(s), "y");
-  conv2dForward(s, x.data, w.data, y.data);
+  conv2dForward(s, x.data, w.data, bias.data, y.data);
   return nullptr;
 }
 

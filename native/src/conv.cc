@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 
 #include "context.h"
 #include "gemm.h"
+#include "parallel.h"
 #include "thin_conv.h"
 
 namespace voiceswap {
@@ -232,10 +234,29 @@ bool conv2dSupported(ConvPass pass, const ConvShape& s) {
   return useThin(pass, s) || planFor(pass, s) != nullptr;
 }
 
-void conv2dForward(const ConvShape& s, const float* x, const float* w, float* y) {
+namespace {
+
+// y[p, c] += bias[c] for every position p, on the thread count in force.
+void addBias(const ConvShape& s, const float* bias, float* y) {
+  const int64_t positions = int64_t(s.batch) * s.outH * s.outW;
+  parallelFor(positions, positions * s.outC, [&](int64_t first, int64_t end) {
+    for (int64_t p = first; p < end; p++) {
+      float* row = y + p * s.outC;
+      for (int c = 0; c < s.outC; c++) row[c] += bias[c];
+    }
+  });
+}
+
+}  // namespace
+
+void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y) {
   SmallPassThreads threads(s);
-  if (useThin(ConvPass::Forward, s)) return thinConvForward(s, x, w, y);
-  execute(ConvPass::Forward, s, {x, w}, y);
+  if (useThin(ConvPass::Forward, s)) {
+    thinConvForward(s, x, w, y);
+  } else {
+    execute(ConvPass::Forward, s, {x, w}, y);
+  }
+  if (bias != nullptr) addBias(s, bias, y);
 }
 
 void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {

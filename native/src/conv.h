@@ -28,8 +28,9 @@ ConvShape convShapeFromInts(const int* v);
 bool conv2dSupported(ConvPass pass, const ConvShape& s);
 
 // The three passes; each requires conv2dSupported for its pass.
-// y[N, outH, outW, outC] = conv(x[N, inH, inW, inC], w[kH, kW, inC, outC])
-void conv2dForward(const ConvShape& s, const float* x, const float* w, float* y);
+// y[N, outH, outW, outC] = conv(x[N, inH, inW, inC], w[kH, kW, inC, outC]), plus bias[outC]
+// at every position when bias is not null (added to the float32 result, as a separate Add would)
+void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y);
 // dx[N, inH, inW, inC] = gradient of the conv w.r.t. its input, given dy
 void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx);
 // dw[kH, kW, inC, outC] = gradient of the conv w.r.t. its filter, given x and dy

@@ -51,4 +51,9 @@ double doubleValue(napi_env env, napi_value value, const char* name) {
   return out;
 }
 
+bool isNull(napi_env env, napi_value value) {
+  napi_valuetype type;
+  return napi_typeof(env, value, &type) == napi_ok && type == napi_null;
+}
+
 }  // namespace voiceswap

@@ -31,6 +31,8 @@ TypedView<float> float32Array(napi_env env, napi_value value, const char* name);
 TypedView<int32_t> int32Array(napi_env env, napi_value value, const char* name);
 int32_t int32Value(napi_env env, napi_value value, const char* name);
 double doubleValue(napi_env env, napi_value value, const char* name);
+// Whether `value` is JavaScript null (an optional argument left out).
+bool isNull(napi_env env, napi_value value);
 
 // Throws unless `view` holds exactly `expected` elements (the kernels write without bounds checks).
 template <typename T>

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_CONV_BIAS, type FusedConvBiasAttrs } from '../backend/fused-conv-bias.js';
 import { FUSED_GLU, FUSED_GLU_GRAD } from '../backend/fused-glu.js';
 import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD } from '../backend/fused-instance-norm.js';
 import type { Conv2dSpec, Padding2d } from './params.js';
@@ -15,12 +16,18 @@ import type { Conv2dSpec, Padding2d } from './params.js';
 export const INSTANCE_NORM_EPS = 1e-5;
 
 /**
- * 2D convolution with torch-style explicit zero padding, plus bias. Bias is a separate
- * add (not tf.fused.conv2d) because the fused op's custom gradient computes the kernel
- * gradient even when only the input gradient is wanted (a frozen discriminator).
+ * 2D convolution with torch-style explicit zero padding, plus bias: one fused kernel where
+ * the backend has it (src/backend/fused-conv-bias.ts), else conv2d and add. Not
+ * tf.fused.conv2d: that op's custom gradient computes the kernel gradient even when only
+ * the input gradient is wanted (a frozen discriminator).
  */
 export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D, stride: [number, number], pad: Padding2d): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, kernel, stride, tfPadding(pad, kernel.shape, stride)), bias);
+  const tfPad = tfPadding(pad, kernel.shape, stride);
+  if (tf.getKernel(FUSED_CONV_BIAS, tf.getBackend()) !== undefined) {
+    const attrs: FusedConvBiasAttrs = { strides: stride, pad: tfPad };
+    return tf.engine().runKernel(FUSED_CONV_BIAS, { x, filter: kernel, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  return tf.add(tf.conv2d(x, kernel, stride, tfPad), bias);
 }
 
 /** The tfjs padding argument of a conv layer (for code that calls tfjs's conv kernels directly, e.g. the benchmarks). */

@@ -15,8 +15,8 @@ export interface NativeAddon {
    * a convolution; false where oneDNN has no kernel that is safe under signals for it.
    */
   conv2dSupported(pass: 0 | 1 | 2, shape: Int32Array): boolean;
-  /** shape: the 17 ints of convShapeInts(); y = conv(x, filter). */
-  conv2dForward(shape: Int32Array, x: Float32Array, filter: Float32Array, y: Float32Array): void;
+  /** shape: the 17 ints of convShapeInts(); y = conv(x, filter), plus bias[outC] at every position when given. */
+  conv2dForward(shape: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array): void;
   /** dx = gradient of the conv with respect to its input, given dy. */
   conv2dBackwardData(shape: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   /** dw = gradient of the conv with respect to its filter, given x and dy. */

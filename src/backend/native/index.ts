@@ -4,6 +4,7 @@ import { BackendOptions, StartOutcome } from '../candidate.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { BufferPool, recycleBuffers } from './buffers.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
+import { registerFusedConvBiasGradient } from '../fused-conv-bias.js';
 import { nativeKernel, type CpuBackendLike, type NativeContext } from './kernel-util.js';
 import { FUSED_NATIVE_KERNELS, NATIVE_KERNELS } from './kernels.js';
 
@@ -45,6 +46,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => body(native, args, args.backend as CpuBackendLike) });
   }
   registerBroadcastReductionGradients();
+  registerFusedConvBiasGradient();
   registered = true;
 }
 

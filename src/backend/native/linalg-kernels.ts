@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { float32Values, type NativeBody } from './kernel-util.js';
+import { FUSED_CONV_BIAS, type FusedConvBiasAttrs } from '../fused-conv-bias.js';
+import { float32Values, type FusedBody, type NativeBody } from './kernel-util.js';
 
 /** Convolutions and matrix products over oneDNN: the arithmetic-heavy kernels. */
 
@@ -62,8 +63,37 @@ export const conv2D: NativeBody = ({ addon, output }, { inputs, attrs }, backend
   const shape = convShapeInts(info);
   if (xs === null || w === null || shape === null || !addon.conv2dSupported(0, shape)) return null;
   const y = output(tf.util.sizeFromShape(info.outShape));
-  addon.conv2dForward(shape, xs, w, y);
+  addon.conv2dForward(shape, xs, w, null, y);
   return backend.makeTensorInfo(info.outShape, 'float32', y);
+};
+
+/**
+ * FUSED_CONV_BIAS (src/backend/fused-conv-bias.ts): the bias is added in the same addon
+ * call, to the float32 result, so the values are exactly those of Conv2D then Add on this
+ * backend. Where the addon does not cover the convolution, those two kernels run.
+ */
+export const conv2DBias: FusedBody = (native, args, backend) => {
+  const { x, filter, bias } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
+  const { strides, pad } = args.attrs as unknown as FusedConvBiasAttrs;
+  const convAttrs = { strides, pad, dataFormat: 'NHWC', dilations: 1 } as const;
+  const info = convInfo(x.shape, filter.shape, convAttrs, 1);
+  if (bias.shape.length !== 1 || bias.shape[0] !== info.outChannels) {
+    throw new Error(`${FUSED_CONV_BIAS}: bias has shape [${bias.shape}], expected [${info.outChannels}]`);
+  }
+  const xs = float32Values(backend, x);
+  const w = float32Values(backend, filter);
+  const b = float32Values(backend, bias);
+  const shape = convShapeInts(info);
+  if (xs !== null && w !== null && b !== null && shape !== null && native.addon.conv2dSupported(0, shape)) {
+    const y = native.output(tf.util.sizeFromShape(info.outShape));
+    native.addon.conv2dForward(shape, xs, w, b, y);
+    return backend.makeTensorInfo(info.outShape, 'float32', y);
+  }
+  const kernel = (name: string) => tf.getKernel(name, tf.getBackend())!.kernelFunc;
+  const conv = kernel('Conv2D')({ inputs: { x, filter }, attrs: convAttrs as unknown as tf.NamedAttrMap, backend: args.backend }) as tf.TensorInfo;
+  const out = kernel('Add')({ inputs: { a: conv, b: bias }, attrs: {}, backend: args.backend }) as tf.TensorInfo;
+  (args.backend as unknown as { disposeIntermediateTensorInfo(t: tf.TensorInfo): void }).disposeIntermediateTensorInfo(conv);
+  return out;
 };
 
 export const conv2DBackpropInput: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
