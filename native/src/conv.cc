@@ -83,17 +83,23 @@ std::unique_ptr<Plan> makePlan(ConvPass pass, const ConvShape& s, bool plainActi
   const memory::desc src = activation(true), dst = activation(false);
   const auto algorithm = dnnl::algorithm::convolution_direct;
 
+  const bool withBias = pass == ConvPass::ForwardBias;
+  const memory::desc bias({s.outC}, memory::data_type::f32, Tag::a);
   const dnnl::convolution_forward::primitive_desc fwd(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algorithm, src, filter, dst, strides, dilation,
-                                      padBefore, padAfter),
+      withBias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algorithm, src, filter, bias, dst,
+                                                 strides, dilation, padBefore, padAfter)
+               : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algorithm, src, filter, dst, strides,
+                                                 dilation, padBefore, padAfter),
       cpuEngine());
   auto plan = std::make_unique<Plan>();
   switch (pass) {
     case ConvPass::Forward:
+    case ConvPass::ForwardBias:
       plan->implementation = fwd.impl_info_str();
       plan->op = dnnl::convolution_forward(fwd);
       plan->inputs.push_back(makeOperand(DNNL_ARG_SRC, userActivation(s, true), fwd.src_desc(), true));
       plan->inputs.push_back(makeOperand(DNNL_ARG_WEIGHTS, userFilter(s), fwd.weights_desc(), true));
+      if (withBias) plan->inputs.push_back(makeOperand(DNNL_ARG_BIAS, bias, fwd.bias_desc(), true));
       plan->output = makeOperand(DNNL_ARG_DST, userActivation(s, false), fwd.dst_desc(), false);
       break;
     case ConvPass::BackwardData: {
@@ -253,6 +259,9 @@ void conv2dForward(const ConvShape& s, const float* x, const float* w, const flo
   SmallPassThreads threads(s);
   if (useThin(ConvPass::Forward, s)) {
     thinConvForward(s, x, w, y);
+  } else if (bias != nullptr && planFor(ConvPass::ForwardBias, s) != nullptr) {
+    // oneDNN adds the bias as it writes the result: no second pass over the output
+    return execute(ConvPass::ForwardBias, s, {x, w, bias}, y);
   } else {
     execute(ConvPass::Forward, s, {x, w}, y);
   }

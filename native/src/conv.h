@@ -17,7 +17,9 @@ struct ConvShape {
 
 constexpr int kConvShapeFields = 17;
 
-enum class ConvPass : int { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
+// ForwardBias (the forward pass with the bias added inside oneDNN's kernel) is internal to
+// conv.cc: callers ask for Forward, with or without a bias.
+enum class ConvPass : int { Forward = 0, BackwardData = 1, BackwardWeights = 2, ForwardBias = 3 };
 
 // Reads a ConvShape from kConvShapeFields ints in the field order above.
 ConvShape convShapeFromInts(const int* v);

@@ -87,7 +87,8 @@ bool oneInput(const ConvShape& s) { return s.inC == 1 && s.outC > 1; }
 bool thinConvPreferred(ConvPass pass, const ConvShape& s) {
   if (!unitStrides(s)) return false;
   switch (pass) {
-    case ConvPass::Forward: return oneOutput(s);
+    case ConvPass::Forward:
+    case ConvPass::ForwardBias: return oneOutput(s);
     case ConvPass::BackwardData: return oneInput(s);
     case ConvPass::BackwardWeights: return oneOutput(s) || oneInput(s);
   }
