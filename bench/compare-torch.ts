@@ -18,6 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
+import { environmentWithoutAddonSettings } from '../src/backend/native/addon.js';
 import { isPresetName, PRESET_SCALES, type PresetName } from '../src/model/presets.js';
 import { benchTrain } from '../src/train/benchmark.js';
 import { packageRoot } from '../src/util/package-root.js';
@@ -48,7 +49,8 @@ function torchRun(script: string, scale: number, iterations: number, dir: string
   const out = join(dir, 'torch.json');
   const args = [script, '--scales', String(scale), '--batch', '1', '--threads', String(THREADS), '--frames', '64', '--blas', 'openblas-openmp'];
   args.push('--iters', String(iterations), '--warmup', '3', '--no-infer', '--no-matmul', '--wait-idle', '10', '--out', out);
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 900_000 });
+  // PyTorch runs with the environment the user gave us, not with the OpenMP policy our addon set.
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 900_000, env: environmentWithoutAddonSettings() });
   if (r.status !== 0) throw new Error(`PyTorch reference failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
   const json = JSON.parse(readFileSync(out, 'utf8')) as { per_threads: Record<string, { train: Array<{ median_s: number }> }> };
   const train = json.per_threads[String(THREADS)]?.train?.[0];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startNative, NATIVE_BACKEND } from '../src/backend/native/index.js';
-import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { environmentWithoutAddonSettings, loadNativeAddon, setAddonEnvironment } from '../src/backend/native/addon.js';
 import { NATIVE_KERNELS } from '../src/backend/native/kernels.js';
 import { namedVariables } from '../src/model/params.js';
 import { customConfig } from '../src/model/presets.js';
@@ -30,6 +30,26 @@ if (!addon.ok && !required) process.stderr.write(`native kernel tests SKIPPED: $
 describe.runIf(required)('native addon (VOICESWAP_NATIVE=require)', () => {
   it('is built and loads', () => {
     expect(addon.ok, addon.ok ? '' : addon.reason).toBe(true);
+  });
+});
+
+describe('the environment for child processes (the PyTorch peer)', () => {
+  it("drops the OpenMP wait policy the addon set, keeps a user's own, and the rest", () => {
+    const ours = { PATH: '/bin', OMP_WAIT_POLICY: 'passive', VOICESWAP_OMP_WAIT_POLICY_SET: '1' };
+    expect(environmentWithoutAddonSettings(ours)).toEqual({ PATH: '/bin' });
+    const users = { PATH: '/bin', OMP_WAIT_POLICY: 'active' };
+    expect(environmentWithoutAddonSettings(users)).toEqual(users);
+  });
+
+  it('loading the addon sets the passive policy only where none was set, and a child gets back what the user had', () => {
+    const unset: NodeJS.ProcessEnv = { PATH: '/bin' };
+    setAddonEnvironment(unset);
+    expect(unset.OMP_WAIT_POLICY).toBe('passive');
+    expect(environmentWithoutAddonSettings(unset)).toEqual({ PATH: '/bin' });
+    const users: NodeJS.ProcessEnv = { PATH: '/bin', OMP_WAIT_POLICY: 'active' };
+    setAddonEnvironment(users);
+    expect(users).toEqual({ PATH: '/bin', OMP_WAIT_POLICY: 'active' });
+    expect(environmentWithoutAddonSettings(users)).toEqual(users);
   });
 });
 

@@ -93,6 +93,32 @@ export function loadNativeAddon(): AddonLoad {
   return cached;
 }
 
+/** Set beside OMP_WAIT_POLICY when the addon chose it, so that it can be told from a user's own setting. */
+const WAIT_POLICY_MARK = 'VOICESWAP_OMP_WAIT_POLICY_SET';
+
+/** OMP_WAIT_POLICY=passive where `env` has no policy, marked as the addon's own choice. */
+export function setAddonEnvironment(env: NodeJS.ProcessEnv): void {
+  if (env.OMP_WAIT_POLICY !== undefined) return;
+  env.OMP_WAIT_POLICY = 'passive';
+  env[WAIT_POLICY_MARK] = '1';
+}
+
+/**
+ * `env` without the OpenMP setting the addon made for itself (OMP_WAIT_POLICY=passive where
+ * the user had set none): for a child process that must run with its own defaults, such as
+ * the PyTorch peer of `bench/compare-torch.ts`. PyTorch's OpenMP threads under the passive
+ * policy took 0.29-0.34 s per small-preset iteration instead of 0.25-0.27 on this VM. A
+ * policy the user set is kept.
+ */
+export function environmentWithoutAddonSettings(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  if (out[WAIT_POLICY_MARK] === '1') {
+    delete out.OMP_WAIT_POLICY;
+    delete out[WAIT_POLICY_MARK];
+  }
+  return out;
+}
+
 function tryLoad(): AddonLoad {
   const path = nativeAddonPath();
   if (path === undefined || !existsSync(path)) {
@@ -106,7 +132,7 @@ function tryLoad(): AddonLoad {
   // 2-core machine a 2-thread training step went from 0.5 s to 5-10 s. Sleeping waits
   // cost a few microseconds per parallel region instead. libgomp reads this when it loads
   // (with the addon, just below); a value the user set is kept.
-  process.env.OMP_WAIT_POLICY ??= 'passive';
+  setAddonEnvironment(process.env);
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     return { ok: true, addon };
