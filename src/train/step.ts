@@ -5,6 +5,7 @@ import { createGenerator, generatorForward } from '../model/generator.js';
 import { l1, lsganDiscriminatorLoss, lsganGeneratorLoss } from '../model/losses.js';
 import { disposeNetwork, namedVariables, type Network } from '../model/params.js';
 import type { InputSkip, ModelConfig } from '../model/presets.js';
+import type { TransportMaps } from '../model/transport.js';
 import type { LossValues } from '../run/loss-log.js';
 import { SCHEDULE_DEFAULTS } from '../run/schedule.js';
 import { Adam, CYCLEGAN_ADAM } from './adam.js';
@@ -36,12 +37,6 @@ export interface CycleNoise {
   std: number;
   /** Seed of this iteration's noise (from the run's RNG: reproducible and resumable). */
   seed: number;
-}
-
-/** The 'transport' skip's fixed maps [nMels x nMels] (model/transport.ts), one per generator. */
-export interface SkipMaps {
-  gAB: Float32Array;
-  gBA: Float32Array;
 }
 
 export interface LearningRates {
@@ -89,14 +84,17 @@ export class CycleGanTrainer {
     return [this.gAB, this.gBA, this.dA, this.dB];
   }
 
-  /** One iteration on a batch of normalised log-mel crops [B, nMels, T] of each speaker. */
+  /**
+   * One iteration on a batch of normalised log-mel crops [B, nMels, T] of each speaker.
+   * `skipMaps`: the 'transport' skip's fixed maps (a2b for G_AB, b2a for G_BA).
+   */
   step(
     realA: tf.Tensor3D,
     realB: tf.Tensor3D,
     weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
     lr: LearningRates = DEFAULT_LEARNING_RATES,
     cycleNoise: CycleNoise | null = null,
-    skipMaps: SkipMaps | null = null,
+    skipMaps: TransportMaps | null = null,
   ): LossValues {
     this.checkBatch(realA, 'A');
     this.checkBatch(realB, 'B');
@@ -169,10 +167,10 @@ export function generatorLosses(
   weights: LossWeights,
   inputSkip: InputSkip = 'none',
   cycleNoise: CycleNoise | null = null,
-  skipMaps: SkipMaps | null = null,
+  skipMaps: TransportMaps | null = null,
 ): GeneratorLosses {
   const useIdentity = weights.identity !== 0;
-  const generate = (net: Network, x: tf.Tensor3D) => generatorForward(net, x, inputSkip, net === nets.gAB ? skipMaps?.gAB : skipMaps?.gBA);
+  const generate = (net: Network, x: tf.Tensor3D) => generatorForward(net, x, inputSkip, net === nets.gAB ? skipMaps?.a2b : skipMaps?.b2a);
   const [fakeB, idB] = forwardPair(generate, nets.gAB, realA, useIdentity ? realB : null);
   const [fakeA, idA] = forwardPair(generate, nets.gBA, realB, useIdentity ? realA : null);
   const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA))) as tf.Scalar;

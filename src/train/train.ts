@@ -259,8 +259,7 @@ function trainStep(s: Session): LossValues {
   // Drawn every iteration (noise or not) so that runs with and without noise crop alike.
   const noise = { std: at.cycleNoise, seed: rng.int(2 ** 31) };
   try {
-    const skipMaps = s.transport && { gAB: s.transport.a2b, gBA: s.transport.b2a };
-    return s.trainer.step(a, b, { cycle: at.cycleWeight, identity: at.identityWeight }, { g: at.lrG, d: at.lrD }, at.cycleNoise > 0 ? noise : null, skipMaps);
+    return s.trainer.step(a, b, { cycle: at.cycleWeight, identity: at.identityWeight }, { g: at.lrG, d: at.lrD }, at.cycleNoise > 0 ? noise : null, s.transport);
   } finally {
     a.dispose();
     b.dispose();

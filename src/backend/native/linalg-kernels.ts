@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_CONV_BIAS, type FusedConvBiasAttrs } from '../fused-conv-bias.js';
-import { float32Values, type FusedBody, type NativeBody } from './kernel-util.js';
+import { float32Values, type CpuBackendLike, type FusedBody, type NativeBody, type NativeContext } from './kernel-util.js';
 
 /** Convolutions and matrix products over oneDNN: the arithmetic-heavy kernels. */
 
@@ -54,17 +54,32 @@ function convInfo(
   );
 }
 
-export const conv2D: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
-  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const a = attrs as unknown as Conv2DAttrs & { dilations: number | [number, number] };
+/**
+ * The forward pass in the addon, plus `bias` [outC] at every position when given (added to
+ * the float32 result, as Add would); null where the addon does not cover these inputs.
+ */
+function nativeConvForward(
+  { addon, output }: NativeContext,
+  backend: CpuBackendLike,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  bias: tf.TensorInfo | null,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo | null {
   const xs = float32Values(backend, x);
   const w = float32Values(backend, filter);
-  const info = convInfo(x.shape, filter.shape, a, a.dilations);
+  const b = bias === null ? null : float32Values(backend, bias);
   const shape = convShapeInts(info);
-  if (xs === null || w === null || shape === null || !addon.conv2dSupported(0, shape)) return null;
+  if (xs === null || w === null || (bias !== null && b === null) || shape === null || !addon.conv2dSupported(0, shape)) return null;
   const y = output(tf.util.sizeFromShape(info.outShape));
-  addon.conv2dForward(shape, xs, w, null, y);
+  addon.conv2dForward(shape, xs, w, b, y);
   return backend.makeTensorInfo(info.outShape, 'float32', y);
+}
+
+export const conv2D: NativeBody = (native, { inputs, attrs }, backend) => {
+  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as Conv2DAttrs & { dilations: number | [number, number] };
+  return nativeConvForward(native, backend, x, filter, null, convInfo(x.shape, filter.shape, a, a.dilations));
 };
 
 /**
@@ -80,15 +95,8 @@ export const conv2DBias: FusedBody = (native, args, backend) => {
   if (bias.shape.length !== 1 || bias.shape[0] !== info.outChannels) {
     throw new Error(`${FUSED_CONV_BIAS}: bias has shape [${bias.shape}], expected [${info.outChannels}]`);
   }
-  const xs = float32Values(backend, x);
-  const w = float32Values(backend, filter);
-  const b = float32Values(backend, bias);
-  const shape = convShapeInts(info);
-  if (xs !== null && w !== null && b !== null && shape !== null && native.addon.conv2dSupported(0, shape)) {
-    const y = native.output(tf.util.sizeFromShape(info.outShape));
-    native.addon.conv2dForward(shape, xs, w, b, y);
-    return backend.makeTensorInfo(info.outShape, 'float32', y);
-  }
+  const fused = nativeConvForward(native, backend, x, filter, bias, info);
+  if (fused !== null) return fused;
   const kernel = (name: string) => tf.getKernel(name, tf.getBackend())!.kernelFunc;
   const conv = kernel('Conv2D')({ inputs: { x, filter }, attrs: convAttrs as unknown as tf.NamedAttrMap, backend: args.backend }) as tf.TensorInfo;
   const out = kernel('Add')({ inputs: { a: conv, b: bias }, attrs: {}, backend: args.backend }) as tf.TensorInfo;
