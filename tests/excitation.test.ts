@@ -9,8 +9,9 @@ import { MelFrameInverter } from '../src/audio/mel-inverse.js';
 import { DEFAULT_F0_CONFIG, pitchTrackFromF0, trackF0, trackPitch, type PitchStats } from '../src/audio/pitch.js';
 import { loadAudio } from '../src/audio/load.js';
 import { initBackend } from '../src/backend/index.js';
-import { convertAudio } from '../src/convert/convert-audio.js';
+import { convertAudio, type ConvertOptions } from '../src/convert/convert-audio.js';
 import { inputPitchReference } from '../src/convert/convert-features.js';
+import { formantRatioForPitch } from '../src/audio/formant-warp.js';
 import type { VoiceModel } from '../src/convert/voice-model.js';
 import { serializeStats } from '../src/convert/voice-model.js';
 import { createGenerator } from '../src/model/generator.js';
@@ -229,6 +230,69 @@ describe('conversion with the rebuilt excitation', () => {
   it('refuses a pitch shift with an excitation that keeps or draws the pitch', () => {
     expect(() => convertAudio(model, input, SR, { excitation: 'source', f0Ratio: 2 })).toThrow(/pitch shift needs the rebuilt excitation/);
     expect(() => convertAudio(model, input, SR, { excitation: 'network' })).toThrow(/map spectral envelopes only/);
+  });
+});
+
+describe('formants follow the pitch', () => {
+  /**
+   * Frequency of the envelope's highest point between lo and hi Hz, averaged over the middle
+   * half of the frames, by a parabola through the highest bin and its neighbours on the mel axis.
+   */
+  function peakHz(envelope: Spectrogram, lo: number, hi: number): number {
+    const from = Math.round(envelope.frames / 4);
+    const to = Math.round((3 * envelope.frames) / 4);
+    const mels = Array.from({ length: CFG.nMels }, (_, r) => hzToMel(CFG.fMin) + ((r + 1) * (hzToMel(CFG.fMax) - hzToMel(CFG.fMin))) / (CFG.nMels + 1));
+    const mean = (r: number) => {
+      let s = 0;
+      for (let t = from; t < to; t++) s += envelope.data[r * envelope.frames + t];
+      return s / (to - from);
+    };
+    let best = -1;
+    for (let r = 1; r < CFG.nMels - 1; r++) if (melToHz(mels[r]) >= lo && melToHz(mels[r]) <= hi && (best < 0 || mean(r) > mean(best))) best = r;
+    const [y0, y1, y2] = [mean(best - 1), mean(best), mean(best + 1)];
+    return melToHz(mels[best] + ((0.5 * (y0 - y2)) / (y0 - 2 * y1 + y2)) * (mels[best + 1] - mels[best]));
+  }
+
+  // Speaker A at 160 Hz, speaker B at 100 Hz. Both speakers' statistics are flat (mean 0,
+  // spread 1), so the statistics swap is the identity and only the formant warp moves the envelope.
+  const a: PitchStats = { logMean: Math.log(160), logStd: 0.06, voicedFrames: 1000 };
+  const b: PitchStats = { logMean: Math.log(100), logStd: 0.06, voicedFrames: 1000 };
+  const input = vowel(1.5, () => 160); // formants at 700 and 1800 Hz
+  const inEnvelope = spectralEnvelope(logMelSpectrogram(input, CFG));
+  let model: VoiceModel;
+  beforeAll(() => {
+    model = modelWithPitch([inEnvelope], a, b);
+    const flat = { mean: new Float32Array(CFG.nMels), std: new Float32Array(CFG.nMels).fill(1) };
+    model.stats = { a: flat, b: flat };
+  });
+  const convert = (options: ConvertOptions, m: VoiceModel = model) => convertAudio(m, input, SR, { direction: 'a2b', statsOnly: true, ...options }).output;
+
+  it('--formant-ratio r moves the converted envelope\'s formants by r (within 2.5%, a third of a mel bin at F1); 1 keeps them', () => {
+    // The source excitation adds the input's own fine structure back, so the envelope is the output minus it.
+    const lm = logMelSpectrogram(input, CFG);
+    for (const ratio of [0.877, 1, 1.1]) {
+      const out = convert({ excitation: 'source', formantRatio: ratio });
+      const envelope = { ...out, data: out.data.map((v, i) => v - (lm.data[i] - inEnvelope.data[i])) };
+      for (const [lo, hi] of [[500, 900], [1400, 2200]]) expect(Math.abs(peakHz(envelope, lo * 0.85, hi * 1.15) / (peakHz(inEnvelope, lo, hi) * ratio) - 1)).toBeLessThan(0.025);
+    }
+  });
+
+  it("by default moves them by formantRatioForPitch from the input's own pitch to the target's", () => {
+    const own = inputPitchReference(trackPitch(input, CFG), a, false).logMean;
+    const auto = convert({});
+    const ratio = formantRatioForPitch(own, b.logMean);
+    expect(ratio).toBeCloseTo(0.884, 2); // 160 -> 100 Hz
+    expect(auto.data).toEqual(convert({ formantRatio: ratio }).data);
+    const kept = convert({ formantRatio: 1 });
+    expect(Math.max(...auto.data.map((v, i) => Math.abs(v - kept.data[i])))).toBeGreaterThan(0.5);
+    // A target 3 semitones below the input keeps the formants.
+    const samePitch = { ...model, pitch: { a, b: { ...b, logMean: own - 0.25 * Math.LN2 } } };
+    expect(convert({}, samePitch).data).toEqual(convert({ formantRatio: 1 }, samePitch).data);
+  });
+
+  it('refuses a formant ratio outside [0.5, 2], and one with the network excitation', () => {
+    expect(() => convert({ formantRatio: 3 })).toThrow(/formant ratio must be between 0.5 and 2/);
+    expect(() => convert({ excitation: 'network', formantRatio: 0.9 })).toThrow(/formant shift needs the rebuilt or source excitation/);
   });
 });
 

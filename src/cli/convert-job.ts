@@ -19,6 +19,7 @@ export interface JobSettings {
   /** false: no harmonic phase lock in the vocoder (--no-harmonic-lock); default on. */
   harmonicLock?: boolean;
   f0Ratio?: number;
+  formantRatio?: number;
   inputStats?: boolean;
   encoding: WavEncoding;
   /** Also write the input/output spectrogram picture (NAME.a2b.png). */
@@ -110,6 +111,7 @@ export function convertSamples(model: VoiceModel, samples: Float32Array, sampleR
     voicing: settings.voicing,
     harmonicLock: settings.harmonicLock === false ? null : undefined,
     f0Ratio: settings.f0Ratio,
+    formantRatio: settings.formantRatio,
     inputStats: settings.inputStats,
   });
 }

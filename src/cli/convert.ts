@@ -35,6 +35,7 @@ interface ConvertCliOptions {
   harmonicLock: boolean;
   pitchShift?: number;
   f0Ratio?: number;
+  formantRatio?: number;
   inputStats?: boolean;
   backend: BackendChoice;
   threads?: number;
@@ -60,6 +61,7 @@ export function registerConvert(program: Command): void {
     .option('--no-harmonic-lock', "comparison path: let Griffin-Lim set every phase instead of locking the harmonics below 1.5 kHz of voiced frames to a periodic signal at the converted F0")
     .option('--pitch-shift <semitones>', 'shift the converted pitch by this many semitones on top of the mapping (rebuilt excitation)', numberOption('--pitch-shift', -36, 36))
     .option('--f0-ratio <r>', 'multiply the converted F0 by r on top of the mapping (rebuilt excitation)', numberOption('--f0-ratio', 0.125, 8))
+    .option('--formant-ratio <r>', "move the input's formants by this factor before the generator (default: kept for pitch moves under 3.5 semitones, about x0.86 for a woman's voice to a man's and x1.16 back; 1: keep them; rebuilt or source excitation)", numberOption('--formant-ratio', 0.5, 2))
     .option('--input-stats', "normalise each input with its own statistics instead of the source speaker's (for voices the model was not trained on)")
     .option('-j, --jobs <n>', `files converted in parallel, each worker thread with its own backend (default: the number of cores, ${availableParallelism()} here; 1: in this thread)`, intOption('--jobs', 1, 1024))
     .option('--json', 'one JSON object per file on stdout: input, output, audio_seconds, wall_seconds, f0_median_in_hz, f0_median_out_hz (or error); messages stay on stderr');
@@ -81,6 +83,7 @@ Examples:
   $ voiceswap convert recordings/ -o converted/ --model runs/alice-bob
   $ voiceswap convert samples/demo/bob_demo1.wav --direction b2a
   $ voiceswap convert my-voice.wav --pitch-shift -2   # two semitones below the mapped pitch
+  $ voiceswap convert my-voice.wav --formant-ratio 1  # keep the input's formants
   $ voiceswap convert samples/dev/alice -o converted/ --jobs 2 --json > converted.jsonl
   $ sox in.flac -t wav - | voiceswap convert - -o - | sox -t wav - out.mp3
 ${EXIT_CODES_HELP}`,
@@ -326,6 +329,7 @@ function jobSettings(opts: ConvertCliOptions): JobSettings {
     voicing: opts.voicing,
     harmonicLock: opts.harmonicLock,
     f0Ratio: f0Ratio(opts),
+    formantRatio: opts.formantRatio,
     inputStats: opts.inputStats,
     encoding: opts.float ? 'float32' : 'pcm16',
     spectrogram: opts.spectrogram,

@@ -6,6 +6,7 @@
  */
 import type { Spectrogram } from '../audio/config.js';
 import { spectralEnvelope } from '../audio/envelope.js';
+import { formantRatioForPitch, MAX_FORMANT_RATIO, warpBins, warpEnvelope } from '../audio/formant-warp.js';
 import { rebuildExcitation } from '../audio/excitation.js';
 import { fillPitch, mapF0, pitchStats, type F0Track, type PitchStats } from '../audio/pitch.js';
 import { VoiceswapError } from '../errors.js';
@@ -24,6 +25,12 @@ export interface FeatureConversionOptions {
   voicing?: VoicingMode;
   /** Factor on the converted F0 on top of the mapping (2^(semitones/12)); rebuilt excitation only. */
   f0Ratio?: number;
+  /**
+   * Factor the input's formants are moved by before the generator (audio/formant-warp.ts);
+   * 1 leaves them. Default: `formantRatioForPitch` from the input's pitch to the target's
+   * with the rebuilt excitation, 1 otherwise.
+   */
+  formantRatio?: number;
   /** Skip the generator: only the speakers' statistics are swapped (the baseline a model must beat). */
   statsOnly?: boolean;
   /**
@@ -66,6 +73,11 @@ export function convertFeatures(
   const ratio = options.f0Ratio ?? 1;
   if (!(ratio > 0 && Number.isFinite(ratio))) throw new VoiceswapError(`F0 ratio must be a positive number, got ${ratio}`);
   if (ratio !== 1 && mode !== 'rebuilt') throw new VoiceswapError(`a pitch shift needs the rebuilt excitation, not '${mode}'`);
+  const manualFormants = options.formantRatio;
+  if (manualFormants !== undefined && !(manualFormants >= 1 / MAX_FORMANT_RATIO && manualFormants <= MAX_FORMANT_RATIO)) {
+    throw new VoiceswapError(`formant ratio must be between ${1 / MAX_FORMANT_RATIO} and ${MAX_FORMANT_RATIO}, got ${manualFormants}`);
+  }
+  if (manualFormants !== undefined && manualFormants !== 1 && mode === 'network') throw new VoiceswapError("a formant shift needs the rebuilt or source excitation, not 'network'");
   const voicing = options.voicing ?? defaultVoicing(model);
   if (options.voicing === 'target') {
     if (mode !== 'rebuilt') throw new VoiceswapError(`the target speaker's voicing needs the rebuilt excitation, not '${mode}'`);
@@ -75,21 +87,31 @@ export function convertFeatures(
     throw new VoiceswapError(`${model.dir}: this model's generators map spectral envelopes only; use the rebuilt or source excitation`);
   }
   const features = model.info.features;
-  const generate = (spec: Spectrogram): Spectrogram => {
-    const source = options.inputStats ? ownStats(spec, directionStats(model, direction).source) : undefined;
+  const generate = (spec: Spectrogram, formantRatio: number): Spectrogram => {
+    const speaker = directionStats(model, direction).source;
+    // The input was warped, so the speaker's statistics are too: each bin is normalised by what it now holds.
+    const warped = formantRatio === 1 ? speaker : { mean: warpBins(speaker.mean, formantRatio, features), std: warpBins(speaker.std, formantRatio, features) };
+    const source = options.inputStats ? ownStats(spec, warped) : warped;
     return options.statsOnly ? statsOnlyLogMel(model, spec, direction, source) : convertLogMel(model, spec, direction, options.chunking ?? DEFAULT_CHUNKING, source);
   };
-  if (mode === 'network') return { logMel: generate(logMel) };
-
-  const envelopeIn = spectralEnvelope(logMel);
-  const envelopeOut = model.config.domain === 'envelope' ? generate(envelopeIn) : spectralEnvelope(generate(logMel));
-  const fineIn = subtractSpectrograms(logMel, envelopeIn);
-  if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, fineIn) };
+  if (mode === 'network') return { logMel: generate(logMel, 1) };
 
   const stats = directionPitch(model, direction);
-  if (!stats) throw new VoiceswapError(`${model.dir}: this model has no pitch statistics (made before pitch tracking); use --excitation network, or retrain`);
-  if (!pitch) throw new Error('convertFeatures: the rebuilt excitation needs the input pitch track');
-  const mapped = mapF0(pitch.f0Hz, inputPitchReference(pitch, stats.source, options.inputStats ?? false), stats.target, ratio);
+  if (mode === 'rebuilt') {
+    if (!stats) throw new VoiceswapError(`${model.dir}: this model has no pitch statistics (made before pitch tracking); use --excitation network, or retrain`);
+    if (!pitch) throw new Error('convertFeatures: the rebuilt excitation needs the input pitch track');
+  }
+  const reference = mode === 'rebuilt' && stats && pitch ? inputPitchReference(pitch, stats.source, options.inputStats ?? false) : null;
+  const formantRatio = manualFormants ?? (reference && stats ? formantRatioForPitch(reference.logMean, stats.target.logMean) : 1);
+  const envelopeIn = spectralEnvelope(logMel);
+  const fineIn = subtractSpectrograms(logMel, envelopeIn);
+  const envelopeWarped = warpEnvelope(envelopeIn, formantRatio, features);
+  // A whole-log-mel generator gets the warped envelope under the input's own harmonics.
+  const envelopeOut = model.config.domain === 'envelope' ? generate(envelopeWarped, formantRatio) : spectralEnvelope(generate(addSpectrograms(envelopeWarped, fineIn), formantRatio));
+  if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, fineIn) };
+
+  if (!stats || !pitch || !reference) throw new Error('convertFeatures: unreachable: rebuilt excitation without pitch');
+  const mapped = mapF0(pitch.f0Hz, reference, stats.target, ratio);
   const classifier = voicing === 'target' ? directionVoicing(model, direction) : null;
   const f0Out = classifier ? targetVoicedPitch(mapped, pitch, voicingProbability(classifier, envelopeOut, directionStats(model, direction).target), ratio * Math.exp(stats.target.logMean)) : mapped;
   const excitation = rebuildExcitation({ fine: fineIn, f0In: pitch.f0Hz, f0Out, aperiodicity: pitch.aperiodicity }, features);
