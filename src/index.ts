@@ -3,7 +3,7 @@
  *
  *   WAV --readWav/loadAudio--> samples --logMelSpectrogram--> log-mel [80, frames]
  *                                      --trackPitch--> F0 per frame
- *       --convertFeatures (envelope: generator; voicing: target speaker's classifier;
+ *       --convertFeatures (envelope: formant warp, then generator; voicing: target speaker's classifier;
  *                          excitation: rebuilt at the mapped F0)--> log-mel
  *       --logMelToAudio (Griffin-Lim, harmonic comb at the converted F0)--> samples --writeWav--> WAV
  */
@@ -35,6 +35,7 @@ export {
   type PitchStats,
 } from './audio/pitch.js';
 export { spectralEnvelope } from './audio/envelope.js';
+export { warpEnvelope, formantRatioForPitch } from './audio/formant-warp.js';
 export { rebuildExcitation, HarmonicComb, type Excitation } from './audio/excitation.js';
 export { melToLinear, type MelInversionMethod } from './audio/mel-inverse.js';
 export {

@@ -8,7 +8,7 @@ import { logMelSpectrogram } from '../src/audio/features.js';
 import { DEFAULT_BLOCK_FRAMES, logMelToAudio } from '../src/audio/griffinlim.js';
 import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend } from '../src/backend/index.js';
-import { convertAudio } from '../src/convert/convert-audio.js';
+import { convertAudio, limitPeak, OUTPUT_PEAK } from '../src/convert/convert-audio.js';
 import { convertFile } from '../src/convert/convert-file.js';
 import { convertInChunks, convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel } from '../src/convert/convert-logmel.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
@@ -157,6 +157,28 @@ describe('convert', () => {
       expect(r.status).toBe(1);
       expect(errorLine(r)).toBe(`voiceswap: error: ${join(flipped, 'weights.bin')}: is damaged: its SHA-256 does not match the one in model.json (changed or corrupted since it was saved)`);
       expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('limitPeak scales an output that goes over OUTPUT_PEAK down to it, whole, and leaves a quieter one alone', () => {
+    const loud = Float32Array.from([0.5, -2, 1]);
+    expect(Array.from(limitPeak(loud))).toEqual(Array.from(Float32Array.from([0.245, -0.98, 0.49])));
+    const quiet = Float32Array.from([0.5, -0.9]);
+    expect(limitPeak(quiet)).toBe(quiet);
+    expect(Array.from(quiet)).toEqual(Array.from(Float32Array.from([0.5, -0.9])));
+  });
+
+  it("converted speech stays under full scale, scaled rather than clipped (the shipped model's alice -> bob peaks at 2.3 before)", () => {
+    const shipped = loadVoiceModel(defaultModelDir(), ['a2b']);
+    try {
+      const wav = readWav(join(REPO, 'samples', 'dev', 'alice', 'dev03.wav'));
+      const y = convertAudio(shipped, wav.samples, wav.sampleRate, { direction: 'a2b' }).samples;
+      const peak = Math.max(...y.map(Math.abs));
+      expect(peak).toBeCloseTo(OUTPUT_PEAK, 5);
+      // Clipping would flatten every peak at the ceiling; a scaled waveform touches it once or twice.
+      expect(y.filter((v) => Math.abs(v) > 0.99 * OUTPUT_PEAK).length).toBeLessThan(10);
+    } finally {
+      disposeVoiceModel(shipped);
     }
   });
 

@@ -28,8 +28,13 @@ import { REPO } from './helpers/cli.js';
 const SENTENCES = ['dev01.wav', 'dev02.wav', 'dev03.wav'];
 const MIN_PITCH_MOVE_SEMITONES = 3;
 const MIN_MCD_GAIN_DB = 0.5;
-/** The generator's share: the shipped model is 1.0 dB (a2b) and 0.65 dB (b2a) below the statistics-only baseline on these sentences. */
-const MIN_GAIN_OVER_BASELINE_DB = 0.4;
+/**
+ * The generator's share: the shipped model is 0.82 dB (a2b) and 0.24 dB (b2a) below the
+ * statistics-only baseline on these sentences. The baseline is warped too (its formants follow
+ * the pitch), which took most of what the generator used to add b2a (1.0 / 0.65 dB before).
+ * A generator that adds nothing to its skip lands on the baseline.
+ */
+const MIN_GAIN_OVER_BASELINE_DB = 0.15;
 const MAX_SEMITONES_FROM_TARGET = 2;
 const MIN_UNVOICED_KEPT = 0.9;
 

@@ -16,6 +16,8 @@ export interface ConvertOptions extends FeatureConversionOptions {
   seed?: number;
   /** The vocoder's harmonic phase lock (default DEFAULT_HARMONIC_LOCK; null: Griffin-Lim sets every phase, as before the lock). */
   harmonicLock?: Readonly<HarmonicLock> | null;
+  /** The highest sample of the output (default OUTPUT_PEAK, see limitPeak; null: the vocoder's output as it is, as before the limit). */
+  peakLimit?: number | null;
   /**
    * Called as each stage starts, with the share of the work done before it (0..1,
    * measured on a 3.8 s clip): for a progress bar. The stages run synchronously.
@@ -62,5 +64,23 @@ export function convertAudio(model: VoiceModel, samples: Float32Array, sampleRat
     y = resample(y, rate, sampleRate);
     rate = sampleRate;
   }
-  return { samples: y, sampleRate: rate, input, output };
+  const peak = options.peakLimit === undefined ? OUTPUT_PEAK : options.peakLimit;
+  return { samples: peak === null ? y : limitPeak(y, peak), sampleRate: rate, input, output };
+}
+
+/**
+ * The highest sample a conversion gives: a louder one scales the whole output down to it.
+ * Harmonics locked in phase add up to a peakier waveform than the input's (alice's dev
+ * sentences, peaks 0.89, came out of alice -> bob at up to 2.3), and a WAV clips at full scale.
+ */
+export const OUTPUT_PEAK = 0.98;
+
+/** y scaled so that its largest magnitude is at most `limit` (in place; unchanged when it already is). */
+export function limitPeak(y: Float32Array, limit = OUTPUT_PEAK): Float32Array {
+  let peak = 0;
+  for (let i = 0; i < y.length; i++) peak = Math.max(peak, Math.abs(y[i]));
+  if (peak <= limit) return y;
+  const gain = limit / peak;
+  for (let i = 0; i < y.length; i++) y[i] *= gain;
+  return y;
 }
