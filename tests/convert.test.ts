@@ -261,6 +261,20 @@ describe('convert', () => {
     expect(Math.max(...free.map((x, i) => Math.abs(x - locked[i])))).toBeGreaterThan(1e-3);
   });
 
+  it('--formant-ratio converts as the library does with that formantRatio, and not as the default', () => {
+    const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
+    const run = (output: string, ...extra: string[]) => {
+      const r = runCli(['convert', input, '--model', modelDir, '-o', output, '--backend', 'wasm', '--float', ...extra]);
+      expect(r.status, errorLine(r)).toBe(0);
+      return readWav(output).samples;
+    };
+    const auto = run(join(root, 'formants-auto.wav'));
+    const kept = run(join(root, 'formants-kept.wav'), '--formant-ratio', '1');
+    const library = convertFile(model, input, join(root, 'formants-lib.wav'), { formantRatio: 1, encoding: 'float32' }).samples;
+    expect(Math.max(...kept.map((x, i) => Math.abs(x - library[i])))).toBeLessThan(1e-6);
+    expect(Math.max(...kept.map((x, i) => Math.abs(x - auto[i])))).toBeGreaterThan(1e-3);
+  });
+
   it('chunked conversion of a long input keeps its length and joins chunks without a seam', () => {
     const frames = 700;
     const data = new Float32Array(80 * frames);
