@@ -6,7 +6,7 @@
  *
  * Why: the per-bin statistics and the generator move an envelope's level bin by bin but
  * hardly along frequency, so alice -> bob kept alice's formants under bob's pitch, and
- * the recogniser heard neither speaker (README, "Where alice -> bob loses its words").
+ * the recogniser heard neither speaker (README, "Formants follow the pitch").
  */
 import type { FeatureConfig, Spectrogram } from './config.js';
 import { hzToMel, melFrequencies } from './melscale.js';
@@ -50,16 +50,12 @@ interface WarpTaps {
   weight: Float32Array;
 }
 
-const tapCache = new Map<string, WarpTaps>();
-
 function warpTaps(ratio: number, features: Readonly<FeatureConfig>): WarpTaps {
   if (!(ratio >= 1 / MAX_FORMANT_RATIO && ratio <= MAX_FORMANT_RATIO)) {
     throw new RangeError(`formant ratio must be between ${1 / MAX_FORMANT_RATIO} and ${MAX_FORMANT_RATIO}, got ${ratio}`);
   }
+  // Not cached: each utterance has its own ratio, and 80 bins take microseconds.
   const { nMels, fMin, fMax } = features;
-  const key = `${ratio}/${nMels}/${fMin}/${fMax}`;
-  let taps = tapCache.get(key);
-  if (taps) return taps;
   // librosa's mel bands: nMels triangles between nMels + 2 mel-spaced edges; a band's centre is its middle edge.
   const centres = melFrequencies(nMels + 2, fMin, fMax).subarray(1, nMels + 1);
   const centreMels = Array.from(centres, hzToMel);
@@ -72,10 +68,7 @@ function warpTaps(ratio: number, features: Readonly<FeatureConfig>): WarpTaps {
     lower[i] = Math.min(k, nMels - 2);
     weight[i] = Math.min(1, Math.max(0, (mel - centreMels[lower[i]]) / (centreMels[lower[i] + 1] - centreMels[lower[i]])));
   }
-  taps = { lower, weight };
-  if (tapCache.size > 64) tapCache.clear();
-  tapCache.set(key, taps);
-  return taps;
+  return { lower, weight };
 }
 
 /** A log-mel envelope [nMels, T] with its formants moved by `ratio` (1: a copy). */
