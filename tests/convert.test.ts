@@ -8,7 +8,7 @@ import { logMelSpectrogram } from '../src/audio/features.js';
 import { DEFAULT_BLOCK_FRAMES, logMelToAudio } from '../src/audio/griffinlim.js';
 import { readWav, writeWav } from '../src/audio/wav.js';
 import { initBackend } from '../src/backend/index.js';
-import { convertAudio, limitPeak, OUTPUT_PEAK } from '../src/convert/convert-audio.js';
+import { convertAudio, limitPeak, OUTPUT_PEAK, type ConvertOptions } from '../src/convert/convert-audio.js';
 import { convertFile } from '../src/convert/convert-file.js';
 import { convertInChunks, convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel } from '../src/convert/convert-logmel.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
@@ -246,33 +246,32 @@ describe('convert', () => {
     expect(usage.stderr).toMatch(/--voicing/);
   });
 
-  it('--no-harmonic-lock converts as the library does with harmonicLock null, and not as the default', () => {
+  /**
+   * A CLI option against the library option it stands for: the CLI with `flags` gives the
+   * library's output with `options` (float WAVs, within 1e-6), and not the default's.
+   */
+  function expectCliMatchesLibrary(name: string, flags: string[], options: ConvertOptions): void {
     const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
-    const run = (output: string, ...extra: string[]) => {
+    const run = (...extra: string[]) => {
+      const output = join(root, `${name}-${extra.length ? 'cli' : 'default'}.wav`);
       const r = runCli(['convert', input, '--model', modelDir, '-o', output, '--backend', 'wasm', '--float', ...extra]);
       expect(r.status, errorLine(r)).toBe(0);
       return readWav(output).samples;
     };
-    const locked = run(join(root, 'locked.wav'));
-    const free = run(join(root, 'free.wav'), '--no-harmonic-lock');
-    const library = convertFile(model, input, join(root, 'free-lib.wav'), { harmonicLock: null, encoding: 'float32' }).samples;
-    expect(free.length).toBe(library.length);
-    expect(Math.max(...free.map((x, i) => Math.abs(x - library[i])))).toBeLessThan(1e-6);
-    expect(Math.max(...free.map((x, i) => Math.abs(x - locked[i])))).toBeGreaterThan(1e-3);
+    const byDefault = run();
+    const cli = run(...flags);
+    const library = convertFile(model, input, join(root, `${name}-lib.wav`), { ...options, encoding: 'float32' }).samples;
+    expect(cli.length).toBe(library.length);
+    expect(Math.max(...cli.map((x, i) => Math.abs(x - library[i])))).toBeLessThan(1e-6);
+    expect(Math.max(...cli.map((x, i) => Math.abs(x - byDefault[i])))).toBeGreaterThan(1e-3);
+  }
+
+  it('--no-harmonic-lock converts as the library does with harmonicLock null, and not as the default', () => {
+    expectCliMatchesLibrary('free', ['--no-harmonic-lock'], { harmonicLock: null });
   });
 
   it('--formant-ratio converts as the library does with that formantRatio, and not as the default', () => {
-    const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
-    const run = (output: string, ...extra: string[]) => {
-      const r = runCli(['convert', input, '--model', modelDir, '-o', output, '--backend', 'wasm', '--float', ...extra]);
-      expect(r.status, errorLine(r)).toBe(0);
-      return readWav(output).samples;
-    };
-    const auto = run(join(root, 'formants-auto.wav'));
-    const kept = run(join(root, 'formants-kept.wav'), '--formant-ratio', '1');
-    const library = convertFile(model, input, join(root, 'formants-lib.wav'), { formantRatio: 1, encoding: 'float32' }).samples;
-    expect(Math.max(...kept.map((x, i) => Math.abs(x - library[i])))).toBeLessThan(1e-6);
-    expect(Math.max(...kept.map((x, i) => Math.abs(x - auto[i])))).toBeGreaterThan(1e-3);
+    expectCliMatchesLibrary('formants', ['--formant-ratio', '1'], { formantRatio: 1 });
   });
 
   it('chunked conversion of a long input keeps its length and joins chunks without a seam', () => {
