@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURE_CONFIG } from '../src/audio/config.js';
+import { readWav } from '../src/audio/wav.js';
 import { initBackend } from '../src/backend/index.js';
+import { OUTPUT_PEAK } from '../src/convert/convert-audio.js';
 import { convertLogMel } from '../src/convert/convert-logmel.js';
 import { loadVoiceModel } from '../src/convert/voice-model.js';
 import { VoiceswapError } from '../src/errors.js';
@@ -83,6 +85,10 @@ describe('train (library)', () => {
     const sampleFiles = readdirSync(join(out, 'samples', 'iter-00000006'));
     expect(sampleFiles.filter((f) => f.endsWith('.png')).length).toBe(4); // 2 held-out clips per speaker
     expect(sampleFiles.filter((f) => f.endsWith('.wav')).length).toBe(8); // converted + reconstructed
+    // Peak-limited like `voiceswap convert`, not clipped at full scale by the WAV writer.
+    for (const f of sampleFiles.filter((f) => f.endsWith('.wav'))) {
+      expect(Math.max(...readWav(join(out, 'samples', 'iter-00000006', f)).samples.map(Math.abs))).toBeLessThanOrEqual(OUTPUT_PEAK + 1 / 32768);
+    }
     const records = readLossRecords(join(out, 'losses.jsonl'));
     expect(records.map((r) => r.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(records[0].identityWeight).toBe(5);

@@ -3,6 +3,7 @@ import { basename, extname, join } from 'node:path';
 import type { FeatureConfig } from '../audio/config.js';
 import { logMelToAudio } from '../audio/griffinlim.js';
 import { encodeWav } from '../audio/wav.js';
+import { limitPeak } from '../convert/convert-audio.js';
 import { convertFeatures, type ConvertedFeatures } from '../convert/convert-features.js';
 import { pitchTrackFromF0 } from '../audio/pitch.js';
 import type { Direction, VoiceModel } from '../convert/voice-model.js';
@@ -36,7 +37,8 @@ export function writeTrainingSamples(dir: string, model: VoiceModel, clips: Held
     const converted = there.logMel;
     const reconstructed = back.logMel;
     const stem = basename(clip.utterance.file, extname(clip.utterance.file));
-    const wav = (c: ConvertedFeatures) => encodeWav(logMelToAudio(c.logMel, { cfg: features, harmonics: c.harmonics }), features.sampleRate);
+    // Peak-limited as `voiceswap convert` does: the phase-locked harmonics would clip.
+    const wav = (c: ConvertedFeatures) => encodeWav(limitPeak(logMelToAudio(c.logMel, { cfg: features, harmonics: c.harmonics })), features.sampleRate);
     writeFileAtomic(join(tmp, `${stem}.${forward}.wav`), wav(there));
     writeFileAtomic(join(tmp, `${stem}.${forward}.${backward}.wav`), wav(back));
     const png = renderSpectrogramStackPng(
