@@ -8,6 +8,7 @@
  * hardly along frequency, so alice -> bob kept alice's formants under bob's pitch, and
  * the recogniser heard neither speaker (README, "Formants follow the pitch").
  */
+import { VoiceswapError } from '../errors.js';
 import type { FeatureConfig, Spectrogram } from './config.js';
 import { hzToMel, melFrequencies } from './melscale.js';
 
@@ -52,7 +53,7 @@ interface WarpTaps {
 
 function warpTaps(ratio: number, features: Readonly<FeatureConfig>): WarpTaps {
   if (!(ratio >= 1 / MAX_FORMANT_RATIO && ratio <= MAX_FORMANT_RATIO)) {
-    throw new RangeError(`formant ratio must be between ${1 / MAX_FORMANT_RATIO} and ${MAX_FORMANT_RATIO}, got ${ratio}`);
+    throw new VoiceswapError(`formant ratio must be between ${1 / MAX_FORMANT_RATIO} and ${MAX_FORMANT_RATIO}, got ${ratio}`);
   }
   // Not cached: each utterance has its own ratio, and 80 bins take microseconds.
   const { nMels, fMin, fMax } = features;

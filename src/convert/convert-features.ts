@@ -6,7 +6,7 @@
  */
 import type { Spectrogram } from '../audio/config.js';
 import { spectralEnvelope } from '../audio/envelope.js';
-import { formantRatioForPitch, MAX_FORMANT_RATIO, warpBins, warpEnvelope } from '../audio/formant-warp.js';
+import { formantRatioForPitch, warpBins, warpEnvelope } from '../audio/formant-warp.js';
 import { rebuildExcitation } from '../audio/excitation.js';
 import { fillPitch, mapF0, pitchStats, type F0Track, type PitchStats } from '../audio/pitch.js';
 import { VoiceswapError } from '../errors.js';
@@ -73,10 +73,8 @@ export function convertFeatures(
   const ratio = options.f0Ratio ?? 1;
   if (!(ratio > 0 && Number.isFinite(ratio))) throw new VoiceswapError(`F0 ratio must be a positive number, got ${ratio}`);
   if (ratio !== 1 && mode !== 'rebuilt') throw new VoiceswapError(`a pitch shift needs the rebuilt excitation, not '${mode}'`);
+  // Its range is checked where the warp is made (audio/formant-warp.ts).
   const manualFormants = options.formantRatio;
-  if (manualFormants !== undefined && !(manualFormants >= 1 / MAX_FORMANT_RATIO && manualFormants <= MAX_FORMANT_RATIO)) {
-    throw new VoiceswapError(`formant ratio must be between ${1 / MAX_FORMANT_RATIO} and ${MAX_FORMANT_RATIO}, got ${manualFormants}`);
-  }
   if (manualFormants !== undefined && manualFormants !== 1 && mode === 'network') throw new VoiceswapError("a formant shift needs the rebuilt or source excitation, not 'network'");
   const voicing = options.voicing ?? defaultVoicing(model);
   if (options.voicing === 'target') {
