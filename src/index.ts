@@ -69,6 +69,7 @@ export { loadVoiceModel, voiceModelFromBytes, disposeVoiceModel, type VoiceModel
 export { saveVoiceModel, resolveModelDir } from './run/export.js';
 export { parseModel, type LoadedModel, type ParseModelOptions } from './model/format.js';
 export { convertFeatures, EXCITATION_MODES, VOICING_MODES, type ExcitationMode, type VoicingMode, type FeatureConversionOptions, type ConvertedFeatures } from './convert/convert-features.js';
+export { inputVoiceStats, inputStatsWeight, blendStats, INPUT_STATS_PRIOR_SECONDS, type InputVoiceStats, type InputStatsChoice } from './convert/input-stats.js';
 export { convertLogMel, statsOnlyLogMel, convertInChunks, DEFAULT_CHUNKING, type ChunkOptions } from './convert/convert-logmel.js';
 export { defaultModelDir } from './convert/shipped-model.js';
 export { convertAudio, type ConvertOptions, type ConvertedAudio, type ConvertStage } from './convert/convert-audio.js';

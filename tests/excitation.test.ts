@@ -18,41 +18,12 @@ import { createGenerator } from '../src/model/generator.js';
 import { computeSpeakerStats } from '../src/model/normalization.js';
 import { customConfig } from '../src/model/presets.js';
 import type { VoicingClassifier } from '../src/model/voicing.js';
-import { harmonicTone } from './helpers/signals.js';
+import { modelWithPitch, vowel } from './helpers/voice-models.js';
 
 const CFG = DEFAULT_FEATURE_CONFIG;
 const SR = CFG.sampleRate;
 /** The evaluation tracker (not the front end's): the output is judged by an independent setting. */
 const JUDGE = { ...DEFAULT_F0_CONFIG, hopLength: CFG.hopLength, fMinHz: 50 };
-
-/** A vowel-like source: harmonics of f(t) under a two-formant envelope. */
-function vowel(seconds: number, hz: (t: number) => number): Float32Array {
-  const formant = (f: number, centre: number, width: number) => Math.exp(-(((f - centre) / width) ** 2));
-  return harmonicTone(seconds, hz, 60, SR, (k, t) => {
-    const f = k * hz(t);
-    return f > 7500 ? 0 : (0.05 + formant(f, 700, 300) + 0.6 * formant(f, 1800, 400)) / Math.sqrt(k);
-  });
-}
-
-/**
- * An inference model with fresh (untrained) envelope generators and chosen pitch
- * statistics: the generators move the envelope, never the pitch, so the converted F0 must
- * follow the mapping whatever their weights.
- */
-function modelWithPitch(envelopes: Spectrogram[], a: PitchStats, b: PitchStats, voicing: { a: VoicingClassifier; b: VoicingClassifier } | null = null): VoiceModel {
-  const config = customConfig(1 / 32);
-  const stats = computeSpeakerStats(envelopes);
-  return {
-    dir: '(test model)',
-    config,
-    info: { features: { ...CFG }, speakers: { a: 'a', b: 'b' }, stats: { a: serializeStats(stats), b: serializeStats(stats) }, pitch: { a, b }, iteration: 0, trainedAt: '' },
-    stats: { a: stats, b: stats },
-    pitch: { a, b },
-    voicing,
-    transport: null,
-    generators: { a2b: createGenerator(config, 'G_AB', 1), b2a: createGenerator(config, 'G_BA', 2) },
-  };
-}
 
 /** Per-frame cents of `out` against `expected` over frames voiced in both (and inside [from, to)). */
 function centsAgainst(out: Float64Array, expected: Float64Array, from: number, to: number): number[] {
@@ -164,18 +135,17 @@ describe('the pitch an input is mapped from', () => {
   const around = (hz: number, depth: number) => Array.from({ length: 100 }, (_, t) => hz * Math.exp(depth * Math.sin((2 * Math.PI * t) / 50)));
 
   it("takes the input's own mean, and the larger of its own and the speaker's spread", () => {
-    const lively = inputPitchReference(track(around(200, 0.3)), speaker, false); // spread 0.3/sqrt(2)
+    const lively = inputPitchReference(track(around(200, 0.3)), speaker); // spread 0.3/sqrt(2)
     expect(lively.logMean).toBeCloseTo(Math.log(200), 2);
     expect(lively.logStd).toBeCloseTo(0.3 / Math.SQRT2, 2);
-    const flat = inputPitchReference(track(around(120, 0.02)), speaker, false);
+    const flat = inputPitchReference(track(around(120, 0.02)), speaker);
     expect(flat.logMean).toBeCloseTo(Math.log(120), 2);
     expect(flat.logStd).toBe(speaker.logStd);
-    expect(inputPitchReference(track(around(120, 0.02)), speaker, true).logStd).toBeCloseTo(0.02 / Math.SQRT2, 3);
   });
 
   it("falls back to the speaker's statistics for an input with too few voiced frames", () => {
     const short = Array.from({ length: 100 }, (_, t) => (t < 20 ? 150 : 0));
-    expect(inputPitchReference(track(short), speaker, false)).toBe(speaker);
+    expect(inputPitchReference(track(short), speaker)).toBe(speaker);
   });
 });
 
@@ -254,7 +224,8 @@ describe('formants follow the pitch', () => {
   }
 
   // Speaker A at 160 Hz, speaker B at 100 Hz. Both speakers' statistics are flat (mean 0,
-  // spread 1), so the statistics swap is the identity and only the formant warp moves the envelope.
+  // spread 1) and the input is normalised with them alone (not its own), so the statistics
+  // swap is the identity and only the formant warp moves the envelope.
   const a: PitchStats = { logMean: Math.log(160), logStd: 0.06, voicedFrames: 1000 };
   const b: PitchStats = { logMean: Math.log(100), logStd: 0.06, voicedFrames: 1000 };
   const input = vowel(1.5, () => 160); // formants at 700 and 1800 Hz
@@ -265,7 +236,7 @@ describe('formants follow the pitch', () => {
     const flat = { mean: new Float32Array(CFG.nMels), std: new Float32Array(CFG.nMels).fill(1) };
     model.stats = { a: flat, b: flat };
   });
-  const convert = (options: ConvertOptions, m: VoiceModel = model) => convertAudio(m, input, SR, { direction: 'a2b', statsOnly: true, ...options }).output;
+  const convert = (options: ConvertOptions, m: VoiceModel = model) => convertAudio(m, input, SR, { direction: 'a2b', statsOnly: true, inputStats: 'speaker', ...options }).output;
 
   it('--formant-ratio r moves the converted envelope\'s formants by r (within 2.5%, a third of a mel bin at F1); 1 keeps them', () => {
     // The source excitation adds the input's own fine structure back, so the envelope is the output minus it.
@@ -278,7 +249,7 @@ describe('formants follow the pitch', () => {
   });
 
   it("by default moves them by formantRatioForPitch from the input's own pitch to the target's", () => {
-    const own = inputPitchReference(trackPitch(input, CFG), a, false).logMean;
+    const own = inputPitchReference(trackPitch(input, CFG), a).logMean;
     const auto = convert({});
     const ratio = formantRatioForPitch(own, b.logMean);
     expect(ratio).toBeCloseTo(0.884, 2); // 160 -> 100 Hz

@@ -39,8 +39,9 @@ describe('a run and a model from before the restructure', () => {
     const model = loadVoiceModel(join(run, 'export', 'iter-00000004'));
     try {
       // The golden output predates the vocoder's harmonic lock (tested in harmonic-lock.test.ts), the
-      // formant warp (excitation.test.ts) and the output peak limit (convert.test.ts): convert without them.
-      const options = { iterations: golden.convert.iterations, seed: golden.convert.seed, harmonicLock: null, formantRatio: 1, peakLimit: null };
+      // formant warp (excitation.test.ts), the output peak limit (convert.test.ts) and the input's own
+      // statistics (input-stats.test.ts): convert without them.
+      const options = { iterations: golden.convert.iterations, seed: golden.convert.seed, harmonicLock: null, formantRatio: 1, peakLimit: null, inputStats: 'speaker' as const };
       const { samples } = convertFile(model, join(root, golden.convert.clip), join(root, 'converted.wav'), options);
       expect(samples.length).toBe(golden.convert.length);
       const rms = Math.sqrt(samples.reduce((s, x) => s + x * x, 0) / samples.length);

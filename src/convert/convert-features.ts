@@ -10,7 +10,8 @@ import { formantRatioForPitch, warpBins, warpEnvelope } from '../audio/formant-w
 import { rebuildExcitation } from '../audio/excitation.js';
 import { fillPitch, mapF0, pitchStats, type F0Track, type PitchStats } from '../audio/pitch.js';
 import { VoiceswapError } from '../errors.js';
-import { computeSpeakerStats, type SpeakerStats } from '../model/normalization.js';
+import type { SpeakerStats } from '../model/normalization.js';
+import { blendStats, inputVoiceStats, priorFrames, type InputStatsChoice } from './input-stats.js';
 import { convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel, type ChunkOptions } from './convert-logmel.js';
 import { voicingProbability } from '../model/voicing.js';
 import type { ExcitationMode, VoicingMode } from './excitation-mode.js';
@@ -34,10 +35,12 @@ export interface FeatureConversionOptions {
   /** Skip the generator: only the speakers' statistics are swapped (the baseline a model must beat). */
   statsOnly?: boolean;
   /**
-   * Normalise the input with its own statistics (per-bin envelope mean and deviation, ln-F0
-   * spread) instead of the source speaker's: for a voice the model was not trained on.
+   * The statistics the input is normalised with before the generator (convert/input-stats.ts):
+   * 'own' (default) its own weighed against the source speaker's by its length, pooled
+   * statistics of its voice (`inputVoiceStats`) weighed the same way, or 'speaker' the source
+   * speaker's alone.
    */
-  inputStats?: boolean;
+  inputStats?: InputStatsChoice;
   chunking?: ChunkOptions;
 }
 
@@ -85,11 +88,14 @@ export function convertFeatures(
     throw new VoiceswapError(`${model.dir}: this model's generators map spectral envelopes only; use the rebuilt or source excitation`);
   }
   const features = model.info.features;
+  const choice = options.inputStats ?? 'own';
+  const input = choice === 'speaker' ? null : choice === 'own' ? inputVoiceStats([logMel], model.config.domain) : choice;
+  if (input && input.mean.length !== logMel.rows) throw new VoiceswapError(`input statistics have ${input.mean.length} bins, the model ${logMel.rows}`);
   const generate = (spec: Spectrogram, formantRatio: number): Spectrogram => {
-    const speaker = directionStats(model, direction).source;
-    // The input was warped, so the speaker's statistics are too: each bin is normalised by what it now holds.
-    const warped = formantRatio === 1 ? speaker : { mean: warpBins(speaker.mean, formantRatio, features), std: warpBins(speaker.std, formantRatio, features) };
-    const source = options.inputStats ? ownStats(spec, warped) : warped;
+    // The input was warped, so the statistics are too: each bin is normalised by what it now holds.
+    const warp = (s: SpeakerStats): SpeakerStats => (formantRatio === 1 ? s : { mean: warpBins(s.mean, formantRatio, features), std: warpBins(s.std, formantRatio, features) });
+    const speaker = warp(directionStats(model, direction).source);
+    const source = input ? blendStats(speaker, { ...warp(input), frames: input.frames }, priorFrames(features)) : speaker;
     return options.statsOnly ? statsOnlyLogMel(model, spec, direction, source) : convertLogMel(model, spec, direction, options.chunking ?? DEFAULT_CHUNKING, source);
   };
   if (mode === 'network') return { logMel: generate(logMel, 1) };
@@ -99,7 +105,7 @@ export function convertFeatures(
     if (!stats) throw new VoiceswapError(`${model.dir}: this model has no pitch statistics (made before pitch tracking); use --excitation network, or retrain`);
     if (!pitch) throw new Error('convertFeatures: the rebuilt excitation needs the input pitch track');
   }
-  const reference = mode === 'rebuilt' && stats && pitch ? inputPitchReference(pitch, stats.source, options.inputStats ?? false) : null;
+  const reference = mode === 'rebuilt' && stats && pitch ? inputPitchReference(pitch, stats.source) : null;
   const formantRatio = manualFormants ?? (reference && stats ? formantRatioForPitch(reference.logMean, stats.target.logMean) : 1);
   const envelopeIn = spectralEnvelope(logMel);
   const fineIn = subtractSpectrograms(logMel, envelopeIn);
@@ -123,15 +129,15 @@ export function convertFeatures(
 /**
  * The ln-F0 statistics the input's pitch is mapped from. Its own mean when it has enough
  * voiced frames, so that any voice, not only the training speaker's, lands on the target's
- * median. The spread is the larger of its own and the source speaker's (its own alone with
- * `ownSpread`): one sentence's range is a noisy estimate of a speaker's, but a livelier voice
- * than the source speaker must not have its intonation amplified past the target's range
- * (a real voice of spread 0.22 mapped with bob/alice's 0.131/0.068 came out at 0.33).
+ * median. The spread is the larger of its own and the source speaker's: one sentence's
+ * range is a noisy estimate of a speaker's, but a livelier voice than the source speaker
+ * must not have its intonation amplified past the target's range (a real voice of spread
+ * 0.22 mapped with bob/alice's 0.131/0.068 came out at 0.33).
  */
-export function inputPitchReference(pitch: F0Track, speaker: PitchStats, ownSpread: boolean): PitchStats {
+export function inputPitchReference(pitch: F0Track, speaker: PitchStats): PitchStats {
   const own = pitchStats([pitch], MIN_SELF_PITCH_FRAMES);
   if (!own) return speaker;
-  const logStd = ownSpread && own.logStd > 0 ? own.logStd : Math.max(own.logStd, speaker.logStd);
+  const logStd = Math.max(own.logStd, speaker.logStd);
   return { logMean: own.logMean, logStd, voicedFrames: own.voicedFrames };
 }
 
@@ -158,15 +164,6 @@ export const NOISE_APERIODICITY = 0.7;
 function targetVoicedPitch(mapped: Float64Array, input: F0Track, pVoiced: Float64Array, fallbackHz: number): Float64Array {
   const voiced = Uint8Array.from(pVoiced, (p, t) => (input.voiced[t] || (p > 0.5 && input.aperiodicity[t] < NOISE_APERIODICITY) ? 1 : 0));
   return fillPitch(mapped, voiced, fallbackHz);
-}
-
-/** The input's own per-bin statistics, or the speaker's when the input is too short to have any. */
-function ownStats(spec: Spectrogram, fallback: SpeakerStats): SpeakerStats {
-  try {
-    return computeSpeakerStats([spec]);
-  } catch {
-    return fallback;
-  }
 }
 
 function addSpectrograms(a: Spectrogram, b: Spectrogram): Spectrogram {

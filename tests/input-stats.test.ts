@@ -1,0 +1,172 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FEATURE_CONFIG, type Spectrogram } from '../src/audio/config.js';
+import { spectralEnvelope } from '../src/audio/envelope.js';
+import { logMelSpectrogram } from '../src/audio/features.js';
+import { initBackend } from '../src/backend/index.js';
+import { convertAudio, type ConvertOptions } from '../src/convert/convert-audio.js';
+import { blendStats, INPUT_STATS_PRIOR_SECONDS, inputStatsWeight, inputVoiceStats, priorFrames, type InputVoiceStats } from '../src/convert/input-stats.js';
+import { defaultModelDir } from '../src/convert/shipped-model.js';
+import { disposeVoiceModel, loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
+import { readWav } from '../src/audio/wav.js';
+import { resample } from '../src/audio/resample.js';
+import { computeSpeakerStats, DEFAULT_STATS_OPTIONS, voicedFrameMask } from '../src/model/normalization.js';
+import { hzToMel, melToHz } from '../src/audio/melscale.js';
+import { REPO } from './helpers/cli.js';
+import { modelWithPitch, vowel } from './helpers/voice-models.js';
+
+const CFG = DEFAULT_FEATURE_CONFIG;
+const SR = CFG.sampleRate;
+const PRIOR_FRAMES = (INPUT_STATS_PRIOR_SECONDS * SR) / CFG.hopLength;
+
+const nonSilent = (spec: Spectrogram): number => voicedFrameMask(spec, DEFAULT_STATS_OPTIONS.silenceDb).reduce((n, v) => n + v, 0);
+
+describe('how much of the input its own statistics decide', () => {
+  it('weighs a bin where the input varies like the speaker as INPUT_STATS_PRIOR_SECONDS of speech against its frames', () => {
+    expect(priorFrames(CFG)).toBeCloseTo(3.5 * 22050 / 256, 9);
+    expect(inputStatsWeight(0, 1, 1, PRIOR_FRAMES)).toBe(0);
+    expect(inputStatsWeight(PRIOR_FRAMES, 2, 2, PRIOR_FRAMES)).toBeCloseTo(0.5, 12);
+    expect(inputStatsWeight(3 * PRIOR_FRAMES, 1, 1, PRIOR_FRAMES)).toBeCloseTo(0.75, 12);
+    expect(inputStatsWeight(1e9, 1, 1, PRIOR_FRAMES)).toBeGreaterThan(0.999999);
+  });
+
+  it('trusts the mean of a bin the input hardly varies in (an empty band) more: the prior scales with (input std / speaker std)²', () => {
+    expect(inputStatsWeight(PRIOR_FRAMES, 0.5, 1, PRIOR_FRAMES)).toBeCloseTo(0.8, 12); // 1 / (1 + 1/4)
+    expect(inputStatsWeight(100, 1e-3, 1, PRIOR_FRAMES)).toBeGreaterThan(0.9999);
+  });
+
+  it('blends each bin between the two by its weight', () => {
+    const speaker = { mean: Float32Array.of(0, 1), std: Float32Array.of(1, 2) };
+    const input = { mean: Float32Array.of(4, -1), std: Float32Array.of(1, 1), frames: 100 };
+    const blended = blendStats(speaker, input, 300);
+    const w = [100 / 400, 100 / (100 + 300 / 4)];
+    expect(blended.mean[0]).toBeCloseTo(4 * w[0], 6);
+    expect(blended.mean[1]).toBeCloseTo((1 - w[1]) * 1 - w[1], 6);
+    expect(blended.std[0]).toBeCloseTo(1, 6);
+    expect(blended.std[1]).toBeCloseTo((1 - w[1]) * 2 + w[1], 6);
+  });
+});
+
+describe("a voice's statistics over its recordings", () => {
+  const a = logMelSpectrogram(vowel(1, () => 150), CFG);
+  const b = logMelSpectrogram(vowel(0.7, () => 220), CFG);
+
+  it('pool the envelopes of every recording, counting their non-silent frames', () => {
+    const pooled = inputVoiceStats([a, b])!;
+    const envelopes = [spectralEnvelope(a), spectralEnvelope(b)];
+    const expected = computeSpeakerStats(envelopes);
+    expect(Array.from(pooled.mean)).toEqual(Array.from(expected.mean));
+    expect(Array.from(pooled.std)).toEqual(Array.from(expected.std));
+    expect(pooled.frames).toBe(nonSilent(envelopes[0]) + nonSilent(envelopes[1]));
+    expect(pooled.frames).toBeGreaterThan(100);
+  });
+
+  it('are of the log-mels themselves for a model whose generators map log-mels', () => {
+    const pooled = inputVoiceStats([a, b], 'log-mel')!;
+    expect(Array.from(pooled.mean)).toEqual(Array.from(computeSpeakerStats([a, b]).mean));
+    expect(pooled.frames).toBe(nonSilent(a) + nonSilent(b));
+  });
+
+  it('leave out digital silence, and are null for nothing else', () => {
+    const silence = logMelSpectrogram(new Float32Array(SR), CFG);
+    expect(inputVoiceStats([silence])).toBeNull();
+    expect(inputVoiceStats([a, silence])).toEqual(inputVoiceStats([a]));
+  });
+});
+
+/**
+ * A voice that sits off the source speaker's statistics by the same amount in every bin
+ * (here: the same recording 12 dB louder). Conversion through the statistics alone (no
+ * generator, the input's own excitation, no formant warp) shows what the generator would
+ * be given.
+ */
+describe('normalising the input with its own statistics', () => {
+  const quiet = vowel(1.5, (t) => 140 * (1 + 0.05 * Math.sin(7 * t)));
+  const loud = quiet.map((x) => 4 * x);
+  const lmQuiet = logMelSpectrogram(quiet, CFG);
+  const lmLoud = logMelSpectrogram(loud, CFG);
+  let model: VoiceModel;
+  beforeAll(async () => {
+    await initBackend('cpu');
+    const pitch = { logMean: Math.log(140), logStd: 0.05, voicedFrames: 1000 };
+    model = modelWithPitch([spectralEnvelope(lmQuiet)], pitch, pitch);
+  });
+  const convert = (x: Float32Array, options: ConvertOptions) =>
+    convertAudio(model, x, SR, { direction: 'a2b', statsOnly: true, excitation: 'source', formantRatio: 1, ...options }).output;
+  // Middle frames, bins below 7 kHz (above, the vowel is at the log floor, which a gain does not move).
+  const frames = lmQuiet.frames;
+  const bins = Array.from({ length: CFG.nMels - 12 }, (_, r) => r);
+  const middle = Array.from({ length: Math.floor(frames / 2) }, (_, i) => Math.floor(frames / 4) + i);
+  /** Mean over middle frames of each bin's difference loud − quiet. */
+  const offsets = (x: Spectrogram, y: Spectrogram) => bins.map((r) => middle.reduce((s, t) => s + y.data[r * frames + t] - x.data[r * frames + t], 0) / middle.length);
+  const gain = offsets(lmQuiet, lmLoud);
+
+  it('the gain is a constant offset of the input log-mel (what the checks below rely on)', () => {
+    for (const g of gain) expect(g).toBeCloseTo(gain[0], 3);
+    expect(gain[0]).toBeGreaterThan(1);
+  });
+
+  it("with the source speaker's statistics alone the offset passes to the generator whole", () => {
+    const moved = offsets(convert(quiet, { inputStats: 'speaker' }), convert(loud, { inputStats: 'speaker' }));
+    moved.forEach((m, i) => expect(m).toBeCloseTo(gain[i], 2));
+  });
+
+  it("with its own statistics (the default) it is taken out by each bin's weight, in the bin's own units", () => {
+    const own = inputVoiceStats([lmQuiet])!;
+    const speakerStd = model.stats.a.std;
+    const w = bins.map((r) => inputStatsWeight(own.frames, own.std[r], speakerStd[r], PRIOR_FRAMES));
+    expect(Math.min(...w)).toBeGreaterThan(0.05);
+    expect(Math.max(...w)).toBeLessThan(0.95);
+    const moved = offsets(convert(quiet, {}), convert(loud, {}));
+    // Target statistics are the source speaker's, so what is left of the offset is (1 − w)·gain / blended std × speaker std.
+    moved.forEach((m, i) => expect(m).toBeCloseTo(((1 - w[i]) * gain[i] * speakerStd[i]) / ((1 - w[i]) * speakerStd[i] + w[i] * own.std[i]), 2));
+    expect(convert(quiet, {}).data).toEqual(convert(quiet, { inputStats: own }).data);
+  });
+
+  it('with pooled statistics of many frames it is taken out wholly', () => {
+    const many = (lm: Spectrogram): InputVoiceStats => ({ ...inputVoiceStats([lm])!, frames: 1e12 });
+    const moved = offsets(convert(quiet, { inputStats: many(lmQuiet) }), convert(loud, { inputStats: many(lmLoud) }));
+    for (const m of moved) expect(Math.abs(m)).toBeLessThan(1e-3);
+  });
+
+  it('refuses statistics of another bin count', () => {
+    const wrong = { mean: new Float32Array(10), std: new Float32Array(10).fill(1), frames: 100 };
+    expect(() => convert(quiet, { inputStats: wrong })).toThrow(/input statistics have 10 bins, the model 80/);
+  });
+});
+
+/**
+ * A real recording brought to the telephone band (alice's dev01, down to 8 kHz and back:
+ * nothing above 4 kHz), converted by the shipped model's statistics alone: the empty band
+ * must reach the generator as the middle of the speaker's range, not far below it.
+ */
+describe('a telephone-band recording', () => {
+  let shipped: VoiceModel;
+  beforeAll(async () => {
+    await initBackend('cpu');
+    shipped = loadVoiceModel(defaultModelDir(), ['a2b']);
+  });
+  afterAll(() => disposeVoiceModel(shipped));
+
+  it('has its empty band normalised to the middle of the speaker\'s range with its own statistics, and far below it without', () => {
+    const wav = readWav(join(REPO, 'samples', 'dev', 'alice', 'dev01.wav'));
+    const phone = resample(resample(wav.samples, wav.sampleRate, 8000), 8000, SR);
+    const centre = (r: number) => melToHz(hzToMel(CFG.fMin) + ((r + 1) * (hzToMel(CFG.fMax) - hzToMel(CFG.fMin))) / (CFG.nMels + 1));
+    const empty = Array.from({ length: CFG.nMels }, (_, r) => r).filter((r) => centre(r) > 5000);
+    const target = shipped.stats.b; // the target's units: what the generator's output is denormalised with
+    const standardUnits = (inputStats: ConvertOptions['inputStats']) => {
+      const out = convertAudio(shipped, phone, SR, { direction: 'a2b', statsOnly: true, excitation: 'source', formantRatio: 1, inputStats }).output;
+      const envelope = spectralEnvelope(out);
+      const loud = Array.from(voicedFrameMask(envelope, DEFAULT_STATS_OPTIONS.silenceDb).entries()).filter(([, v]) => v).map(([t]) => t);
+      return empty.map((r) => loud.reduce((s, t) => s + (envelope.data[r * envelope.frames + t] - target.mean[r]) / target.std[r], 0) / loud.length);
+    };
+    expect(empty.length).toBeGreaterThan(10);
+    const mean = (zs: number[]) => zs.reduce((a, b) => a + b, 0) / zs.length;
+    const own = standardUnits('own');
+    const speaker = standardUnits('speaker');
+    for (const z of own) expect(Math.abs(z)).toBeLessThan(1);
+    expect(mean(own.map(Math.abs))).toBeLessThan(0.2);
+    for (const z of speaker) expect(z).toBeLessThan(-2);
+    expect(mean(speaker)).toBeLessThan(-3);
+  });
+});
