@@ -12,6 +12,7 @@ import { convertAudio, limitPeak, OUTPUT_PEAK, type ConvertOptions } from '../sr
 import { convertFile } from '../src/convert/convert-file.js';
 import { convertInChunks, convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel } from '../src/convert/convert-logmel.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
+import { inputVoiceStats } from '../src/convert/input-stats.js';
 import { disposeVoiceModel, loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
 import { customConfig } from '../src/model/presets.js';
 import { train } from '../src/train/train.js';
@@ -272,6 +273,30 @@ describe('convert', () => {
 
   it('--formant-ratio converts as the library does with that formantRatio, and not as the default', () => {
     expectCliMatchesLibrary('formants', ['--formant-ratio', '1'], { formantRatio: 1 });
+  });
+
+  it("--input-stats off converts as the library does with the source speaker's statistics alone, and not as the default", () => {
+    expectCliMatchesLibrary('speaker-stats', ['--input-stats', 'off'], { inputStats: 'speaker' });
+  });
+
+  it('several inputs are normalised with their statistics pooled (--input-stats all, the default), or each with its own (file)', () => {
+    const inputs = ['alice_demo1.wav', 'alice_demo2.wav'].map((f) => join(REPO, 'samples', 'demo', f));
+    const run = (scope: string) => {
+      const out = join(root, `pooled-${scope}`);
+      const r = runCli(['convert', ...inputs, '--model', modelDir, '-o', `${out}/`, '--backend', 'wasm', '--float', '--jobs', '2', ...(scope ? ['--input-stats', scope] : [])]);
+      expect(r.status, errorLine(r)).toBe(0);
+      return readWav(join(out, 'alice_demo1.a2b.wav')).samples;
+    };
+    const features = model.info.features;
+    const pooled = inputVoiceStats(inputs.map((f) => logMelSpectrogram(readWav(f).samples, features)), model.config.domain)!;
+    const library = (inputStats: ConvertOptions['inputStats']) => convertFile(model, inputs[0], join(root, 'pooled-lib.wav'), { inputStats, encoding: 'float32' }).samples;
+    const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+    const all = run('');
+    expect(maxDiff(all, run('all'))).toBe(0);
+    expect(maxDiff(all, library(pooled))).toBeLessThan(1e-6);
+    const file = run('file');
+    expect(maxDiff(file, library('own'))).toBeLessThan(1e-6);
+    expect(maxDiff(all, file)).toBeGreaterThan(1e-3);
   });
 
   it('chunked conversion of a long input keeps its length and joins chunks without a seam', () => {

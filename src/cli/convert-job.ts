@@ -3,6 +3,7 @@ import type { Direction } from '../convert/direction.js';
 import type { ExcitationMode, VoicingMode } from '../convert/excitation-mode.js';
 import type { VoiceModel } from '../convert/voice-model.js';
 import type { ConvertedAudio } from '../convert/convert-audio.js';
+import type { InputStatsChoice } from '../convert/input-stats.js';
 
 /**
  * One file's conversion as `voiceswap convert` runs it, the same in the main thread
@@ -20,7 +21,8 @@ export interface JobSettings {
   harmonicLock?: boolean;
   f0Ratio?: number;
   formantRatio?: number;
-  inputStats?: boolean;
+  /** The statistics the input is normalised with (convert/input-stats.ts); default: each file's own. */
+  inputStats?: InputStatsChoice;
   encoding: WavEncoding;
   /** Also write the input/output spectrogram picture (NAME.a2b.png). */
   spectrogram?: boolean;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BackendChoice } from '../backend/choices.js';
@@ -16,9 +16,14 @@ import { choiceOption, intOption, numberOption } from './options.js';
 import { EXCITATION_MODES, VOICING_MODES, type ExcitationMode, type VoicingMode } from '../convert/excitation-mode.js';
 import { Progress } from './progress.js';
 import type { JobSettings, JobTask } from './convert-job.js';
+import type { InputVoiceStats } from '../convert/input-stats.js';
 import { ConvertPool, type JobOutcome } from './convert-pool.js';
 import { EXIT_CODES_HELP, UsageError } from './usage.js';
 import { fixStreamedDataLength } from './stdin-wav.js';
+
+/** --input-stats: the inputs of one call pooled as one voice, each file alone, or none (the source speaker's). */
+const INPUT_STATS_SCOPES = ['all', 'file', 'off'] as const;
+type InputStatsScope = (typeof INPUT_STATS_SCOPES)[number];
 
 interface ConvertCliOptions {
   output?: string;
@@ -36,7 +41,7 @@ interface ConvertCliOptions {
   pitchShift?: number;
   f0Ratio?: number;
   formantRatio?: number;
-  inputStats?: boolean;
+  inputStats: InputStatsScope;
   backend: BackendChoice;
   threads?: number;
   jobs?: number;
@@ -62,7 +67,7 @@ export function registerConvert(program: Command): void {
     .option('--pitch-shift <semitones>', 'shift the converted pitch by this many semitones on top of the mapping (rebuilt excitation)', numberOption('--pitch-shift', -36, 36))
     .option('--f0-ratio <r>', 'multiply the converted F0 by r on top of the mapping (rebuilt excitation)', numberOption('--f0-ratio', 0.125, 8))
     .option('--formant-ratio <r>', "move the input's formants by this factor before the generator (default: kept for pitch moves under 3.5 semitones, about x0.86 for a woman's voice to a man's and x1.16 back; 1: keep them; rebuilt or source excitation)", numberOption('--formant-ratio', 0.5, 2))
-    .option('--input-stats', "normalise each input with its own statistics instead of the source speaker's (for voices the model was not trained on)")
+    .option('--input-stats <scope>', "whose statistics the input is normalised with, weighed against the model's source speaker by how much speech they hold: all (the inputs of this call pooled, as one voice), file (each file its own: inputs of different voices), off (the source speaker's only)", choiceOption('--input-stats', INPUT_STATS_SCOPES), 'all')
     .option('-j, --jobs <n>', `files converted in parallel, each worker thread with its own backend (default: the number of cores, ${availableParallelism()} here; 1: in this thread)`, intOption('--jobs', 1, 1024))
     .option('--json', 'one JSON object per file on stdout: input, output, audio_seconds, wall_seconds, f0_median_in_hz, f0_median_out_hz (or error); messages stay on stderr');
   for (const o of backendOptions()) cmd.addOption(o);
@@ -84,6 +89,7 @@ Examples:
   $ voiceswap convert samples/demo/bob_demo1.wav --direction b2a
   $ voiceswap convert my-voice.wav --pitch-shift -2   # two semitones below the mapped pitch
   $ voiceswap convert my-voice.wav --formant-ratio 1  # keep the input's formants
+  $ voiceswap convert my-voice/ -o converted/         # a folder of one voice: normalised with its pooled statistics
   $ voiceswap convert samples/dev/alice -o converted/ --jobs 2 --json > converted.jsonl
   $ sox in.flac -t wav - | voiceswap convert - -o - | sox -t wav - out.mp3
 ${EXIT_CODES_HELP}`,
@@ -127,6 +133,7 @@ async function runConvert(inputs: string[], opts: ConvertCliOptions): Promise<vo
 
   const tasks: JobTask[] = files.map((input, i) => ({ input, output: outputs[i], picture: opts.spectrogram ? pictures[i] : undefined }));
   const settings = jobSettings(opts);
+  if (opts.inputStats === 'all' && files.length > 1) settings.inputStats = (await pooledInputStats(files, modelDir)) ?? 'own';
   const jobs = Math.min(opts.jobs ?? availableParallelism(), files.length);
   const progress = files.length > 1 ? new Progress({ label: 'convert', total: files.length, unit: 'file', plainEvery: 5 }) : undefined;
   let done = 0;
@@ -330,11 +337,39 @@ function jobSettings(opts: ConvertCliOptions): JobSettings {
     harmonicLock: opts.harmonicLock,
     f0Ratio: f0Ratio(opts),
     formantRatio: opts.formantRatio,
-    inputStats: opts.inputStats,
+    inputStats: opts.inputStats === 'off' ? 'speaker' : 'own',
     encoding: opts.float ? 'float32' : 'pcm16',
     spectrogram: opts.spectrogram,
     measureF0: opts.json,
   };
+}
+
+/**
+ * --input-stats all: the statistics of every input file pooled, as recordings of one voice
+ * (convert/input-stats.ts), of what the model's generators take. A file that cannot be read
+ * is left out here; its conversion reports it.
+ */
+async function pooledInputStats(files: readonly string[], modelDir: string): Promise<InputVoiceStats | null> {
+  const [{ readWav }, { resample }, { logMelSpectrogram }, { inputVoiceStats }, { MODEL_JSON, parseModelJson }] = await Promise.all([
+    import('../audio/wav.js'),
+    import('../audio/resample.js'),
+    import('../audio/features.js'),
+    import('../convert/input-stats.js'),
+    import('../model/format.js'),
+  ]);
+  const jsonPath = join(modelDir, MODEL_JSON);
+  const { domain } = parseModelJson(jsonPath, readFileSync(jsonPath, 'utf8')).config;
+  const features = DEFAULT_FEATURE_CONFIG;
+  const logMels = [];
+  for (const file of files) {
+    try {
+      const wav = readWav(file);
+      logMels.push(logMelSpectrogram(resample(wav.samples, wav.sampleRate, features.sampleRate), features));
+    } catch (err) {
+      if (!(err instanceof VoiceswapError)) throw err;
+    }
+  }
+  return inputVoiceStats(logMels, domain);
 }
 
 /** The manual pitch factor of --pitch-shift and/or --f0-ratio (both multiply). */
