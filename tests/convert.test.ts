@@ -89,17 +89,22 @@ describe('convert', () => {
     expectConvertedSpeech(input, out);
   });
 
-  it('converts a folder in one process, reporting a bad file and exiting 1 while converting the rest', () => {
+  it('converts a folder in one process, reporting a bad file and exiting 1 while converting the rest (the bad file left out of the pooled statistics)', () => {
     const inDir = join(root, 'in');
     mkdirSync(inDir);
     copyFileSync(join(REPO, 'samples', 'demo', 'bob_demo1.wav'), join(inDir, 'one.wav'));
     copyFileSync(join(REPO, 'samples', 'demo', 'bob_demo2.wav'), join(inDir, 'two.wav'));
     writeFileSync(join(inDir, 'bad.wav'), 'garbage');
     const outDir = join(root, 'out');
-    const r = runCli(['convert', inDir, '-o', outDir + '/', '--model', join(root, 'run'), '--direction', 'b2a', '--backend', 'wasm']);
+    const r = runCli(['convert', inDir, '-o', outDir + '/', '--model', join(root, 'run'), '--direction', 'b2a', '--backend', 'wasm', '--float']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/bad\.wav: .*RIFF/);
     expect(readdirSync(outDir).sort()).toEqual(['one.b2a.wav', 'two.b2a.wav']);
+    const good = ['one.wav', 'two.wav'].map((f) => join(inDir, f));
+    const pooled = inputVoiceStats(good.map((f) => logMelSpectrogram(readWav(f).samples, model.info.features)), model.config.domain)!;
+    const library = convertFile(model, good[0], join(root, 'one-lib.wav'), { direction: 'b2a', inputStats: pooled, encoding: 'float32' }).samples;
+    const cli = readWav(join(outDir, 'one.b2a.wav')).samples;
+    expect(Math.max(...cli.map((x, i) => Math.abs(x - library[i])))).toBeLessThan(1e-6);
   });
 
   it('gives one-line errors for a missing model and for a model directory that is not a model', () => {
