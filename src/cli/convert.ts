@@ -350,9 +350,8 @@ function jobSettings(opts: ConvertCliOptions): JobSettings {
  * is left out here; its conversion reports it.
  */
 async function pooledInputStats(files: readonly string[], modelDir: string): Promise<InputVoiceStats | null> {
-  const [{ readWav }, { resample }, { logMelSpectrogram }, { inputVoiceStats }, { MODEL_JSON, parseModelJson }] = await Promise.all([
-    import('../audio/wav.js'),
-    import('../audio/resample.js'),
+  const [{ loadAudio }, { logMelSpectrogram }, { inputVoiceStats }, { MODEL_JSON, parseModelJson }] = await Promise.all([
+    import('../audio/load.js'),
     import('../audio/features.js'),
     import('../convert/input-stats.js'),
     import('../model/format.js'),
@@ -363,8 +362,7 @@ async function pooledInputStats(files: readonly string[], modelDir: string): Pro
   const logMels = [];
   for (const file of files) {
     try {
-      const wav = readWav(file);
-      logMels.push(logMelSpectrogram(resample(wav.samples, wav.sampleRate, features.sampleRate), features));
+      logMels.push(logMelSpectrogram(loadAudio(file, features.sampleRate).samples, features));
     } catch (err) {
       if (!(err instanceof VoiceswapError)) throw err;
     }

@@ -11,7 +11,7 @@ import { rebuildExcitation } from '../audio/excitation.js';
 import { fillPitch, mapF0, pitchStats, type F0Track, type PitchStats } from '../audio/pitch.js';
 import { VoiceswapError } from '../errors.js';
 import type { SpeakerStats } from '../model/normalization.js';
-import { blendStats, inputVoiceStats, priorFrames, type InputStatsChoice } from './input-stats.js';
+import { blendStats, generatorInputStats, priorFrames, type InputStatsChoice, type InputVoiceStats } from './input-stats.js';
 import { convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel, type ChunkOptions } from './convert-logmel.js';
 import { voicingProbability } from '../model/voicing.js';
 import type { ExcitationMode, VoicingMode } from './excitation-mode.js';
@@ -89,16 +89,21 @@ export function convertFeatures(
   }
   const features = model.info.features;
   const choice = options.inputStats ?? 'own';
-  const input = choice === 'speaker' ? null : choice === 'own' ? inputVoiceStats([logMel], model.config.domain) : choice;
-  if (input && input.mean.length !== logMel.rows) throw new VoiceswapError(`input statistics have ${input.mean.length} bins, the model ${logMel.rows}`);
-  const generate = (spec: Spectrogram, formantRatio: number): Spectrogram => {
+  /** The input's statistics; 'own' ones from `unwarped`, the input as the generator takes it (envelope, or log-mel for log-mel models) before the warp. */
+  const inputStatsOf = (unwarped: Spectrogram): InputVoiceStats | null => {
+    const input = choice === 'speaker' ? null : choice === 'own' ? generatorInputStats([unwarped]) : choice;
+    if (input && input.mean.length !== logMel.rows) throw new VoiceswapError(`input statistics have ${input.mean.length} bins, the model ${logMel.rows}`);
+    return input;
+  };
+  const generate = (spec: Spectrogram, formantRatio: number, input: InputVoiceStats | null): Spectrogram => {
     // The input was warped, so the statistics are too: each bin is normalised by what it now holds.
     const warp = (s: SpeakerStats): SpeakerStats => (formantRatio === 1 ? s : { mean: warpBins(s.mean, formantRatio, features), std: warpBins(s.std, formantRatio, features) });
     const speaker = warp(directionStats(model, direction).source);
     const source = input ? blendStats(speaker, { ...warp(input), frames: input.frames }, priorFrames(features)) : speaker;
     return options.statsOnly ? statsOnlyLogMel(model, spec, direction, source) : convertLogMel(model, spec, direction, options.chunking ?? DEFAULT_CHUNKING, source);
   };
-  if (mode === 'network') return { logMel: generate(logMel, 1) };
+  // Network excitation is refused above for envelope models: the generator takes the log-mel.
+  if (mode === 'network') return { logMel: generate(logMel, 1, inputStatsOf(logMel)) };
 
   const stats = directionPitch(model, direction);
   if (mode === 'rebuilt') {
@@ -110,8 +115,10 @@ export function convertFeatures(
   const envelopeIn = spectralEnvelope(logMel);
   const fineIn = subtractSpectrograms(logMel, envelopeIn);
   const envelopeWarped = warpEnvelope(envelopeIn, formantRatio, features);
+  const envelopeModel = model.config.domain === 'envelope';
+  const input = inputStatsOf(envelopeModel ? envelopeIn : logMel);
   // A whole-log-mel generator gets the warped envelope under the input's own harmonics.
-  const envelopeOut = model.config.domain === 'envelope' ? generate(envelopeWarped, formantRatio) : spectralEnvelope(generate(addSpectrograms(envelopeWarped, fineIn), formantRatio));
+  const envelopeOut = envelopeModel ? generate(envelopeWarped, formantRatio, input) : spectralEnvelope(generate(addSpectrograms(envelopeWarped, fineIn), formantRatio, input));
   if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, fineIn) };
 
   if (!stats || !pitch || !reference) throw new Error('convertFeatures: unreachable: rebuilt excitation without pitch');

@@ -47,16 +47,21 @@ export const INPUT_STATS_PRIOR_SECONDS = 3.5;
  * before the envelope domain); null when they are all silent.
  */
 export function inputVoiceStats(logMels: readonly Spectrogram[], domain: GeneratorDomain = 'envelope'): InputVoiceStats | null {
+  return generatorInputStats(domain === 'envelope' ? logMels.map(spectralEnvelope) : logMels);
+}
+
+/** The same over what the generators take, already computed (envelopes, or log-mels for log-mel models). */
+export function generatorInputStats(inputs: readonly Spectrogram[]): InputVoiceStats | null {
   // A recording whose frames are all alike (digital silence) says nothing about a voice.
-  const inputs = (domain === 'envelope' ? logMels.map(spectralEnvelope) : [...logMels]).filter((x) => {
+  const voiced = inputs.filter((x) => {
     const levels = frameLevels(x);
     return levels.reduce((m, v) => Math.max(m, v), -Infinity) - levels.reduce((m, v) => Math.min(m, v), Infinity) > 1e-6;
   });
-  if (inputs.length === 0) return null;
+  if (voiced.length === 0) return null;
   let frames = 0;
-  for (const x of inputs) for (const v of voicedFrameMask(x, DEFAULT_STATS_OPTIONS.silenceDb)) frames += v;
+  for (const x of voiced) for (const v of voicedFrameMask(x, DEFAULT_STATS_OPTIONS.silenceDb)) frames += v;
   if (frames < 2) return null;
-  return { ...computeSpeakerStats(inputs), frames };
+  return { ...computeSpeakerStats(voiced), frames };
 }
 
 /** INPUT_STATS_PRIOR_SECONDS in frames of a feature configuration. */
