@@ -5,7 +5,7 @@ import { spectralEnvelope } from '../src/audio/envelope.js';
 import { logMelSpectrogram } from '../src/audio/features.js';
 import { initBackend } from '../src/backend/index.js';
 import { convertAudio, type ConvertOptions } from '../src/convert/convert-audio.js';
-import { blendStats, INPUT_STATS_PRIOR_SECONDS, inputStatsWeight, inputVoiceStats, priorFrames, type InputVoiceStats } from '../src/convert/input-stats.js';
+import { blendStats, EMPTY_BIN_SPREAD, INPUT_STATS_PRIOR_SECONDS, inputStatsWeight, inputVoiceStats, priorFrames, silenceEmptyBins, type InputVoiceStats } from '../src/convert/input-stats.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
 import { disposeVoiceModel, loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
 import { readWav } from '../src/audio/wav.js';
@@ -155,9 +155,10 @@ describe('a telephone-band recording', () => {
     const empty = Array.from({ length: CFG.nMels }, (_, r) => r).filter((r) => centre(r) > 5000);
     const target = shipped.stats.b; // the target's units: what the generator's output is denormalised with
     const standardUnits = (inputStats: ConvertOptions['inputStats']) => {
-      const out = convertAudio(shipped, phone, SR, { direction: 'a2b', statsOnly: true, excitation: 'source', formantRatio: 1, inputStats }).output;
-      const envelope = spectralEnvelope(out);
-      const loud = Array.from(voicedFrameMask(envelope, DEFAULT_STATS_OPTIONS.silenceDb).entries()).filter(([, v]) => v).map(([t]) => t);
+      const { input, output } = convertAudio(shipped, phone, SR, { direction: 'a2b', statsOnly: true, excitation: 'source', formantRatio: 1, inputStats });
+      const envelope = spectralEnvelope(output);
+      // The input's speech frames (its pauses keep the empty band at the floor: silenceEmptyBins).
+      const loud = Array.from(voicedFrameMask(input, DEFAULT_STATS_OPTIONS.silenceDb).entries()).filter(([, v]) => v).map(([t]) => t);
       return empty.map((r) => loud.reduce((s, t) => s + (envelope.data[r * envelope.frames + t] - target.mean[r]) / target.std[r], 0) / loud.length);
     };
     expect(empty.length).toBeGreaterThan(10);
@@ -168,5 +169,42 @@ describe('a telephone-band recording', () => {
     expect(mean(own.map(Math.abs))).toBeLessThan(0.2);
     for (const z of speaker) expect(z).toBeLessThan(-2);
     expect(mean(speaker)).toBeLessThan(-3);
+  });
+
+  it('keeps the band it does not have silent in its pauses and filled in its speech', () => {
+    const wav = readWav(join(REPO, 'samples', 'dev', 'alice', 'dev01.wav'));
+    const phone = resample(resample(wav.samples, wav.sampleRate, 8000), 8000, SR);
+    const centre = (r: number) => melToHz(hzToMel(CFG.fMin) + ((r + 1) * (hzToMel(CFG.fMax) - hzToMel(CFG.fMin))) / (CFG.nMels + 1));
+    const empty = Array.from({ length: CFG.nMels }, (_, r) => r).filter((r) => centre(r) > 5000);
+    const { input, output } = convertAudio(shipped, phone, SR, { direction: 'a2b', statsOnly: true, excitation: 'source', formantRatio: 1 });
+    const voice = voicedFrameMask(input, DEFAULT_STATS_OPTIONS.silenceDb);
+    const frames = (speech: boolean) => Array.from(voice.entries()).filter(([, v]) => (v === 1) === speech).map(([t]) => t);
+    // Mean log level of the empty band over some frames.
+    const level = (spec: Spectrogram, ts: number[]) => empty.reduce((s, r) => s + ts.reduce((a, t) => a + spec.data[r * spec.frames + t], 0), 0) / (empty.length * ts.length);
+    const pauses = frames(false);
+    const speech = frames(true);
+    expect(pauses.length).toBeGreaterThan(10);
+    // In pauses the band stays where the input has it (the log floor), within 0.5 (4 dB).
+    expect(Math.abs(level(output, pauses) - level(input, pauses))).toBeLessThan(0.5);
+    // In speech it is filled at bob's level: far above the floor (5 nepers = 43 dB).
+    expect(level(output, speech) - level(input, speech)).toBeGreaterThan(5);
+  });
+});
+
+describe('silenceEmptyBins', () => {
+  // 3 bins x 4 frames; frame 2 is 60 dB below the others (silent), bin 1 has no spread.
+  const spec = (rows: number[][]): Spectrogram => ({ rows: rows.length, frames: rows[0].length, data: Float32Array.from(rows.flat()) });
+  const inputLogMel = spec([[0, 0, -14, 0], [0, 0, -14, 0], [0, 0, -14, 0]]);
+  const input = spec([[1, 1, 1, 1], [-11, -11, -11, -11], [2, 2, 2, 2]]);
+  const stats = { mean: new Float32Array([0, -11, 0]), std: new Float32Array([1, EMPTY_BIN_SPREAD / 2, EMPTY_BIN_SPREAD * 2]) };
+
+  it("gives an empty bin the input's value in silent frames only, and leaves every other bin", () => {
+    const converted = spec([[5, 5, 5, 5], [3, 3, 3, 3], [4, 4, 4, 4]]);
+    silenceEmptyBins(converted, input, inputLogMel, stats);
+    expect(Array.from(converted.data)).toEqual([5, 5, 5, 5, 3, 3, -11, 3, 4, 4, 4, 4]);
+  });
+
+  it('refuses spectrograms of different shapes', () => {
+    expect(() => silenceEmptyBins(spec([[1, 2, 3]]), input, inputLogMel, stats)).toThrow(/shapes differ/);
   });
 });

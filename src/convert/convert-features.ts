@@ -4,14 +4,14 @@
  * needs comes out: the converted log-mel and, when the excitation was rebuilt, the
  * converted pitch for its harmonic comb.
  */
-import type { Spectrogram } from '../audio/config.js';
+import type { FeatureConfig, Spectrogram } from '../audio/config.js';
 import { spectralEnvelope } from '../audio/envelope.js';
 import { formantRatioForPitch, warpBins, warpEnvelope } from '../audio/formant-warp.js';
 import { rebuildExcitation } from '../audio/excitation.js';
 import { fillPitch, mapF0, pitchStats, type F0Track, type PitchStats } from '../audio/pitch.js';
 import { VoiceswapError } from '../errors.js';
 import type { SpeakerStats } from '../model/normalization.js';
-import { blendStats, generatorInputStats, priorFrames, type InputStatsChoice, type InputVoiceStats } from './input-stats.js';
+import { blendStats, generatorInputStats, priorFrames, silenceEmptyBins, type InputStatsChoice, type InputVoiceStats } from './input-stats.js';
 import { convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel, type ChunkOptions } from './convert-logmel.js';
 import { voicingProbability } from '../model/voicing.js';
 import type { ExcitationMode, VoicingMode } from './excitation-mode.js';
@@ -97,9 +97,8 @@ export function convertFeatures(
   };
   const generate = (spec: Spectrogram, formantRatio: number, input: InputVoiceStats | null): Spectrogram => {
     // The input was warped, so the statistics are too: each bin is normalised by what it now holds.
-    const warp = (s: SpeakerStats): SpeakerStats => (formantRatio === 1 ? s : { mean: warpBins(s.mean, formantRatio, features), std: warpBins(s.std, formantRatio, features) });
-    const speaker = warp(directionStats(model, direction).source);
-    const source = input ? blendStats(speaker, { ...warp(input), frames: input.frames }, priorFrames(features)) : speaker;
+    const speaker = warpStats(directionStats(model, direction).source, formantRatio, features);
+    const source = input ? blendStats(speaker, { ...warpStats(input, formantRatio, features), frames: input.frames }, priorFrames(features)) : speaker;
     return options.statsOnly ? statsOnlyLogMel(model, spec, direction, source) : convertLogMel(model, spec, direction, options.chunking ?? DEFAULT_CHUNKING, source);
   };
   // Network excitation is refused above for envelope models: the generator takes the log-mel.
@@ -118,7 +117,9 @@ export function convertFeatures(
   const envelopeModel = model.config.domain === 'envelope';
   const input = inputStatsOf(envelopeModel ? envelopeIn : logMel);
   // A whole-log-mel generator gets the warped envelope under the input's own harmonics.
-  const envelopeOut = envelopeModel ? generate(envelopeWarped, formantRatio, input) : spectralEnvelope(generate(addSpectrograms(envelopeWarped, fineIn), formantRatio, input));
+  const generated = envelopeModel ? generate(envelopeWarped, formantRatio, input) : spectralEnvelope(generate(addSpectrograms(envelopeWarped, fineIn), formantRatio, input));
+  // Only input statistics trust an empty band whole (blendStats); the speaker's keep it far below the speaker's range.
+  const envelopeOut = input ? silenceEmptyBins(generated, envelopeWarped, logMel, warpStats(input, formantRatio, features)) : generated;
   if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, fineIn) };
 
   if (!stats || !pitch || !reference) throw new Error('convertFeatures: unreachable: rebuilt excitation without pitch');
@@ -171,6 +172,11 @@ export const NOISE_APERIODICITY = 0.7;
 function targetVoicedPitch(mapped: Float64Array, input: F0Track, pVoiced: Float64Array, fallbackHz: number): Float64Array {
   const voiced = Uint8Array.from(pVoiced, (p, t) => (input.voiced[t] || (p > 0.5 && input.aperiodicity[t] < NOISE_APERIODICITY) ? 1 : 0));
   return fillPitch(mapped, voiced, fallbackHz);
+}
+
+/** Per-bin statistics moved along frequency with the formants, like the envelope they describe. */
+function warpStats(stats: SpeakerStats, formantRatio: number, features: Readonly<FeatureConfig>): SpeakerStats {
+  return formantRatio === 1 ? stats : { mean: warpBins(stats.mean, formantRatio, features), std: warpBins(stats.std, formantRatio, features) };
 }
 
 function addSpectrograms(a: Spectrogram, b: Spectrogram): Spectrogram {

@@ -87,3 +87,35 @@ export function blendStats(speaker: SpeakerStats, input: InputVoiceStats, prior:
   const mix = (a: Float32Array, b: Float32Array): Float32Array => Float32Array.from(a, (v, i) => (1 - weight[i]) * v + weight[i] * b[i]);
   return { mean: mix(speaker.mean, input.mean), std: mix(speaker.std, input.std) };
 }
+
+/**
+ * Spread (natural-log units) under which an input bin counts as empty: nothing was recorded
+ * there, e.g. above 4 kHz in a telephone or 8 kHz recording (0.001 there; 0.9-2 where a
+ * voice is).
+ */
+export const EMPTY_BIN_SPREAD = 0.01;
+
+/**
+ * Keep the bands the input does not have silent where the input is silent: `converted`
+ * (an envelope [nMels, T], changed in place) takes `input`'s value in every bin whose
+ * spread in `stats` is under EMPTY_BIN_SPREAD, in every frame that is silent in `inputLogMel`.
+ *
+ * Normalised with its own statistics (blendStats), an empty bin is 0 in every frame, the
+ * middle of the speaker's range, so the generator fills it with the target speaker's usual
+ * level in pauses as much as in speech: a steady hiss band. Measured on 30 real telephone
+ * prompts converted to bob, the band above 4.4 kHz was -32 dB (re the loudest mel bin) in
+ * the input's silent frames and -33 dB in speech; bob's own recordings: -51 and -28 dB.
+ * In speech frames the filled band stays: cutting it off cost the recogniser 14 points.
+ */
+export function silenceEmptyBins(converted: Spectrogram, input: Spectrogram, inputLogMel: Spectrogram, stats: SpeakerStats): Spectrogram {
+  const { rows, frames } = converted;
+  if (input.rows !== rows || input.frames !== frames || inputLogMel.frames !== frames || stats.std.length !== rows) {
+    throw new Error(`silenceEmptyBins: shapes differ (${rows}x${frames}, ${input.rows}x${input.frames}, ${inputLogMel.frames} frames, ${stats.std.length} bins)`);
+  }
+  const voice = voicedFrameMask(inputLogMel, DEFAULT_STATS_OPTIONS.silenceDb);
+  for (let r = 0; r < rows; r++) {
+    if (!(stats.std[r] < EMPTY_BIN_SPREAD)) continue;
+    for (let t = 0; t < frames; t++) if (!voice[t]) converted.data[r * frames + t] = input.data[r * frames + t];
+  }
+  return converted;
+}
