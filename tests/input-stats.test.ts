@@ -5,7 +5,7 @@ import { spectralEnvelope } from '../src/audio/envelope.js';
 import { logMelSpectrogram } from '../src/audio/features.js';
 import { initBackend } from '../src/backend/index.js';
 import { convertAudio, type ConvertOptions } from '../src/convert/convert-audio.js';
-import { blendStats, EMPTY_BIN_SPREAD, INPUT_STATS_PRIOR_SECONDS, inputStatsWeight, inputVoiceStats, priorFrames, silenceEmptyBins, type InputVoiceStats } from '../src/convert/input-stats.js';
+import { blendStats, EMPTY_BIN_SPREAD, INPUT_STATS_PRIOR_SECONDS, inputStatsWeight, inputVoiceStats, priorFrames, fillEmptyBands, GUIDE_BINS, RECORDED_BIN_SPREAD, type InputVoiceStats } from '../src/convert/input-stats.js';
 import { defaultModelDir } from '../src/convert/shipped-model.js';
 import { disposeVoiceModel, loadVoiceModel, type VoiceModel } from '../src/convert/voice-model.js';
 import { readWav } from '../src/audio/wav.js';
@@ -171,7 +171,7 @@ describe('a telephone-band recording', () => {
     expect(mean(speaker)).toBeLessThan(-3);
   });
 
-  it('keeps the band it does not have silent in its pauses and filled in its speech', () => {
+  it('keeps the band it does not have silent in its pauses, and in its speech filled and moving with the top of the band it has', () => {
     const wav = readWav(join(REPO, 'samples', 'dev', 'alice', 'dev01.wav'));
     const phone = resample(resample(wav.samples, wav.sampleRate, 8000), 8000, SR);
     const centre = (r: number) => melToHz(hzToMel(CFG.fMin) + ((r + 1) * (hzToMel(CFG.fMax) - hzToMel(CFG.fMin))) / (CFG.nMels + 1));
@@ -188,23 +188,58 @@ describe('a telephone-band recording', () => {
     expect(Math.abs(level(output, pauses) - level(input, pauses))).toBeLessThan(0.5);
     // In speech it is filled at bob's level: far above the floor (5 nepers = 43 dB).
     expect(level(output, speech) - level(input, speech)).toBeGreaterThan(5);
+    // ...and it rises and falls with the input's 3-3.8 kHz band (a fricative, a closure), frame by frame.
+    const top = Array.from({ length: CFG.nMels }, (_, r) => r).filter((r) => centre(r) > 3000 && centre(r) < 3800);
+    const at = (spec: Spectrogram, bins: number[], t: number) => bins.reduce((a, r) => a + spec.data[r * spec.frames + t], 0) / bins.length;
+    expect(correlation(speech.map((t) => at(input, top, t)), speech.map((t) => at(output, empty, t)))).toBeGreaterThan(0.8);
   });
 });
 
-describe('silenceEmptyBins', () => {
-  // 3 bins x 4 frames; frame 2 is 60 dB below the others (silent), bin 1 has no spread.
+describe('fillEmptyBands', () => {
   const spec = (rows: number[][]): Spectrogram => ({ rows: rows.length, frames: rows[0].length, data: Float32Array.from(rows.flat()) });
-  const inputLogMel = spec([[0, 0, -14, 0], [0, 0, -14, 0], [0, 0, -14, 0]]);
-  const input = spec([[1, 1, 1, 1], [-11, -11, -11, -11], [2, 2, 2, 2]]);
-  const stats = { mean: new Float32Array([0, -11, 0]), std: new Float32Array([1, EMPTY_BIN_SPREAD / 2, EMPTY_BIN_SPREAD * 2]) };
+  // 4 frames; frame 2 is 60 dB below the others (silent).
+  const inputLogMel = spec([[0, 0, -14, 0]]);
 
-  it("gives an empty bin the input's value in silent frames only, and leaves every other bin", () => {
+  it("gives an empty bin the input's value in silent frames and leaves every other bin, with too few recorded bins to follow", () => {
+    // Bin 1 has no spread, bin 2 a little; bin 0 is the only recorded one.
+    const input = spec([[1, 1, 1, 1], [-11, -11, -11, -11], [2, 2, 2, 2]]);
+    const stats = { mean: new Float32Array([0, -11, 0]), std: new Float32Array([1, EMPTY_BIN_SPREAD / 2, EMPTY_BIN_SPREAD * 2]) };
     const converted = spec([[5, 5, 5, 5], [3, 3, 3, 3], [4, 4, 4, 4]]);
-    silenceEmptyBins(converted, input, inputLogMel, stats);
+    fillEmptyBands(converted, input, spec([[0, 0, -14, 0], [0, 0, -14, 0], [0, 0, -14, 0]]), stats);
     expect(Array.from(converted.data)).toEqual([5, 5, 5, 5, 3, 3, -11, 3, 4, 4, 4, 4]);
   });
 
+  it('moves the fill of an empty bin with the mean of the highest recorded bins about its speech mean, never below the input', () => {
+    // GUIDE_BINS + 1 recorded bins (the lowest is not a guide), then two empty bins.
+    const recorded = GUIDE_BINS + 1;
+    const guide = [0, 2, -30, -2]; // their level per frame: the speech frames (0, 1, 3) average 0
+    const input = spec([...Array.from({ length: recorded }, (_, r) => (r === 0 ? [9, 9, 9, 9] : guide)), [-11, -11, -11, -11], [-11, -11, -11, -11]]);
+    const std = Float32Array.from([...Array.from({ length: recorded }, () => RECORDED_BIN_SPREAD), 0, 0]);
+    const converted = spec([...Array.from({ length: recorded }, () => [7, 7, 7, 7]), [3, 3, 3, 3], [-9, -9, -9, -9]]);
+    fillEmptyBands(converted, input, inputLogMel, { mean: new Float32Array(std.length), std });
+    const rows = Array.from({ length: std.length }, (_, r) => Array.from(converted.data.subarray(r * 4, r * 4 + 4)));
+    for (let r = 0; r < recorded; r++) expect(rows[r]).toEqual([7, 7, 7, 7]);
+    expect(rows[recorded]).toEqual([3, 5, -11, 1]);
+    expect(rows[recorded + 1]).toEqual([-9, -7, -11, -11]); // -9 - 2 would be under the input's -11
+  });
+
   it('refuses spectrograms of different shapes', () => {
-    expect(() => silenceEmptyBins(spec([[1, 2, 3]]), input, inputLogMel, stats)).toThrow(/shapes differ/);
+    const stats = { mean: new Float32Array(1), std: new Float32Array(1) };
+    expect(() => fillEmptyBands(spec([[1, 2, 3]]), spec([[1, 2, 3, 4]]), inputLogMel, stats)).toThrow(/shapes differ/);
   });
 });
+
+/** Pearson correlation of two equally long series. */
+function correlation(x: number[], y: number[]): number {
+  const mx = x.reduce((a, b) => a + b, 0) / x.length;
+  const my = y.reduce((a, b) => a + b, 0) / y.length;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < x.length; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}

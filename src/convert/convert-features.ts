@@ -11,7 +11,7 @@ import { rebuildExcitation } from '../audio/excitation.js';
 import { fillPitch, mapF0, pitchStats, type F0Track, type PitchStats } from '../audio/pitch.js';
 import { VoiceswapError } from '../errors.js';
 import type { SpeakerStats } from '../model/normalization.js';
-import { blendStats, generatorInputStats, priorFrames, silenceEmptyBins, type InputStatsChoice, type InputVoiceStats } from './input-stats.js';
+import { blendStats, generatorInputStats, priorFrames, fillEmptyBands, type InputStatsChoice, type InputVoiceStats } from './input-stats.js';
 import { convertLogMel, DEFAULT_CHUNKING, statsOnlyLogMel, type ChunkOptions } from './convert-logmel.js';
 import { voicingProbability } from '../model/voicing.js';
 import type { ExcitationMode, VoicingMode } from './excitation-mode.js';
@@ -119,7 +119,7 @@ export function convertFeatures(
   // A whole-log-mel generator gets the warped envelope under the input's own harmonics.
   const generated = envelopeModel ? generate(envelopeWarped, formantRatio, input) : spectralEnvelope(generate(addSpectrograms(envelopeWarped, fineIn), formantRatio, input));
   // Only input statistics trust an empty band whole (blendStats); the speaker's keep it far below the speaker's range.
-  const envelopeOut = input ? silenceEmptyBins(generated, envelopeWarped, logMel, warpStats(input, formantRatio, features)) : generated;
+  const envelopeOut = input ? fillEmptyBands(generated, envelopeWarped, logMel, warpStats(input, formantRatio, features)) : generated;
   if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, fineIn) };
 
   if (!stats || !pitch || !reference) throw new Error('convertFeatures: unreachable: rebuilt excitation without pitch');
