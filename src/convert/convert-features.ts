@@ -95,10 +95,11 @@ export function convertFeatures(
     if (input && input.mean.length !== logMel.rows) throw new VoiceswapError(`input statistics have ${input.mean.length} bins, the model ${logMel.rows}`);
     return input;
   };
+  /** `spec` warped by `formantRatio`, through the generator; `input` are the input's statistics warped the same way. */
   const generate = (spec: Spectrogram, formantRatio: number, input: InputVoiceStats | null): Spectrogram => {
     // The input was warped, so the statistics are too: each bin is normalised by what it now holds.
     const speaker = warpStats(directionStats(model, direction).source, formantRatio, features);
-    const source = input ? blendStats(speaker, { ...warpStats(input, formantRatio, features), frames: input.frames }, priorFrames(features)) : speaker;
+    const source = input ? blendStats(speaker, input, priorFrames(features)) : speaker;
     return options.statsOnly ? statsOnlyLogMel(model, spec, direction, source) : convertLogMel(model, spec, direction, options.chunking ?? DEFAULT_CHUNKING, source);
   };
   // Network excitation is refused above for envelope models: the generator takes the log-mel.
@@ -115,11 +116,12 @@ export function convertFeatures(
   const fineIn = subtractSpectrograms(logMel, envelopeIn);
   const envelopeWarped = warpEnvelope(envelopeIn, formantRatio, features);
   const envelopeModel = model.config.domain === 'envelope';
-  const input = inputStatsOf(envelopeModel ? envelopeIn : logMel);
+  const unwarpedInput = inputStatsOf(envelopeModel ? envelopeIn : logMel);
+  const input = unwarpedInput && { ...warpStats(unwarpedInput, formantRatio, features), frames: unwarpedInput.frames };
   // A whole-log-mel generator gets the warped envelope under the input's own harmonics.
   const generated = envelopeModel ? generate(envelopeWarped, formantRatio, input) : spectralEnvelope(generate(addSpectrograms(envelopeWarped, fineIn), formantRatio, input));
   // Only input statistics trust an empty band whole (blendStats); the speaker's keep it far below the speaker's range.
-  const envelopeOut = input ? fillEmptyBands(generated, envelopeWarped, logMel, warpStats(input, formantRatio, features)) : generated;
+  const envelopeOut = input ? fillEmptyBands(generated, envelopeWarped, logMel, input) : generated;
   if (mode === 'source') return { logMel: addSpectrograms(envelopeOut, fineIn) };
 
   if (!stats || !pitch || !reference) throw new Error('convertFeatures: unreachable: rebuilt excitation without pitch');
