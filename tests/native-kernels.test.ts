@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startNative, NATIVE_BACKEND } from '../src/backend/native/index.js';
 import { environmentWithoutAddonSettings, loadNativeAddon, setAddonEnvironment } from '../src/backend/native/addon.js';
@@ -20,6 +21,18 @@ import { FUSED_GLU } from '../src/backend/fused-glu.js';
  */
 
 const TOLERANCE = 1e-4;
+
+/**
+ * The work (elements read and written) from which the addon's loops share out over every
+ * thread: kParallelMinElements in native/src/parallel.h, read from there so that the cases
+ * sized to run on every thread keep doing so if it changes.
+ */
+const PARALLEL_MIN_WORK = (() => {
+  const header = readFileSync(new URL('../native/src/parallel.h', import.meta.url), 'utf8');
+  const match = /kParallelMinElements = (\d+)(?: << (\d+))?;/.exec(header);
+  if (match === null) throw new Error('kParallelMinElements not found in native/src/parallel.h');
+  return Number(match[1]) * 2 ** Number(match[2] ?? 0);
+})();
 const addon = loadNativeAddon();
 // CI (.ci/run, with oneDNN installed) sets VOICESWAP_NATIVE=require: there a missing addon
 // fails the run instead of skipping 58 tests. Elsewhere, one plain line says they were
@@ -80,10 +93,15 @@ type Compute = (...inputs: tf.Tensor[]) => tf.Tensor[];
 /** The outputs of `compute` on `backend`, from inputs made from the same seeds every time. */
 async function outputsOn(backend: string, shapes: number[][], compute: Compute): Promise<Float32Array[]> {
   await tf.setBackend(backend);
-  return tf.tidy(() => {
+  // tidy returns the tensors, not their values: it would search every element of a typed
+  // array for tensors to keep (seconds for a million)
+  const outputs = tf.tidy(() => {
     const inputs = shapes.map((shape, i) => tf.tensor(pseudoRandom(tf.util.sizeFromShape(shape), 101 + i), shape));
-    return compute(...inputs).map((t) => t.dataSync() as Float32Array);
+    return compute(...inputs);
   });
+  const values = outputs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outputs);
+  return values;
 }
 
 async function expectNativeEqualsCpu(shapes: number[][], compute: Compute): Promise<void> {
@@ -235,9 +253,12 @@ describe.skipIf(!addon.ok)('native backend', () => {
     for (const [name, fn] of fns) {
       it(name, async () => {
         await expectNativeEqualsCpu([[3, 7, 11, 5]], withGradients((x) => fn(x!)));
-        await expectNativeEqualsCpu([[70001]], (x) => [fn(x!)]); // large enough to run multi-threaded
       });
     }
+
+    it('every one of them on an input large enough to run on every thread', async () => {
+      await expectNativeEqualsCpu([[PARALLEL_MIN_WORK + 1]], (x) => fns.map(([, fn]) => fn(x!)));
+    });
 
     it('NaN and infinities pass through as on cpu', async () => {
       const special = () => tf.tensor1d([NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30]);
@@ -265,8 +286,8 @@ describe.skipIf(!addon.ok)('native backend', () => {
       [[2, 9, 7, 5], [0, 2], true], // two separate reduced groups
       [[2, 9, 7, 5], 3, false], // innermost axis
       [[2, 1, 1, 5], [1, 2], false], // only size-1 axes
-      [[300, 401], 0, false], // large enough to run multi-threaded
-      [[300, 401], 1, true],
+      [[Math.ceil(PARALLEL_MIN_WORK / 401), 401], 0, false], // large enough to run on every thread
+      [[Math.ceil(PARALLEL_MIN_WORK / 401), 401], 1, true],
     ];
     for (const [shape, axis, keepDims] of cases) {
       it(`[${shape}] over axis ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''}`, async () => {
@@ -326,6 +347,12 @@ describe.skipIf(!addon.ok)('native backend', () => {
       await expectNativeEqualsCpu([[3, 4, 5]], (x) => [tf.transpose(x!, [0, 1, 2])]);
     });
 
+    it('transpose large enough to run on every thread: each thread starts its rows mid-way (a pixel shuffle, 2-element rows)', async () => {
+      // the addon counts 4 units of work per element moved
+      const outer = Math.ceil(PARALLEL_MIN_WORK / 4 / (2 * 33 * 2 * 25));
+      await expectNativeEqualsCpu([[outer, 2, 33, 2, 25]], (x) => [tf.transpose(x!, [0, 2, 4, 1, 3])]);
+    });
+
     it('split (GLU halves, uneven sizes, the batch axis) and concat, with gradients', async () => {
       await expectNativeEqualsCpu([[2, 5, 7, 6]], withGradients((x) => tf.concat(tf.split(x!, 2, 3).map((h, i) => tf.mul(h, i + 1)), 3)));
       await expectNativeEqualsCpu([[3, 5, 7]], (x) => tf.split(x!, [1, 4, 2], 2));
@@ -346,6 +373,10 @@ describe.skipIf(!addon.ok)('native backend', () => {
 
     it('rank 4, batched both sides, with gradients', async () => {
       await expectNativeEqualsCpu([[2, 3, 4, 5], [2, 3, 5, 6]], withGradients((a, b) => tf.matMul(a!, b!)));
+    });
+
+    it('a product large enough for every thread (the addon runs smaller ones on one), with gradients', async () => {
+      await expectNativeEqualsCpu([[211, 160], [160, 257]], withGradients((a, b) => tf.matMul(a!, b!))); // 17 MFLOP
     });
 
     it('batched against a single matrix, both ways round', async () => {
@@ -452,7 +483,8 @@ describe.skipIf(!addon.ok)('native backend', () => {
       }
     });
 
-    for (const shape of [[1, 5, 7, 3], [2, 9, 4, 33], [1, 80, 16, 8]]) {
+    // the last is large enough to run on every thread (3 elements of work per input element)
+    for (const shape of [[1, 5, 7, 3], [2, 9, 4, 33], [1, 80, 16, 8], [1, 61, 64, Math.ceil(PARALLEL_MIN_WORK / 3 / 61 / 64)]]) {
       it(`[${shape}], with gradients for x, gamma and beta`, async () => {
         const c = shape[3]!;
         await expectNativeEqualsCpu([shape, [c], [c]], withGradients((x, g, b) => instanceNorm(tf.mul(x!, 3) as tf.Tensor4D, tf.add(g!, 1.5) as tf.Tensor1D, b as tf.Tensor1D)));
@@ -465,7 +497,8 @@ describe.skipIf(!addon.ok)('native backend', () => {
       expect(tf.getKernel(FUSED_GLU, NATIVE_BACKEND)).toBeDefined();
       expect(tf.getKernel(FUSED_GLU, 'cpu')).toBeUndefined();
     });
-    for (const shape of [[1, 3, 5, 2], [2, 7, 9, 66], [1, 1, 300, 512]]) {
+    // the last is large enough to run on every thread (3 units of work per output element)
+    for (const shape of [[1, 3, 5, 2], [2, 7, 9, 66], [1, 1, 300, 512], [1, 1, Math.ceil(PARALLEL_MIN_WORK / 3 / 256), 512]]) {
       it(`[${shape}]`, async () => {
         // Inputs scaled to +-8, so the sigmoid's tails are in play.
         await expectNativeEqualsCpu([shape], withGradients((x) => glu(tf.mul(x!, 8) as tf.Tensor4D)));
@@ -527,7 +560,8 @@ describe.skipIf(!addon.ok)('native backend', () => {
     /** Parameters' changes, then first and second moments, after 3 steps with learning rates 2e-4, 4e-4, 6e-4. */
     async function adamOn(backend: string): Promise<Float32Array[]> {
       await tf.setBackend(backend);
-      const shapes = [[3, 5, 7], [1], [1031], [2, 20_000]]; // odd sizes, one over the addon's 16k-element span
+      // odd sizes, one over the addon's 16k-element span; 7 arrays per element: enough work for every thread
+      const shapes = [[3, 5, 7], [1], [1031], [2, Math.ceil(PARALLEL_MIN_WORK / 14)]];
       const initial = shapes.map((s, i) => pseudoRandom(tf.util.sizeFromShape(s), 300 + i));
       const params = shapes.map((s, i) => tf.variable(tf.tensor(initial[i]!.slice(), s)));
       const adam = new Adam(params.map((p, i) => [`w${i}`, p] as const));

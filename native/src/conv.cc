@@ -201,36 +201,14 @@ bool useThin(ConvPass pass, const ConvShape& s) {
   return thinConvPreferred(pass, s) || (thinConvCovers(pass, s) && planFor(pass, s) == nullptr);
 }
 
-// Below this many floating-point operations a pass runs on the calling thread alone (its
-// plan is also made for one thread); each pass of a convolution costs about the same.
-// Splitting so little work costs more in synchronisation than it saves. Measured on the
-// 2-core development VM with 2 threads, each pass alone, interleaved with one thread: the
-// residual blocks' 1x3 convolutions (1.6 MFLOP) took 90-200 us per pass on two threads
-// and 30-100 us on one, 5 MFLOP ones 100-175 us against 70-115 us; the two break even
-// between 25 and 100 MFLOP, and two threads win from about 190 MFLOP (by 1.1-1.7x). In a
-// small-preset training step the 1x3 passes went from about 26 ms to 8 ms.
-constexpr double kSingleThreadFlops = 16e6;
-
 double passFlops(const ConvShape& s) {
   return 2.0 * s.batch * s.outH * s.outW * s.outC * s.kH * s.kW * s.inC;
 }
 
-// Limits the calling thread's OpenMP team to one thread while it lives, for a small pass.
-class SmallPassThreads {
+// A small pass runs on one thread (see kSingleThreadFlops), its kernel prepared for one.
+class SmallPassThreads : public OneThreadScope {
  public:
-  explicit SmallPassThreads(const ConvShape& s)
-      : saved_(omp_get_max_threads()), limited_(saved_ > 1 && passFlops(s) < kSingleThreadFlops) {
-    if (limited_) omp_set_num_threads(1);
-  }
-  ~SmallPassThreads() {
-    if (limited_) omp_set_num_threads(saved_);
-  }
-  SmallPassThreads(const SmallPassThreads&) = delete;
-  SmallPassThreads& operator=(const SmallPassThreads&) = delete;
-
- private:
-  int saved_;
-  bool limited_;
+  explicit SmallPassThreads(const ConvShape& s) : OneThreadScope(passFlops(s) < kSingleThreadFlops) {}
 };
 
 }  // namespace

@@ -102,6 +102,9 @@ void gemmLoops(const GemmShape& s, const float* a, const float* b, float* c) {
 }  // namespace
 
 void gemm(const GemmShape& s, const float* a, const float* b, float* c) {
+  // a small product runs on one thread, and its kernel is prepared for one
+  const double flops = 2.0 * std::max(s.batchA, s.batchB) * s.m * s.n * s.k;
+  OneThreadScope threads(flops < kSingleThreadFlops);
   const PlanKey key{s.batchA, s.batchB, s.m, s.n, s.k, s.transposeA, s.transposeB};
   auto& cache = plans();
   auto found = cache.find(key);
