@@ -9,8 +9,8 @@ import { customConfig } from '../src/model/presets.js';
 import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLosses, type LossValues } from '../src/train/step.js';
 import { FUSED_ADAM } from '../src/backend/fused-adam.js';
 import { Adam } from '../src/train/adam.js';
-import { FUSED_INSTANCE_NORM } from '../src/backend/fused-instance-norm.js';
-import { conv2d, glu, instanceNorm } from '../src/model/layers.js';
+import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GLU } from '../src/backend/fused-instance-norm.js';
+import { conv2d, glu, instanceNorm, instanceNormGlu } from '../src/model/layers.js';
 import { FUSED_CONV_BIAS } from '../src/backend/fused-conv-bias.js';
 import { FUSED_GLU } from '../src/backend/fused-glu.js';
 
@@ -488,6 +488,23 @@ describe.skipIf(!addon.ok)('native backend', () => {
       it(`[${shape}], with gradients for x, gamma and beta`, async () => {
         const c = shape[3]!;
         await expectNativeEqualsCpu([shape, [c], [c]], withGradients((x, g, b) => instanceNorm(tf.mul(x!, 3) as tf.Tensor4D, tf.add(g!, 1.5) as tf.Tensor1D, b as tf.Tensor1D)));
+      });
+    }
+  });
+
+  describe('fused instance norm + GLU equals the two layers op by op on cpu (values and gradients)', () => {
+    it('is what the native backend runs (and the cpu backend does not have)', () => {
+      expect(tf.getKernel(FUSED_INSTANCE_NORM_GLU, NATIVE_BACKEND)).toBeDefined();
+      expect(tf.getKernel(FUSED_INSTANCE_NORM_GLU, 'cpu')).toBeUndefined();
+    });
+
+    // odd sizes; one channel pair; the last large enough to run on every thread (at least
+    // 7 units of work per gated output)
+    for (const shape of [[1, 5, 7, 6], [2, 9, 4, 66], [1, 80, 16, 2], [2, 61, 64, 2 * Math.ceil(PARALLEL_MIN_WORK / 7 / 61 / 64)]]) {
+      it(`[${shape}], with gradients for x, gamma and beta`, async () => {
+        const c = shape[3]!;
+        // inputs scaled so that the gates reach the sigmoid's tails; beta shifts them
+        await expectNativeEqualsCpu([shape, [c], [c]], withGradients((x, g, b) => instanceNormGlu(tf.mul(x!, 3) as tf.Tensor4D, tf.mul(g!, 4) as tf.Tensor1D, b as tf.Tensor1D)));
       });
     }
   });

@@ -14,6 +14,7 @@
 #include "gemm.h"
 #include "napi_args.h"
 #include "norm.h"
+#include "norm_glu.h"
 #include "reduce.h"
 
 namespace voiceswap {
@@ -398,6 +399,49 @@ napi_value InstanceNormGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The shape [N, S, 2C] of an instance norm + GLU's input (an even channel count).
+NormShape readNormGluShape(napi_env env, napi_value value) {
+  const NormShape sh = readNormShape(env, value);
+  if (sh.c % 2 != 0) throw ArgumentError("instance norm + GLU needs an even channel count, got " + std::to_string(sh.c));
+  return sh;
+}
+
+// instanceNormGlu(shape [N, S, 2C], eps, x, gamma, beta, out, mean, rstd): out [N, S, C]
+napi_value InstanceNormGlu(napi_env env, napi_callback_info info) {
+  Args args(env, info, 8);
+  const NormShape sh = readNormGluShape(env, args.values[0]);
+  const float eps = static_cast<float>(doubleValue(env, args.values[1], "eps"));
+  const char* names[6] = {"x", "gamma", "beta", "out", "mean", "rstd"};
+  const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c;
+  const size_t lengths[6] = {size, size_t(sh.c), size_t(sh.c), size / 2, stats, stats};
+  float* data[6];
+  for (int k = 0; k < 6; k++) {
+    const auto view = float32Array(env, args.values[k + 2], names[k]);
+    expectLength(view, lengths[k], names[k]);
+    data[k] = view.data;
+  }
+  instanceNormGluForward(sh.n, sh.s, sh.c / 2, data[0], data[1], data[2], eps, data[3], data[4], data[5]);
+  return nullptr;
+}
+
+// instanceNormGluGrad(shape [N, S, 2C], dy, x, gamma, beta, mean, rstd, dx, dgamma, dbeta)
+napi_value InstanceNormGluGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 10);
+  const NormShape sh = readNormGluShape(env, args.values[0]);
+  const char* names[9] = {"dy", "x", "gamma", "beta", "mean", "rstd", "dx", "dgamma", "dbeta"};
+  const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c, c = size_t(sh.c);
+  const size_t lengths[9] = {size / 2, size, c, c, stats, stats, size, c, c};
+  float* data[9];
+  for (int k = 0; k < 9; k++) {
+    const auto view = float32Array(env, args.values[k + 1], names[k]);
+    expectLength(view, lengths[k], names[k]);
+    data[k] = view.data;
+  }
+  instanceNormGluBackward(sh.n, sh.s, sh.c / 2, data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
+                          data[8]);
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
   const int32_t n = int32Value(env, args.values[0], "threads");
@@ -459,6 +503,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gluGrad", nullptr, guarded<GluGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"instanceNorm", nullptr, guarded<InstanceNorm>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"instanceNormGrad", nullptr, guarded<InstanceNormGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"instanceNormGlu", nullptr, guarded<InstanceNormGlu>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"instanceNormGluGrad", nullptr, guarded<InstanceNormGluGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adam", nullptr, guarded<Adam>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, guarded<SetThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, guarded<Threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

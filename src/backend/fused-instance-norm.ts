@@ -13,3 +13,18 @@
  */
 export const FUSED_INSTANCE_NORM = 'VoiceswapInstanceNorm';
 export const FUSED_INSTANCE_NORM_GRAD = 'VoiceswapInstanceNormGrad';
+
+/**
+ * Instance norm followed by a GLU (src/model/layers.ts instanceNormGlu), the end of every
+ * down-sampling, up-sampling and residual block: one kernel each way, which never stores
+ * the normalised tensor (the forward pass reads x and writes the gated half; the gradient
+ * recomputes the normalisation from x and the saved statistics).
+ *
+ * FUSED_INSTANCE_NORM_GLU: inputs `x` [B, H, W, 2C], `gamma` and `beta` [2C]; attr `eps`.
+ * Outputs: glu(FUSED_INSTANCE_NORM's y) [B, H, W, C], then mean and rstd [B, 2C].
+ *
+ * FUSED_INSTANCE_NORM_GLU_GRAD: inputs `dy` [B, H, W, C], `x`, `gamma`, `beta`, `mean`,
+ * `rstd`; outputs dx, dgamma, dbeta.
+ */
+export const FUSED_INSTANCE_NORM_GLU = 'VoiceswapInstanceNormGlu';
+export const FUSED_INSTANCE_NORM_GLU_GRAD = 'VoiceswapInstanceNormGluGrad';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_CONV_BIAS, type FusedConvBiasAttrs } from '../backend/fused-conv-bias.js';
 import { FUSED_GLU, FUSED_GLU_GRAD } from '../backend/fused-glu.js';
-import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD } from '../backend/fused-instance-norm.js';
+import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GLU, FUSED_INSTANCE_NORM_GLU_GRAD, FUSED_INSTANCE_NORM_GRAD } from '../backend/fused-instance-norm.js';
 import type { Conv2dSpec, Padding2d } from './params.js';
 
 /**
@@ -84,6 +84,40 @@ function fusedInstanceNorm(eps: number): (x: tf.Tensor, gamma: tf.Tensor, beta: 
       };
     }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
     fusedNorms.set(eps, f);
+  }
+  return f;
+}
+
+/**
+ * glu(instanceNorm(x, gamma, beta)): how every down-sampling, up-sampling and residual
+ * block ends. One fused kernel (and one for its gradient) where the backend has them,
+ * else the two layers.
+ */
+export function instanceNormGlu(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = INSTANCE_NORM_EPS): tf.Tensor4D {
+  if (tf.getKernel(FUSED_INSTANCE_NORM_GLU, tf.getBackend()) === undefined) return glu(instanceNorm(x, gamma, beta, eps));
+  if (x.shape[3] % 2 !== 0) throw new Error(`glu needs an even channel count, got ${x.shape[3]}`);
+  return fusedInstanceNormGlu(eps)(x, gamma, beta) as tf.Tensor4D;
+}
+
+const fusedNormGlus = new Map<number, (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor>();
+
+/** The fused instance norm + GLU for `eps`, its gradient the fused backward kernel. */
+function fusedInstanceNormGlu(eps: number): (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor {
+  let f = fusedNormGlus.get(eps);
+  if (f === undefined) {
+    f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+      const [y, mean, rstd] = tf.engine().runKernel(FUSED_INSTANCE_NORM_GLU, { x, gamma, beta }, { eps }) as tf.Tensor[];
+      save([x, gamma, beta, mean!, rstd!]);
+      return {
+        value: y!,
+        gradFunc: (dy, saved) => {
+          const [sx, sgamma, sbeta, smean, srstd] = saved;
+          return tf.engine().runKernel(FUSED_INSTANCE_NORM_GLU_GRAD, { dy: dy as tf.Tensor, x: sx!, gamma: sgamma!, beta: sbeta!, mean: smean!, rstd: srstd! }, {}) as tf.Tensor[];
+        },
+      };
+    }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
+    fusedNormGlus.set(eps, f);
   }
   return f;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2d, convFlops, convOutputSize, glu, instanceNorm, pixelShuffle } from './layers.js';
+import { conv2d, convFlops, convOutputSize, glu, instanceNorm, instanceNormGlu, pixelShuffle } from './layers.js';
 import { param, paramSpecs, type Conv2dSpec, type ConvCall, type InstanceNormSpec, type LayerSpec, type Module, type Network, type Padding2d, type ParamSpec, type Shape } from './params.js';
 
 /**
@@ -36,10 +36,17 @@ function runConv(net: Network, spec: Conv2dSpec, x: tf.Tensor4D): tf.Tensor4D {
   return conv2d(x, kernel, bias, spec.stride, spec.pad);
 }
 
+function normParams(net: Network, spec: InstanceNormSpec): [tf.Tensor1D, tf.Tensor1D] {
+  return [param(net, `${spec.name}/gamma`) as tf.Tensor as tf.Tensor1D, param(net, `${spec.name}/beta`) as tf.Tensor as tf.Tensor1D];
+}
+
 function runNorm(net: Network, spec: InstanceNormSpec, x: tf.Tensor4D): tf.Tensor4D {
-  const gamma = param(net, `${spec.name}/gamma`) as tf.Tensor as tf.Tensor1D;
-  const beta = param(net, `${spec.name}/beta`) as tf.Tensor as tf.Tensor1D;
-  return instanceNorm(x, gamma, beta);
+  return instanceNorm(x, ...normParams(net, spec));
+}
+
+/** The norm, then a GLU (one fused kernel where the backend has it). */
+function runNormGlu(net: Network, spec: InstanceNormSpec, x: tf.Tensor4D): tf.Tensor4D {
+  return instanceNormGlu(x, ...normParams(net, spec));
 }
 
 /** The conv's call on `input` and its output shape. */
@@ -108,7 +115,7 @@ export class ConvNormGlu extends Block {
   }
 
   forward(net: Network, x: tf.Tensor4D): tf.Tensor4D {
-    return glu(runNorm(net, this.norm, runConv(net, this.conv, x)));
+    return runNormGlu(net, this.norm, runConv(net, this.conv, x));
   }
 
   trace(input: Shape): { convs: ConvCall[]; output: Shape } {
@@ -136,7 +143,7 @@ export class Upsample extends Block {
   }
 
   forward(net: Network, x: tf.Tensor4D): tf.Tensor4D {
-    return glu(runNorm(net, this.norm, pixelShuffle(runConv(net, this.conv, x), this.factor)));
+    return runNormGlu(net, this.norm, pixelShuffle(runConv(net, this.conv, x), this.factor));
   }
 
   trace(input: Shape): { convs: ConvCall[]; output: Shape } {
@@ -169,7 +176,7 @@ export class Residual extends Block {
   }
 
   forward(net: Network, x: tf.Tensor4D): tf.Tensor4D {
-    const h = glu(runNorm(net, this.norm1, runConv(net, this.conv1, x)));
+    const h = runNormGlu(net, this.norm1, runConv(net, this.conv1, x));
     return tf.add(x, runNorm(net, this.norm2, runConv(net, this.conv2, h)));
   }
 

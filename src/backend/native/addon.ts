@@ -54,6 +54,21 @@ export interface NativeAddon {
     dgamma: Float32Array,
     dbeta: Float32Array,
   ): void;
+  /** shape [N, S, 2C]; out [N, S, C] = GLU of the instance norm of x (src/backend/fused-instance-norm.ts), mean and rstd [N, 2C]. */
+  instanceNormGlu(shape: Int32Array, eps: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** The gradients of instanceNormGlu given dy [N, S, C]. */
+  instanceNormGluGrad(
+    shape: Int32Array,
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): void;
   /**
    * One Adam update of every tensor (src/backend/fused-adam.ts); the lists run in
    * parallel, each output as long as its input. step: [beta1, beta2, eps, stepSize,

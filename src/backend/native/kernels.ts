@@ -3,11 +3,11 @@ import { binaryKernel, concat, constantLike, fill, reduceKernel, splitV, tile, t
 import { FUSED_ADAM } from '../fused-adam.js';
 import { FUSED_CONV_BIAS } from '../fused-conv-bias.js';
 import { FUSED_GLU, FUSED_GLU_GRAD } from '../fused-glu.js';
-import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD } from '../fused-instance-norm.js';
+import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GLU, FUSED_INSTANCE_NORM_GLU_GRAD, FUSED_INSTANCE_NORM_GRAD } from '../fused-instance-norm.js';
 import { fusedAdam } from './adam-kernel.js';
 import { fusedGlu, fusedGluGrad } from './glu-kernel.js';
 import type { FusedBody, NativeBody } from './kernel-util.js';
-import { fusedInstanceNorm, fusedInstanceNormGrad } from './norm-kernel.js';
+import { fusedInstanceNorm, fusedInstanceNormGlu, fusedInstanceNormGluGrad, fusedInstanceNormGrad } from './norm-kernel.js';
 
 /**
  * The tfjs kernels the native backend runs in the addon, by tfjs kernel name: those that
@@ -49,7 +49,7 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeBody>> = Object.freez
 });
 
 /**
- * Kernels the cpu backend does not have: Adam, conv2d, instanceNorm and glu run them where the
+ * Kernels the cpu backend does not have: Adam, conv2d, instanceNorm, instanceNormGlu and glu run them where the
  * backend provides them (src/backend/fused-*.ts), and their op-by-op path elsewhere.
  */
 export const FUSED_NATIVE_KERNELS: Readonly<Record<string, FusedBody>> = Object.freeze({
@@ -57,6 +57,8 @@ export const FUSED_NATIVE_KERNELS: Readonly<Record<string, FusedBody>> = Object.
   [FUSED_CONV_BIAS]: conv2DBias,
   [FUSED_INSTANCE_NORM]: fusedInstanceNorm,
   [FUSED_INSTANCE_NORM_GRAD]: fusedInstanceNormGrad,
+  [FUSED_INSTANCE_NORM_GLU]: fusedInstanceNormGlu,
+  [FUSED_INSTANCE_NORM_GLU_GRAD]: fusedInstanceNormGluGrad,
   [FUSED_GLU]: fusedGlu,
   [FUSED_GLU_GRAD]: fusedGluGrad,
 });

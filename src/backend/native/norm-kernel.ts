@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { float32Input, type CpuBackendLike, type KernelArgs, type NativeContext } from './kernel-util.js';
 
-/** FUSED_INSTANCE_NORM(_GRAD) on the native backend (native/src/norm.cc). */
+/** FUSED_INSTANCE_NORM(_GLU)(_GRAD) on the native backend (native/src/norm.cc, norm_glu.cc). */
 
 const values = (backend: CpuBackendLike, args: KernelArgs, name: string): Float32Array => float32Input(backend, args, name, 'fused instance norm');
 
@@ -34,5 +34,43 @@ export function fusedInstanceNormGrad({ addon, output }: NativeContext, args: Ke
   const dbeta = output(c);
   const [dy, gamma, mean, rstd] = ['dy', 'gamma', 'mean', 'rstd'].map((name) => values(backend, args, name));
   addon.instanceNormGrad(shape, dy!, xv, gamma!, mean!, rstd!, dx, dgamma, dbeta);
+  return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([c], 'float32', dgamma), backend.makeTensorInfo([c], 'float32', dbeta)];
+}
+
+/** The gated half of x's channels (the GLU's output channels). */
+function gatedChannels(x: tf.TensorInfo): number {
+  const channels = x.shape[3]!;
+  if (channels % 2 !== 0) throw new Error(`fused instance norm + GLU needs an even channel count, got ${channels}`);
+  return channels / 2;
+}
+
+export function fusedInstanceNormGlu({ addon, output }: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const shape = normShape(x);
+  const [n, , c] = shape;
+  const half = gatedChannels(x);
+  const xv = values(backend, args, 'x');
+  const out = output(xv.length / 2);
+  const mean = output(n! * c!);
+  const rstd = output(n! * c!);
+  addon.instanceNormGlu(shape, (args.attrs as { eps: number }).eps, xv, values(backend, args, 'gamma'), values(backend, args, 'beta'), out, mean, rstd);
+  return [
+    backend.makeTensorInfo([...x.shape.slice(0, 3), half], 'float32', out),
+    backend.makeTensorInfo([n!, c!], 'float32', mean),
+    backend.makeTensorInfo([n!, c!], 'float32', rstd),
+  ];
+}
+
+export function fusedInstanceNormGluGrad({ addon, output }: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const shape = normShape(x);
+  const c = shape[2]!;
+  gatedChannels(x);
+  const xv = values(backend, args, 'x');
+  const dx = output(xv.length);
+  const dgamma = output(c);
+  const dbeta = output(c);
+  const [dy, gamma, beta, mean, rstd] = ['dy', 'gamma', 'beta', 'mean', 'rstd'].map((name) => values(backend, args, name));
+  addon.instanceNormGluGrad(shape, dy!, xv, gamma!, beta!, mean!, rstd!, dx, dgamma, dbeta);
   return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([c], 'float32', dgamma), backend.makeTensorInfo([c], 'float32', dbeta)];
 }

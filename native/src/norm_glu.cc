@@ -1,0 +1,158 @@
+#include "norm_glu.h"
+
+#include <vector>
+
+#include "fast_exp.h"
+#include "norm.h"
+#include "parallel.h"
+
+namespace voiceswap {
+
+namespace {
+
+// Gated outputs k0 <= k < k0 + m of every row: the gate channels are C further on. scale
+// and shift hold the m value channels' affine maps, then the m gates'.
+__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void gatedRows(
+    const float* __restrict x, float* __restrict out, int64_t s, int64_t c, int64_t k0, int64_t m,
+    const float* __restrict scale, const float* __restrict shift) {
+  const int64_t width = 2 * c;
+  for (int64_t i = 0; i < s; i++) {
+    const float* value = x + i * width + k0;
+    const float* gate = value + c;
+    float* o = out + i * c + k0;
+    for (int64_t j = 0; j < m; j++) {
+      const float a = value[j] * scale[j] + shift[j];
+      const float g = gate[j] * scale[m + j] + shift[m + j];
+      o[j] = a / (1.0f + expVectorisable(-g));
+    }
+  }
+}
+
+// One block of channel pairs' constants for the backward pass, value channels first (index
+// j), then the gates (m + j): mean, rstd, gamma, beta.
+struct PairStats {
+  std::vector<float> mean, rstd, gamma, beta;
+  PairStats(int64_t b, int64_t c, int64_t k0, int64_t m, const float* mean_, const float* rstd_, const float* gamma_,
+            const float* beta_)
+      : mean(2 * m), rstd(2 * m), gamma(2 * m), beta(2 * m) {
+    for (int half = 0; half < 2; half++) {
+      for (int64_t j = 0; j < m; j++) {
+        const int64_t channel = half * c + k0 + j;
+        mean[half * m + j] = mean_[b * 2 * c + channel];
+        rstd[half * m + j] = rstd_[b * 2 * c + channel];
+        gamma[half * m + j] = gamma_[channel];
+        beta[half * m + j] = beta_[channel];
+      }
+    }
+  }
+};
+
+// Pass 1 of the backward pass over the pairs k0 <= k < k0 + m of every row: the GLU's
+// gradient dz (written to dz, [S, 2m], values then gates), and per channel the sums of dz
+// and dz * xhat over the rows.
+__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void gateGradRows(
+    const float* __restrict dy, const float* __restrict x, int64_t s, int64_t c, int64_t k0, int64_t m,
+    const float* __restrict mean, const float* __restrict rstd, const float* __restrict gamma,
+    const float* __restrict beta, float* __restrict dz, double* __restrict sumDz, double* __restrict sumDzXhat) {
+  const int64_t width = 2 * c;
+  for (int64_t i = 0; i < s; i++) {
+    const float* g = dy + i * c + k0;
+    const float* value = x + i * width + k0;
+    const float* gate = value + c;
+    float* dzValue = dz + i * 2 * m;
+    float* dzGate = dzValue + m;
+    for (int64_t j = 0; j < m; j++) {
+      const float xhatA = (value[j] - mean[j]) * rstd[j];
+      const float xhatG = (gate[j] - mean[m + j]) * rstd[m + j];
+      const float a = xhatA * gamma[j] + beta[j];
+      const float sig = 1.0f / (1.0f + expVectorisable(-(xhatG * gamma[m + j] + beta[m + j])));
+      const float da = g[j] * sig;
+      const float dg = g[j] * a * sig * (1.0f - sig);
+      dzValue[j] = da;
+      dzGate[j] = dg;
+      sumDz[j] += da;
+      sumDzXhat[j] += double(da * xhatA);
+      sumDz[m + j] += dg;
+      sumDzXhat[m + j] += double(dg * xhatG);
+    }
+  }
+}
+
+// Pass 2: dx = gamma * rstd * (dz - mean(dz) - xhat * mean(dz * xhat)) for both channels,
+// as a = gamma * rstd and dx = a * dz - a * xhat * meanDzXhat - a * meanDz.
+__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void normGradRows(
+    const float* __restrict dz, const float* __restrict x, float* __restrict dx, int64_t s, int64_t c, int64_t k0,
+    int64_t m, const float* __restrict mean, const float* __restrict rstd, const float* __restrict gamma,
+    const float* __restrict meanDz, const float* __restrict meanDzXhat) {
+  const int64_t width = 2 * c;
+  for (int64_t i = 0; i < s; i++) {
+    for (int half = 0; half < 2; half++) {
+      const float* d = dz + i * 2 * m + half * m;
+      const float* xs = x + i * width + half * c + k0;
+      float* out = dx + i * width + half * c + k0;
+      const int64_t o = half * m;
+      for (int64_t j = 0; j < m; j++) {
+        const float xhat = (xs[j] - mean[o + j]) * rstd[o + j];
+        out[j] = gamma[o + j] * rstd[o + j] * (d[j] - meanDz[o + j] - xhat * meanDzXhat[o + j]);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void instanceNormGluForward(int n, int64_t s, int c, const float* x, const float* gamma, const float* beta, float eps,
+                            float* out, float* mean, float* rstd) {
+  const int64_t width = 2 * int64_t(c);
+  for (int b = 0; b < n; b++) {
+    const float* xb = x + b * s * width;
+    float* ob = out + b * s * c;
+    // each thread takes a block of channel pairs: x read three times (two for the
+    // statistics), the gated half written once
+    parallelFor(c, 7 * s * c, [&](int64_t k0, int64_t k1) {
+      const int64_t m = k1 - k0;
+      std::vector<float> scale(2 * m), shift(2 * m);
+      for (int half = 0; half < 2; half++) {
+        channelScaleShift(xb, s, width, half * c + k0, m, gamma, beta, eps, mean + b * width, rstd + b * width,
+                          scale.data() + half * m, shift.data() + half * m);
+      }
+      gatedRows(xb, ob, s, c, k0, m, scale.data(), shift.data());
+    });
+  }
+}
+
+void instanceNormGluBackward(int n, int64_t s, int c, const float* dy, const float* x, const float* gamma,
+                             const float* beta, const float* mean, const float* rstd, float* dx, float* dgamma,
+                             float* dbeta) {
+  const int64_t width = 2 * int64_t(c);
+  for (int64_t k = 0; k < width; k++) dgamma[k] = dbeta[k] = 0.0f;
+  for (int b = 0; b < n; b++) {
+    // each thread owns its channel pairs: no two write the same dgamma/dbeta entry
+    parallelFor(c, 8 * s * c, [&](int64_t k0, int64_t k1) {
+      const int64_t m = k1 - k0;
+      const PairStats p(b, c, k0, m, mean, rstd, gamma, beta);
+      std::vector<double> sumDz(2 * m, 0.0), sumDzXhat(2 * m, 0.0);
+      std::vector<float> dz(s * 2 * m);  // the GLU's gradient for this block, between the passes
+      const float* dyb = dy + b * s * c;
+      const float* xb = x + b * s * width;
+      gateGradRows(dyb, xb, s, c, k0, m, p.mean.data(), p.rstd.data(), p.gamma.data(), p.beta.data(), dz.data(),
+                   sumDz.data(), sumDzXhat.data());
+      std::vector<float> meanDz(2 * m), meanDzXhat(2 * m);
+      for (int64_t j = 0; j < 2 * m; j++) {
+        meanDz[j] = float(sumDz[j] / double(s));
+        meanDzXhat[j] = float(sumDzXhat[j] / double(s));
+      }
+      normGradRows(dz.data(), xb, dx + b * s * width, s, c, k0, m, p.mean.data(), p.rstd.data(), p.gamma.data(),
+                   meanDz.data(), meanDzXhat.data());
+      for (int half = 0; half < 2; half++) {
+        for (int64_t j = 0; j < m; j++) {
+          const int64_t channel = half * c + k0 + j;
+          dgamma[channel] += float(sumDzXhat[half * m + j]);
+          dbeta[channel] += float(sumDz[half * m + j]);
+        }
+      }
+    });
+  }
+}
+
+}  // namespace voiceswap
