@@ -127,8 +127,9 @@ void instanceNormGluBackward(int n, int64_t s, int c, const float* dy, const flo
   const int64_t width = 2 * int64_t(c);
   for (int64_t k = 0; k < width; k++) dgamma[k] = dbeta[k] = 0.0f;
   for (int b = 0; b < n; b++) {
-    // each thread owns its channel pairs: no two write the same dgamma/dbeta entry
-    parallelFor(c, 8 * s * c, [&](int64_t k0, int64_t k1) {
+    // each thread owns its channel pairs: no two write the same dgamma/dbeta entry. Per
+    // pair and row: dy, x (2) and dz (2) in the first pass, dz (2), x (2) and dx (2) in the second
+    parallelFor(c, 13 * s * c, [&](int64_t k0, int64_t k1) {
       const int64_t m = k1 - k0;
       const PairStats p(b, c, k0, m, mean, rstd, gamma, beta);
       std::vector<double> sumDz(2 * m, 0.0), sumDzXhat(2 * m, 0.0);

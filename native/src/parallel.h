@@ -13,8 +13,9 @@ namespace voiceswap {
 // training step, each kernel interleaved on one and on two threads (same process, every
 // shape): instance norm, GLU, their gradients and the bias sums were faster on one thread
 // up to about 1M elements of work (e.g. instance norm of 2x40x32x128: 0.31 ms against 0.50
-// per call), and the large ones only a little faster on two. At 1 << 15, the threshold
-// before, these kernels took 17 ms more per step on two threads than on one.
+// per call), and the large ones only a little faster on two. With 1 << 15, the threshold
+// before, the step's kernels took 168 ms where the faster thread count for each would have
+// taken 152.
 constexpr int64_t kParallelMinElements = 1 << 20;
 
 // Below this many floating-point operations a convolution pass or a matrix product runs on
@@ -23,7 +24,7 @@ constexpr int64_t kParallelMinElements = 1 << 20;
 // residual blocks' 1x3 convolutions (1.6 MFLOP) took 90-200 us per pass on two threads
 // and 30-100 us on one, 5 MFLOP ones 100-175 us against 70-115 us; the two break even
 // between 25 and 100 MFLOP, and two threads win from about 190 MFLOP (by 1.1-1.7x). The
-// envelope's 64x80 by 80x80 product (0.8 MFLOP) took 95 us on two threads, 11 on one.
+// envelope's 64x80 by 80x80 product (0.8 MFLOP) took 210 us on two threads, 35 on one.
 constexpr double kSingleThreadFlops = 16e6;
 
 // Limits the calling thread's OpenMP team to one thread while it lives, when `oneThread`.
