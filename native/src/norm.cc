@@ -1,5 +1,8 @@
 #include "norm.h"
 
+// No fused multiply-adds, so that results do not depend on the thread count (see norm_glu.cc).
+#pragma GCC optimize("fp-contract=off")
+
 #include <cmath>
 #include <vector>
 

@@ -1,5 +1,12 @@
 #include "norm_glu.h"
 
+// No fused multiply-adds: a thread's share of the channels decides which of them its
+// vectorised loops reach in the vector body and which in the scalar remainder, and the
+// compiler contracts a * b + c differently in the two. With contraction the output
+// depended on the thread count (convert --jobs 2, one thread per worker, wrote other
+// bytes than --jobs 1); without it every element is the same IEEE arithmetic either way.
+#pragma GCC optimize("fp-contract=off")
+
 #include <vector>
 
 #include "fast_exp.h"
