@@ -55,7 +55,7 @@ function tfPadding(pad: Padding2d, kernel: readonly number[], stride: [number, n
  * kernel (and one for its gradient) where the backend has them, else ordinary ops.
  */
 export function instanceNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = INSTANCE_NORM_EPS): tf.Tensor4D {
-  if (tf.getKernel(FUSED_INSTANCE_NORM, tf.getBackend()) !== undefined) return fusedInstanceNorm(eps)(x, gamma, beta) as tf.Tensor4D;
+  if (tf.getKernel(FUSED_INSTANCE_NORM, tf.getBackend()) !== undefined) return fusedNormOp(FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GRAD, eps, false)(x, gamma, beta) as tf.Tensor4D;
   return tf.tidy(() => {
     const centred = tf.sub(x, tf.mean(x, [1, 2], true));
     const variance = tf.mean(tf.square(centred), [1, 2], true);
@@ -65,25 +65,33 @@ export function instanceNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor
   });
 }
 
-const fusedNorms = new Map<number, (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor>();
+type NormOp = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
 
-/** The fused instance norm for `eps`, its gradient the fused backward kernel. */
-function fusedInstanceNorm(eps: number): (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor {
-  let f = fusedNorms.get(eps);
+const fusedNormOps = new Map<string, NormOp>();
+
+/**
+ * A fused normalisation kernel (inputs x, gamma, beta; attr eps; outputs y, mean, rstd) as
+ * an op whose gradient is its backward kernel (inputs dy, x, gamma, mean, rstd, and beta
+ * where `gradNeedsBeta`; outputs dx, dgamma, dbeta). One op per kernel and eps.
+ */
+function fusedNormOp(kernel: string, gradKernel: string, eps: number, gradNeedsBeta: boolean): NormOp {
+  const key = `${kernel}/${eps}`;
+  let f = fusedNormOps.get(key);
   if (f === undefined) {
     f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-      const [y, mean, rstd] = tf.engine().runKernel(FUSED_INSTANCE_NORM, { x, gamma, beta }, { eps }) as tf.Tensor[];
-      save([x, gamma, mean!, rstd!]);
+      const [y, mean, rstd] = tf.engine().runKernel(kernel, { x, gamma, beta }, { eps }) as tf.Tensor[];
+      save(gradNeedsBeta ? [x, gamma, mean!, rstd!, beta] : [x, gamma, mean!, rstd!]);
       return {
         value: y!,
         gradFunc: (dy, saved) => {
-          const [sx, sgamma, smean, srstd] = saved;
-          return tf.engine().runKernel(FUSED_INSTANCE_NORM_GRAD, { dy: dy as tf.Tensor, x: sx!, gamma: sgamma!, mean: smean!, rstd: srstd! }, {}) as tf.Tensor[];
+          const [sx, sgamma, smean, srstd, sbeta] = saved;
+          const inputs = { dy: dy as tf.Tensor, x: sx!, gamma: sgamma!, mean: smean!, rstd: srstd!, ...(gradNeedsBeta ? { beta: sbeta! } : {}) };
+          return tf.engine().runKernel(gradKernel, inputs, {}) as tf.Tensor[];
         },
       };
-    }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
-    fusedNorms.set(eps, f);
+    }) as NormOp;
+    fusedNormOps.set(key, f);
   }
   return f;
 }
@@ -96,30 +104,7 @@ function fusedInstanceNorm(eps: number): (x: tf.Tensor, gamma: tf.Tensor, beta: 
 export function instanceNormGlu(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = INSTANCE_NORM_EPS): tf.Tensor4D {
   if (tf.getKernel(FUSED_INSTANCE_NORM_GLU, tf.getBackend()) === undefined) return glu(instanceNorm(x, gamma, beta, eps));
   if (x.shape[3] % 2 !== 0) throw new Error(`glu needs an even channel count, got ${x.shape[3]}`);
-  return fusedInstanceNormGlu(eps)(x, gamma, beta) as tf.Tensor4D;
-}
-
-const fusedNormGlus = new Map<number, (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor>();
-
-/** The fused instance norm + GLU for `eps`, its gradient the fused backward kernel. */
-function fusedInstanceNormGlu(eps: number): (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor {
-  let f = fusedNormGlus.get(eps);
-  if (f === undefined) {
-    f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-      const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-      const [y, mean, rstd] = tf.engine().runKernel(FUSED_INSTANCE_NORM_GLU, { x, gamma, beta }, { eps }) as tf.Tensor[];
-      save([x, gamma, beta, mean!, rstd!]);
-      return {
-        value: y!,
-        gradFunc: (dy, saved) => {
-          const [sx, sgamma, sbeta, smean, srstd] = saved;
-          return tf.engine().runKernel(FUSED_INSTANCE_NORM_GLU_GRAD, { dy: dy as tf.Tensor, x: sx!, gamma: sgamma!, beta: sbeta!, mean: smean!, rstd: srstd! }, {}) as tf.Tensor[];
-        },
-      };
-    }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
-    fusedNormGlus.set(eps, f);
-  }
-  return f;
+  return fusedNormOp(FUSED_INSTANCE_NORM_GLU, FUSED_INSTANCE_NORM_GLU_GRAD, eps, true)(x, gamma, beta) as tf.Tensor4D;
 }
 
 /** Gated linear unit over channels: first half * sigmoid(second half); one fused kernel where the backend has it. */
