@@ -509,29 +509,42 @@ describe.skipIf(!addon.ok)('native backend', () => {
     }
   });
 
-  describe('instance norm, alone and with the GLU, gives the same bits on one thread and on two', () => {
+  describe('the same bits on one thread and on two', () => {
+    /** compute's outputs on `shapes` with 1 and with 2 threads, compared bit for bit. */
+    async function expectThreadInvariant(shapes: number[][], compute: Compute): Promise<void> {
+      const native = addon.ok ? addon.addon : null;
+      const before = native!.threads();
+      try {
+        native!.setThreads(1);
+        const one = await outputsOn(NATIVE_BACKEND, shapes, compute);
+        native!.setThreads(2);
+        const two = await outputsOn(NATIVE_BACKEND, shapes, compute);
+        const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+        one.forEach((values, i) => expect(bytes(values).equals(bytes(two[i]!)), `output ${i}`).toBe(true));
+      } finally {
+        native!.setThreads(before);
+      }
+    }
+
+    it('element-wise functions split by element ranges (an odd length: the split is not a multiple of a vector)', async () => {
+      await expectThreadInvariant([[PARALLEL_MIN_WORK + 13]], (x) => [tf.sigmoid(tf.mul(x!, 8)), tf.exp(tf.mul(x!, 8))]);
+    });
+
+
     // convert --jobs N runs one thread per worker, and must write the same bytes as --jobs 1
     // (two threads): each thread takes a share of the channels, and a share of 8 or 9 is
     // where a contracted multiply-add once gave other bits than a share of 16
-    const sizes = [16, 17].map((pairs) => [1, 80, Math.ceil(PARALLEL_MIN_WORK / 7 / 80 / pairs), 2 * pairs]);
-    for (const shape of sizes) {
-      it(`[${shape}], values and gradients`, async () => {
-        const native = addon.ok ? addon.addon : null;
-        const before = native!.threads();
-        const compute = withGradients((x, g, b) => {
-          const [gamma, beta] = [tf.mul(g!, 4) as tf.Tensor1D, b as tf.Tensor1D];
-          const scaled = tf.mul(x!, 3) as tf.Tensor4D;
-          return tf.concat([tf.reshape(instanceNormGlu(scaled, gamma, beta), [-1]), tf.reshape(instanceNorm(scaled, gamma, beta), [-1])]);
-        });
-        try {
-          native!.setThreads(1);
-          const one = await outputsOn(NATIVE_BACKEND, [shape, [shape[3]!], [shape[3]!]], compute);
-          native!.setThreads(2);
-          const two = await outputsOn(NATIVE_BACKEND, [shape, [shape[3]!], [shape[3]!]], compute);
-          one.forEach((values, i) => expect(Buffer.from(values.buffer, values.byteOffset, values.byteLength).equals(Buffer.from(two[i]!.buffer, two[i]!.byteOffset, two[i]!.byteLength)), `output ${i}`).toBe(true));
-        } finally {
-          native!.setThreads(before);
-        }
+    for (const pairs of [16, 17]) {
+      const shape = [1, 80, Math.ceil(PARALLEL_MIN_WORK / 7 / 80 / pairs), 2 * pairs];
+      it(`instance norm, alone and with the GLU, [${shape}], values and gradients`, async () => {
+        await expectThreadInvariant(
+          [shape, [shape[3]!], [shape[3]!]],
+          withGradients((x, g, b) => {
+            const [gamma, beta] = [tf.mul(g!, 4) as tf.Tensor1D, b as tf.Tensor1D];
+            const scaled = tf.mul(x!, 3) as tf.Tensor4D;
+            return tf.concat([tf.reshape(instanceNormGlu(scaled, gamma, beta), [-1]), tf.reshape(instanceNorm(scaled, gamma, beta), [-1])]);
+          }),
+        );
       });
     }
   });
