@@ -32,19 +32,19 @@ function expectOneLineError(r: CliResult, pattern: RegExp): void {
 
 describe('output folders that cannot be created', () => {
   // Node 20's recursive mkdirSync loops forever under /proc; a hang here is killed after 60 s.
-  it.skipIf(!canCheckProc)('convert with several inputs into a folder under /proc fails at once', () => {
-    const r = runCli(['convert', demoA, demoB, '-o', '/proc/voiceswap-test-dir', '--backend', 'wasm'], { timeoutMs: 60_000 });
+  it.skipIf(!canCheckProc)('convert with several inputs into a folder under /proc fails at once', async () => {
+    const r = await runCli(['convert', demoA, demoB, '-o', '/proc/voiceswap-test-dir', '--backend', 'wasm'], { timeoutMs: 60_000 });
     expectOneLineError(r, /\/proc\/voiceswap-test-dir: cannot create a folder in \/proc/);
   });
 
-  it.skipIf(!canCheckProc)('train --out under /proc fails at once', () => {
-    const r = runCli(['train', '--a', speakerA, '--b', speakerB, '--out', '/proc/voiceswap-test-run', '--backend', 'wasm'], { timeoutMs: 60_000 });
+  it.skipIf(!canCheckProc)('train --out under /proc fails at once', async () => {
+    const r = await runCli(['train', '--a', speakerA, '--b', speakerB, '--out', '/proc/voiceswap-test-run', '--backend', 'wasm'], { timeoutMs: 60_000 });
     expectOneLineError(r, /\/proc\/voiceswap-test-run: cannot create a folder in \/proc/);
   });
 });
 
 describe('outputs that cannot be written: one line, before any work', () => {
-  it('spectrogram -o into a missing folder, onto a folder, into /proc; --npy into a missing folder', () => {
+  it('spectrogram -o into a missing folder, onto a folder, into /proc; --npy into a missing folder', async () => {
     const dir = join(root, 'spectrogram-outputs');
     mkdirSync(join(dir, 'a-folder'), { recursive: true });
     const cases: [string[], RegExp][] = [
@@ -54,83 +54,83 @@ describe('outputs that cannot be written: one line, before any work', () => {
       [['-o', join(dir, 'x.png'), '--npy', join(dir, 'a-folder')], /a-folder: cannot write: is a directory/],
     ];
     if (canCheckProc) cases.push([['-o', '/proc/voiceswap-test.png'], /\/proc\/voiceswap-test\.png: cannot write: \/proc does not take new files/]);
-    for (const [args, pattern] of cases) expectOneLineError(runCli(['spectrogram', demoA, ...args]), pattern);
+    for (const [args, pattern] of cases) expectOneLineError(await runCli(['spectrogram', demoA, ...args]), pattern);
     expect(readdirSync(dir)).toEqual(['a-folder']); // no PNG when the .npy fails, no temporary files
   });
 
-  it('convert --spectrogram where NAME.png is a folder fails before writing the WAV', () => {
+  it('convert --spectrogram where NAME.png is a folder fails before writing the WAV', async () => {
     const dir = join(root, 'png-is-folder');
     mkdirSync(join(dir, 'out.png'), { recursive: true });
-    const r = runCli(['convert', demoA, '-o', join(dir, 'out.wav'), '--spectrogram', '--backend', 'wasm']);
+    const r = await runCli(['convert', demoA, '-o', join(dir, 'out.wav'), '--spectrogram', '--backend', 'wasm']);
     expectOneLineError(r, /out\.png: cannot write: is a directory/);
     expect(readdirSync(dir)).toEqual(['out.png']);
   });
 
-  it('convert with several inputs and -o naming an existing file', () => {
+  it('convert with several inputs and -o naming an existing file', async () => {
     const file = join(root, 'existing-file');
     writeFileSync(file, 'keep me');
-    expectOneLineError(runCli(['convert', demoA, demoB, '-o', file, '--backend', 'wasm']), /existing-file: exists and is not a folder/);
+    expectOneLineError(await runCli(['convert', demoA, demoB, '-o', file, '--backend', 'wasm']), /existing-file: exists and is not a folder/);
     expect(readFileSync(file, 'utf8')).toBe('keep me');
   });
 
-  it('train --out naming an existing file', () => {
+  it('train --out naming an existing file', async () => {
     const file = join(root, 'existing-run-file');
     writeFileSync(file, 'keep me');
-    expectOneLineError(runCli(['train', '--a', speakerA, '--b', speakerB, '--out', file, '--backend', 'wasm']), /existing-run-file: exists and is not a folder/);
+    expectOneLineError(await runCli(['train', '--a', speakerA, '--b', speakerB, '--out', file, '--backend', 'wasm']), /existing-run-file: exists and is not a folder/);
     expect(readFileSync(file, 'utf8')).toBe('keep me');
   });
 });
 
 describe('training settings that cannot work', () => {
-  it('train --a X --b X is an error, not a run that trains a voice into itself', () => {
+  it('train --a X --b X is an error, not a run that trains a voice into itself', async () => {
     const out = join(root, 'same-speaker-run');
-    expectOneLineError(runCli(['train', '--a', speakerA, '--b', speakerA, '--out', out, '--backend', 'wasm']), /--a and --b are the same folder/);
+    expectOneLineError(await runCli(['train', '--a', speakerA, '--b', speakerA, '--out', out, '--backend', 'wasm']), /--a and --b are the same folder/);
     expect(existsSync(out)).toBe(false);
   });
 });
 
 describe('damaged run folders', () => {
-  it('report on a losses.jsonl line that parses but is not a loss record names the file and line', () => {
+  it('report on a losses.jsonl line that parses but is not a loss record names the file and line', async () => {
     const run = join(root, 'bad-losses');
     mkdirSync(run);
     writeFileSync(join(run, 'run.json'), JSON.stringify({ format: 'voiceswap-run', version: 1 }));
     const good = { iteration: 1, time: 0.5, gAdv: 1, cycle: 2, identity: null, gTotal: 3, dA: 0.5, dB: 0.5, lrG: 2e-4, lrD: 1e-4, identityWeight: 0 };
     writeFileSync(join(run, 'losses.jsonl'), `${JSON.stringify(good)}\n{"iteration":"x"}\n`);
-    const r = runCli(['report', run, '-o', join(root, 'bad-losses.html')]);
+    const r = await runCli(['report', run, '-o', join(root, 'bad-losses.html')]);
     expectOneLineError(r, /bad-losses\/losses\.jsonl: line 2 is not a loss record \("iteration" is not a whole number from 1\)/);
     expect(existsSync(join(root, 'bad-losses.html'))).toBe(false);
   });
 });
 
 describe('inputs are never overwritten, whatever output would replace them', () => {
-  it('convert pic.png -o pic.wav --spectrogram refuses to replace the input pic.png (a WAV named .png)', () => {
+  it('convert pic.png -o pic.wav --spectrogram refuses to replace the input pic.png (a WAV named .png)', async () => {
     const dir = join(root, 'png-input');
     mkdirSync(dir);
     const input = join(dir, 'pic.png');
     copyFileSync(demoA, input);
     const before = readFileSync(input);
-    const r = runCli(['convert', input, '-o', join(dir, 'pic.wav'), '--spectrogram', '--backend', 'wasm']);
+    const r = await runCli(['convert', input, '-o', join(dir, 'pic.wav'), '--spectrogram', '--backend', 'wasm']);
     expectOneLineError(r, /pic\.png: refusing to overwrite input file/);
     expect(readFileSync(input).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(['pic.png']);
   });
 
-  it("convert never writes over its model's files", () => {
+  it("convert never writes over its model's files", async () => {
     const model = join(root, 'model-copy');
     cpSync(join(REPO, 'models', 'alice-bob'), model, { recursive: true });
     const weights = readFileSync(join(model, 'weights.bin'));
-    expectOneLineError(runCli(['convert', demoA, '-o', join(model, 'weights.bin'), '--model', model, '--backend', 'wasm']), /weights\.bin: refusing to overwrite input file/);
+    expectOneLineError(await runCli(['convert', demoA, '-o', join(model, 'weights.bin'), '--model', model, '--backend', 'wasm']), /weights\.bin: refusing to overwrite input file/);
     const curves = readFileSync(join(model, 'losses.png'));
-    expectOneLineError(runCli(['convert', demoA, '-o', join(model, 'losses.wav'), '--spectrogram', '--model', model, '--backend', 'wasm']), /losses\.png: refusing to overwrite input file/);
+    expectOneLineError(await runCli(['convert', demoA, '-o', join(model, 'losses.wav'), '--spectrogram', '--model', model, '--backend', 'wasm']), /losses\.png: refusing to overwrite input file/);
     expect(readFileSync(join(model, 'weights.bin')).equals(weights)).toBe(true);
     expect(readFileSync(join(model, 'losses.png')).equals(curves)).toBe(true);
     expect(existsSync(join(model, 'losses.wav'))).toBe(false);
   });
 
-  it('spectrogram --npy naming the PNG output is refused (the PNG would replace the .npy)', () => {
+  it('spectrogram --npy naming the PNG output is refused (the PNG would replace the .npy)', async () => {
     const dir = join(root, 'npy-is-png');
     mkdirSync(dir);
-    expectOneLineError(runCli(['spectrogram', demoA, '-o', join(dir, 'x.png'), '--npy', join(dir, 'x.png')]), /x\.png: is also the PNG output/);
+    expectOneLineError(await runCli(['spectrogram', demoA, '-o', join(dir, 'x.png'), '--npy', join(dir, 'x.png')]), /x\.png: is also the PNG output/);
     expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -12,37 +12,37 @@ const sample = join(REPO, 'samples', 'alice', 'alice001.wav');
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 describe('voiceswap CLI: front-end commands', () => {
-  it('lists every command in --help, and each command has --help with examples', () => {
-    const top = runCli(['--help']);
+  it('lists every command in --help, and each command has --help with examples', async () => {
+    const top = await runCli(['--help']);
     expect(top.status).toBe(0);
     for (const c of ['spectrogram', 'resynth', 'train', 'convert', 'evaluate', 'bench']) expect(top.stdout).toContain(c);
     for (const c of ['spectrogram', 'resynth']) {
-      const r = runCli([c, '--help']);
+      const r = await runCli([c, '--help']);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('Examples:');
     }
   });
 
-  it('spectrogram writes a PNG and a log-mel .npy that round-trips as input', () => {
+  it('spectrogram writes a PNG and a log-mel .npy that round-trips as input', async () => {
     const png = join(dir, 'a.png');
     const npy = join(dir, 'a.npy');
-    const r = runCli(['spectrogram', sample, '-o', png, '--npy', npy]);
+    const r = await runCli(['spectrogram', sample, '-o', png, '--npy', npy]);
     expect(r.status, r.stderr).toBe(0);
     expect(Array.from(readFileSync(png).subarray(0, 8))).toEqual(PNG_SIGNATURE);
     const arr = parseNpy(readFileSync(npy));
     expect(arr.shape[0]).toBe(80);
     expect(arr.shape[1]).toBe(1 + Math.floor(readWav(sample).samples.length / 256));
     const png2 = join(dir, 'from-npy.png');
-    expect(runCli(['spectrogram', npy, '-o', png2]).status).toBe(0);
+    expect((await runCli(['spectrogram', npy, '-o', png2])).status).toBe(0);
     expect(existsSync(png2)).toBe(true);
     const linear = join(dir, 'linear.png');
-    expect(runCli(['spectrogram', sample, '--linear', '--db-range', '100', '-o', linear]).status).toBe(0);
+    expect((await runCli(['spectrogram', sample, '--linear', '--db-range', '100', '-o', linear])).status).toBe(0);
     expect(existsSync(linear)).toBe(true);
   });
 
-  it('resynth writes audio of the input length at 22.05 kHz', () => {
+  it('resynth writes audio of the input length at 22.05 kHz', async () => {
     const out = join(dir, 'resynth.wav');
-    const r = runCli(['resynth', sample, '-o', out, '--iters', '8']);
+    const r = await runCli(['resynth', sample, '-o', out, '--iters', '8']);
     expect(r.status, r.stderr).toBe(0);
     const y = readWav(out);
     expect(y.sampleRate).toBe(22050);
@@ -52,7 +52,7 @@ describe('voiceswap CLI: front-end commands', () => {
     expect(Math.sqrt(energy / y.samples.length)).toBeGreaterThan(0.01);
   });
 
-  it('bad input: one line naming the file and the problem, exit 1, no stack trace, nothing written', () => {
+  it('bad input: one line naming the file and the problem, exit 1, no stack trace, nothing written', async () => {
     const notWav = join(dir, 'notes.wav');
     writeFileSync(notWav, 'this is not audio at all');
     const truncated = join(dir, 'truncated.wav');
@@ -65,7 +65,7 @@ describe('voiceswap CLI: front-end commands', () => {
       [['resynth', sample, '--iters', 'lots'], /--iters must be an integer/],
     ];
     for (const [args, pattern] of cases) {
-      const r = runCli(args);
+      const r = await runCli(args);
       expect(r.status, args.join(' ')).not.toBe(0);
       const line = errorLine(r);
       expect(line.split('\n').length, line).toBe(1);
@@ -76,11 +76,11 @@ describe('voiceswap CLI: front-end commands', () => {
     expect(existsSync(join(dir, 'x.wav'))).toBe(false);
   });
 
-  it('never overwrites its input', () => {
+  it('never overwrites its input', async () => {
     const input = join(dir, 'input.wav');
     copyFileSync(sample, input);
     const before = readFileSync(input);
-    const r = runCli(['resynth', input, '-o', input]);
+    const r = await runCli(['resynth', input, '-o', input]);
     expect(r.status).not.toBe(0);
     expect(errorLine(r)).toMatch(/refusing to overwrite input file/);
     expect(readFileSync(input).equals(before)).toBe(true);

@@ -43,8 +43,8 @@ function maxDifference(a: string, b: string): number {
 describe('convert - -o -: a WAV through stdin and stdout', () => {
   const direct = join(root, 'direct.wav');
 
-  it.skipIf(!SOX)('sox | voiceswap convert - -o - | sox gives the same audio as converting the file', () => {
-    const r = runCli(['convert', demo1, '-o', direct]);
+  it.skipIf(!SOX)('sox | voiceswap convert - -o - | sox gives the same audio as converting the file', async () => {
+    const r = await runCli(['convert', demo1, '-o', direct]);
     expect(r.status, r.stderr).toBe(0);
     const piped = join(root, 'piped.wav');
     const p = bash(`${SOX} ${quote(demo1)} -t wav - | node ${quote(BIN)} convert - -o - | ${SOX} -t wav - ${quote(piped)}`);
@@ -63,12 +63,12 @@ describe('convert - -o -: a WAV through stdin and stdout', () => {
     expect(maxDifference(streamed, direct)).toBeLessThanOrEqual(1 / 32768);
   });
 
-  it('a broken WAV on stdin is one error line naming <stdin>, exit 1; -o - with --json is a usage error, exit 2', () => {
+  it('a broken WAV on stdin is one error line naming <stdin>, exit 1; -o - with --json is a usage error, exit 2', async () => {
     const r = spawnSync(process.execPath, [BIN, 'convert', '-', '-o', join(root, 'never.wav')], { input: Buffer.from('RIFF\0\0\0\0WAVEjunk'), encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(errorLine({ status: r.status, stdout: r.stdout, stderr: r.stderr })).toMatch(/^voiceswap: error: <stdin>: [^\n]+$/);
     expect(existsSync(join(root, 'never.wav'))).toBe(false);
-    const u = runCli(['convert', '-', '-o', '-', '--json']);
+    const u = await runCli(['convert', '-', '-o', '-', '--json']);
     expect(u.status).toBe(2);
     expect(u.stderr).toMatch(/-o - and --json both write to stdout/);
     expect(u.stdout).toBe('');
@@ -82,15 +82,15 @@ describe('convert DIR --jobs N --json', () => {
   copyFileSync(demo2, join(dir, 'a2.wav'));
   writeFileSync(join(dir, 'broken.wav'), Buffer.from('RIFF\x24\0\0\0WAVEdata\0\0\0\0', 'latin1'));
 
-  const run = (jobs: number) => {
+  const run = async (jobs: number) => {
     const out = join(root, `out-jobs${jobs}`);
-    const r = runCli(['convert', dir, '-o', out, '--jobs', String(jobs), '--json'], { timeoutMs: 180_000 });
+    const r = await runCli(['convert', dir, '-o', out, '--jobs', String(jobs), '--json'], { timeoutMs: 180_000 });
     return { r, out };
   };
 
-  it('2 workers write the same files as 1; the broken WAV is one error line, exit 1, the others written; JSON lines parse', () => {
-    const one = run(1);
-    const two = run(2);
+  it('2 workers write the same files as 1; the broken WAV is one error line, exit 1, the others written; JSON lines parse', async () => {
+    const one = await run(1);
+    const two = await run(2);
     for (const { r, out } of [one, two]) {
       expect(r.status, r.stderr).toBe(1);
       const errors = r.stderr.split('\n').filter((l) => l.includes('error'));
@@ -168,19 +168,19 @@ describe('Ctrl-C during convert --jobs 2', () => {
 });
 
 describe('exit codes and --version', () => {
-  it('usage errors exit 2, bad input exits 1, help and version 0', () => {
-    expect(runCli(['convert', demo1, '--no-such-option']).status).toBe(2);
-    expect(runCli(['convert', demo1, '--jobs', '0']).status).toBe(2);
-    expect(runCli(['convert']).status).toBe(2); // missing argument
-    const bad = runCli(['convert', join(root, 'missing.wav')]);
+  it('usage errors exit 2, bad input exits 1, help and version 0', async () => {
+    expect((await runCli(['convert', demo1, '--no-such-option'])).status).toBe(2);
+    expect((await runCli(['convert', demo1, '--jobs', '0'])).status).toBe(2);
+    expect((await runCli(['convert'])).status).toBe(2); // missing argument
+    const bad = await runCli(['convert', join(root, 'missing.wav')]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^voiceswap: error: .*missing\.wav: file not found/m);
-    expect(runCli(['convert', '--help']).status).toBe(0);
+    expect((await runCli(['convert', '--help'])).status).toBe(0);
   });
 
-  it('--version prints package.json version', () => {
+  it('--version prints package.json version', async () => {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
-    const r = runCli(['--version']);
+    const r = await runCli(['--version']);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
   });

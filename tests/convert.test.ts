@@ -72,31 +72,31 @@ describe('convert', () => {
     expect(Math.sqrt(diff / y.samples.length)).toBeGreaterThan(1e-3);
   }
 
-  it('converts a sample file: model rate, input length, not silent, not the input', () => {
+  it('converts a sample file: model rate, input length, not silent, not the input', async () => {
     const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
     const out = join(root, 'demo.a2b.wav');
-    const r = runCli(['convert', input, '-o', out, '--model', modelDir, '--backend', 'wasm', '--spectrogram']);
+    const r = await runCli(['convert', input, '-o', out, '--model', modelDir, '--backend', 'wasm', '--spectrogram']);
     expect(r.status, errorLine(r)).toBe(0);
     expectConvertedSpeech(input, out);
     expect(existsSync(join(root, 'demo.a2b.png'))).toBe(true);
   });
 
-  it('converts with the shipped alice<->bob model when no --model is given', () => {
+  it('converts with the shipped alice<->bob model when no --model is given', async () => {
     const input = join(REPO, 'samples', 'demo', 'bob_demo2.wav');
     const out = join(root, 'shipped.b2a.wav');
-    const r = runCli(['convert', input, '-o', out, '--direction', 'b2a', '--backend', 'wasm']);
+    const r = await runCli(['convert', input, '-o', out, '--direction', 'b2a', '--backend', 'wasm']);
     expect(r.status, errorLine(r)).toBe(0);
     expectConvertedSpeech(input, out);
   });
 
-  it('converts a folder in one process, reporting a bad file and exiting 1 while converting the rest (the bad file left out of the pooled statistics)', () => {
+  it('converts a folder in one process, reporting a bad file and exiting 1 while converting the rest (the bad file left out of the pooled statistics)', async () => {
     const inDir = join(root, 'in');
     mkdirSync(inDir);
     copyFileSync(join(REPO, 'samples', 'demo', 'bob_demo1.wav'), join(inDir, 'one.wav'));
     copyFileSync(join(REPO, 'samples', 'demo', 'bob_demo2.wav'), join(inDir, 'two.wav'));
     writeFileSync(join(inDir, 'bad.wav'), 'garbage');
     const outDir = join(root, 'out');
-    const r = runCli(['convert', inDir, '-o', outDir + '/', '--model', join(root, 'run'), '--direction', 'b2a', '--backend', 'wasm', '--float']);
+    const r = await runCli(['convert', inDir, '-o', outDir + '/', '--model', join(root, 'run'), '--direction', 'b2a', '--backend', 'wasm', '--float']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/bad\.wav: .*RIFF/);
     expect(readdirSync(outDir).sort()).toEqual(['one.b2a.wav', 'two.b2a.wav']);
@@ -107,12 +107,12 @@ describe('convert', () => {
     expect(Math.max(...cli.map((x, i) => Math.abs(x - library[i])))).toBeLessThan(1e-6);
   });
 
-  it('gives one-line errors for a missing model and for a model directory that is not a model', () => {
+  it('gives one-line errors for a missing model and for a model directory that is not a model', async () => {
     const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
-    const missing = runCli(['convert', input, '--model', join(root, 'nope'), '-o', join(root, 'x.wav'), '--backend', 'wasm']);
+    const missing = await runCli(['convert', input, '--model', join(root, 'nope'), '-o', join(root, 'x.wav'), '--backend', 'wasm']);
     expect(missing.status).toBe(1);
     expect(errorLine(missing)).toMatch(/nope: model not found/);
-    const notModel = runCli(['convert', input, '--model', join(root, 'alice'), '-o', join(root, 'x.wav'), '--backend', 'wasm']);
+    const notModel = await runCli(['convert', input, '--model', join(root, 'alice'), '-o', join(root, 'x.wav'), '--backend', 'wasm']);
     expect(errorLine(notModel)).toMatch(/alice: not a voiceswap model/);
     expect(existsSync(join(root, 'x.wav'))).toBe(false);
   });
@@ -132,7 +132,7 @@ describe('convert', () => {
     runCli(['convert', join(REPO, 'samples', 'demo', 'alice_demo1.wav'), '--model', dir, '-o', out, '--backend', 'wasm', ...extra]);
 
   it('gives one-line errors for a model made with other features, a missing direction and damaged weights', async () => {
-    const otherRate = convert(variant('rate16k', (j) => (j.extra.features.sampleRate = 16000)));
+    const otherRate = await convert(variant('rate16k', (j) => (j.extra.features.sampleRate = 16000)));
     expect(otherRate.status).toBe(1);
     expect(errorLine(otherRate)).toMatch(/rate16k.*sampleRate/);
 
@@ -140,14 +140,14 @@ describe('convert', () => {
       j.networks = j.networks.filter((n: { name: string }) => n.name === 'G_AB');
       j.weights.entries = j.weights.entries.filter((e: { name: string }) => e.name.startsWith('G_AB/'));
     });
-    expect(convert(oneWay).status).toBe(0);
-    const missingDirection = convert(oneWay, '--direction', 'b2a');
+    expect((await convert(oneWay)).status).toBe(0);
+    const missingDirection = await convert(oneWay, '--direction', 'b2a');
     expect(missingDirection.status).toBe(1);
     expect(errorLine(missingDirection)).toMatch(/a2b-only.*cannot convert b2a/);
 
     const damaged = variant('damaged', () => {});
     writeFileSync(join(damaged, 'weights.bin'), readFileSync(join(modelDir, 'weights.bin')).subarray(0, 1000));
-    const broken = convert(damaged);
+    const broken = await convert(damaged);
     expect(broken.status).toBe(1);
     expect(errorLine(broken)).toMatch(/damaged.*weights/);
     expect(broken.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -159,7 +159,7 @@ describe('convert', () => {
     rmSync(out, { force: true }); // written by the one-way model above
     for (const weights of [bytes, Buffer.alloc(bytes.length)]) {
       writeFileSync(join(flipped, 'weights.bin'), weights);
-      const r = convert(flipped);
+      const r = await convert(flipped);
       expect(r.status).toBe(1);
       expect(errorLine(r)).toBe(`voiceswap: error: ${join(flipped, 'weights.bin')}: is damaged: its SHA-256 does not match the one in model.json (changed or corrupted since it was saved)`);
       expect(existsSync(out)).toBe(false);
@@ -218,7 +218,7 @@ describe('convert', () => {
     }
   });
 
-  it('reads a model made before pitch tracking, and one-line errors for damaged pitch statistics', () => {
+  it('reads a model made before pitch tracking, and one-line errors for damaged pitch statistics', async () => {
     // A model made before pitch tracking (no pitch statistics, no domain: it mapped whole
     // log-mels) still converts, with the generator's own harmonics; the rebuilt excitation
     // asks for a retrain instead of guessing a pitch.
@@ -226,28 +226,28 @@ describe('convert', () => {
       delete j.extra.pitch;
       delete j.config.domain;
     });
-    const old = convert(beforePitch);
+    const old = await convert(beforePitch);
     expect(old.status, errorLine(old)).toBe(0);
-    const rebuilt = convert(beforePitch, '--excitation', 'rebuilt');
+    const rebuilt = await convert(beforePitch, '--excitation', 'rebuilt');
     expect(rebuilt.status).toBe(1);
     expect(errorLine(rebuilt)).toMatch(/before-pitch: this model has no pitch statistics/);
-    const damagedPitch = convert(variant('bad-pitch', (j) => (j.extra.pitch.b.logStd = 'x')));
+    const damagedPitch = await convert(variant('bad-pitch', (j) => (j.extra.pitch.b.logStd = 'x')));
     expect(damagedPitch.status).toBe(1);
     expect(errorLine(damagedPitch)).toMatch(/bad-pitch.*pitch statistics are damaged/);
   });
 
-  it('reads a model made before voicing classifiers (the input\'s voicing is kept), and one-line errors for damaged ones', () => {
+  it('reads a model made before voicing classifiers (the input\'s voicing is kept), and one-line errors for damaged ones', async () => {
     expect(model.voicing).not.toBeNull(); // training fits them
     const beforeVoicing = variant('before-voicing', (j) => delete j.extra.voicing);
-    const old = convert(beforeVoicing);
+    const old = await convert(beforeVoicing);
     expect(old.status, errorLine(old)).toBe(0);
-    const target = convert(beforeVoicing, '--voicing', 'target');
+    const target = await convert(beforeVoicing, '--voicing', 'target');
     expect(target.status).toBe(1);
     expect(errorLine(target)).toMatch(/before-voicing: this model has no voicing classifiers/);
-    const damaged = convert(variant('bad-voicing', (j) => j.extra.voicing.a.weights.pop()));
+    const damaged = await convert(variant('bad-voicing', (j) => j.extra.voicing.a.weights.pop()));
     expect(damaged.status).toBe(1);
     expect(errorLine(damaged)).toMatch(/bad-voicing.*voicing classifiers are damaged/);
-    const usage = convert(beforeVoicing, '--voicing', 'both');
+    const usage = await convert(beforeVoicing, '--voicing', 'both');
     expect(usage.status).not.toBe(0);
     expect(usage.stderr).toMatch(/--voicing/);
   });
@@ -256,39 +256,39 @@ describe('convert', () => {
    * A CLI option against the library option it stands for: the CLI with `flags` gives the
    * library's output with `options` (float WAVs, within 1e-6), and not the default's.
    */
-  function expectCliMatchesLibrary(name: string, flags: string[], options: ConvertOptions): void {
+  async function expectCliMatchesLibrary(name: string, flags: string[], options: ConvertOptions): Promise<void> {
     const input = join(REPO, 'samples', 'demo', 'alice_demo1.wav');
-    const run = (...extra: string[]) => {
+    const run = async (...extra: string[]) => {
       const output = join(root, `${name}-${extra.length ? 'cli' : 'default'}.wav`);
-      const r = runCli(['convert', input, '--model', modelDir, '-o', output, '--backend', 'wasm', '--float', ...extra]);
+      const r = await runCli(['convert', input, '--model', modelDir, '-o', output, '--backend', 'wasm', '--float', ...extra]);
       expect(r.status, errorLine(r)).toBe(0);
       return readWav(output).samples;
     };
-    const byDefault = run();
-    const cli = run(...flags);
+    const byDefault = await run();
+    const cli = await run(...flags);
     const library = convertFile(model, input, join(root, `${name}-lib.wav`), { ...options, encoding: 'float32' }).samples;
     expect(cli.length).toBe(library.length);
     expect(Math.max(...cli.map((x, i) => Math.abs(x - library[i])))).toBeLessThan(1e-6);
     expect(Math.max(...cli.map((x, i) => Math.abs(x - byDefault[i])))).toBeGreaterThan(1e-3);
   }
 
-  it('--no-harmonic-lock converts as the library does with harmonicLock null, and not as the default', () => {
-    expectCliMatchesLibrary('free', ['--no-harmonic-lock'], { harmonicLock: null });
+  it('--no-harmonic-lock converts as the library does with harmonicLock null, and not as the default', async () => {
+    await expectCliMatchesLibrary('free', ['--no-harmonic-lock'], { harmonicLock: null });
   });
 
-  it('--formant-ratio converts as the library does with that formantRatio, and not as the default', () => {
-    expectCliMatchesLibrary('formants', ['--formant-ratio', '1'], { formantRatio: 1 });
+  it('--formant-ratio converts as the library does with that formantRatio, and not as the default', async () => {
+    await expectCliMatchesLibrary('formants', ['--formant-ratio', '1'], { formantRatio: 1 });
   });
 
-  it("--input-stats off converts as the library does with the source speaker's statistics alone, and not as the default", () => {
-    expectCliMatchesLibrary('speaker-stats', ['--input-stats', 'off'], { inputStats: 'speaker' });
+  it("--input-stats off converts as the library does with the source speaker's statistics alone, and not as the default", async () => {
+    await expectCliMatchesLibrary('speaker-stats', ['--input-stats', 'off'], { inputStats: 'speaker' });
   });
 
-  it('several inputs are normalised with their statistics pooled (--input-stats all, the default), or each with its own (file)', () => {
+  it('several inputs are normalised with their statistics pooled (--input-stats all, the default), or each with its own (file)', async () => {
     const inputs = ['alice_demo1.wav', 'alice_demo2.wav'].map((f) => join(REPO, 'samples', 'demo', f));
-    const run = (scope: string) => {
+    const run = async (scope: string) => {
       const out = join(root, `pooled-${scope}`);
-      const r = runCli(['convert', ...inputs, '--model', modelDir, '-o', `${out}/`, '--backend', 'wasm', '--float', '--jobs', '2', ...(scope ? ['--input-stats', scope] : [])]);
+      const r = await runCli(['convert', ...inputs, '--model', modelDir, '-o', `${out}/`, '--backend', 'wasm', '--float', '--jobs', '2', ...(scope ? ['--input-stats', scope] : [])]);
       expect(r.status, errorLine(r)).toBe(0);
       return readWav(join(out, 'alice_demo1.a2b.wav')).samples;
     };
@@ -296,10 +296,10 @@ describe('convert', () => {
     const pooled = inputVoiceStats(inputs.map((f) => logMelSpectrogram(readWav(f).samples, features)), model.config.domain)!;
     const library = (inputStats: ConvertOptions['inputStats']) => convertFile(model, inputs[0], join(root, 'pooled-lib.wav'), { inputStats, encoding: 'float32' }).samples;
     const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
-    const all = run('');
-    expect(maxDiff(all, run('all'))).toBe(0);
+    const all = await run('');
+    expect(maxDiff(all, await run('all'))).toBe(0);
     expect(maxDiff(all, library(pooled))).toBeLessThan(1e-6);
-    const file = run('file');
+    const file = await run('file');
     expect(maxDiff(file, library('own'))).toBeLessThan(1e-6);
     expect(maxDiff(all, file)).toBeGreaterThan(1e-3);
   });

@@ -235,8 +235,8 @@ describe('report errors', () => {
     }
   });
 
-  it('the CLI prints one error line for a folder that is not a run', () => {
-    const r = runCli(['report', root]);
+  it('the CLI prints one error line for a folder that is not a run', async () => {
+    const r = await runCli(['report', root]);
     expect(r.status).toBe(1);
     expect(errorLine(r)).toBe(`voiceswap: error: ${root}: not a voiceswap training run (no run.json); give the --out folder of \`voiceswap train\``);
   });

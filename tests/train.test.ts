@@ -329,7 +329,7 @@ describe('train (CLI process)', () => {
     expect(await run.exited).toBe(130);
     const hint = /continue with: voiceswap (.+?)(?: {3}\(|$)/m.exec(run.stderr())?.[1];
     expect(hint, run.stderr()).toBeDefined();
-    const r = runCli([...hint!.split(' '), '--backend', 'wasm']);
+    const r = await runCli([...hint!.split(' '), '--backend', 'wasm']);
     expect(r.status, errorLine(r)).toBe(0);
     expect(r.stderr).toMatch(/done: 8 iterations/);
     const settings = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
@@ -349,7 +349,7 @@ describe('train (CLI process)', () => {
   it('a run killed before its first checkpoint starts again with the same command', async () => {
     const out = join(root, 'killed-early-restart');
     await killedBeforeFirstCheckpoint(out);
-    const r = runCli(['train', '--a', dirA, '--b', dirB, '--out', out, '--scale', '0.03125', '--frames', '16', '--backend', 'wasm', '--iterations', '3', '--checkpoint-every', '3', '--sample-every', '100']);
+    const r = await runCli(['train', '--a', dirA, '--b', dirB, '--out', out, '--scale', '0.03125', '--frames', '16', '--backend', 'wasm', '--iterations', '3', '--checkpoint-every', '3', '--sample-every', '100']);
     expect(r.status, errorLine(r)).toBe(0);
     expect(r.stderr).toContain('stopped before its first checkpoint; starting it again from iteration 0');
     expect(readLossRecords(join(out, 'losses.jsonl')).map((x) => x.iteration)).toEqual([1, 2, 3]);
@@ -358,7 +358,7 @@ describe('train (CLI process)', () => {
   it('a run killed before its first checkpoint also starts again with --resume (its run.json settings)', async () => {
     const out = join(root, 'killed-early-resume');
     await killedBeforeFirstCheckpoint(out);
-    const r = runCli(['train', '--out', out, '--resume', '--iterations', '3', '--checkpoint-every', '3', '--backend', 'wasm']);
+    const r = await runCli(['train', '--out', out, '--resume', '--iterations', '3', '--checkpoint-every', '3', '--backend', 'wasm']);
     expect(r.status, errorLine(r)).toBe(0);
     expect(readLossRecords(join(out, 'losses.jsonl')).map((x) => x.iteration)).toEqual([1, 2, 3]);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ frames: 16, model: { scale: 0.03125 } });
@@ -375,7 +375,7 @@ describe('train (CLI process)', () => {
     const saved = Number(newest.slice(5));
     expect(saved).toBeGreaterThanOrEqual(4);
     const target = saved + 2;
-    const r = runCli(['train', '--a', dirA, '--b', dirB, '--out', out, '--scale', '0.03125', '--frames', '16', '--backend', 'wasm', '--iterations', String(target), '--checkpoint-every', '2', '--sample-every', '100000', '--resume']);
+    const r = await runCli(['train', '--a', dirA, '--b', dirB, '--out', out, '--scale', '0.03125', '--frames', '16', '--backend', 'wasm', '--iterations', String(target), '--checkpoint-every', '2', '--sample-every', '100000', '--resume']);
     expect(r.status, errorLine(r)).toBe(0);
     expect(r.stderr).toContain(`resuming ${out} from iteration ${saved}`);
     const records = readLossRecords(join(out, 'losses.jsonl'));

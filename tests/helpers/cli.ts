@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -10,17 +10,38 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the built CLI (dist/, compiled by `npm test` before vitest starts) in a child process. */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? REPO,
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 120_000,
+/**
+ * Run the built CLI (dist/, compiled by `npm test` before vitest starts) in a child process.
+ * Asynchronous on purpose: vitest's worker must keep answering its runner while a command
+ * runs (a worker blocked for 60 s, as spawnSync blocks it for a slow command on a loaded
+ * machine, fails the whole run with "Timeout calling onTaskUpdate").
+ */
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? REPO,
+      env: { ...process.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     // A hung command may ignore SIGTERM (train handles it, and cannot while stuck): kill it.
-    killSignal: 'SIGKILL',
-    env: { ...process.env, FORCE_COLOR: '0' },
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 120_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: killed ? null : code, stdout, stderr });
+    });
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Whether the command ran past its timeout (and was killed). */
