@@ -86,7 +86,7 @@ __attribute__((target_clones("avx512f", "avx2,fma", "default"))) void gateGradRo
 }
 
 // Pass 2: dx = gamma * rstd * (dz - mean(dz) - xhat * mean(dz * xhat)) for both channels,
-// as a = gamma * rstd and dx = a * dz - a * xhat * meanDzXhat - a * meanDz.
+// with xhat recomputed from x.
 __attribute__((target_clones("avx512f", "avx2,fma", "default"))) void normGradRows(
     const float* __restrict dz, const float* __restrict x, float* __restrict dx, int64_t s, int64_t c, int64_t k0,
     int64_t m, const float* __restrict mean, const float* __restrict rstd, const float* __restrict gamma,

@@ -103,14 +103,18 @@ function fusedNormOp(kernel: string, gradKernel: string, eps: number, gradNeedsB
  */
 export function instanceNormGlu(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = INSTANCE_NORM_EPS): tf.Tensor4D {
   if (tf.getKernel(FUSED_INSTANCE_NORM_GLU, tf.getBackend()) === undefined) return glu(instanceNorm(x, gamma, beta, eps));
-  if (x.shape[3] % 2 !== 0) throw new Error(`glu needs an even channel count, got ${x.shape[3]}`);
+  checkGluChannels(x.shape[3]);
   return fusedNormOp(FUSED_INSTANCE_NORM_GLU, FUSED_INSTANCE_NORM_GLU_GRAD, eps, true)(x, gamma, beta) as tf.Tensor4D;
+}
+
+/** A GLU splits its input's channels in two halves: there must be an even number. */
+function checkGluChannels(channels: number): void {
+  if (channels % 2 !== 0) throw new Error(`glu needs an even channel count, got ${channels}`);
 }
 
 /** Gated linear unit over channels: first half * sigmoid(second half); one fused kernel where the backend has it. */
 export function glu(x: tf.Tensor4D): tf.Tensor4D {
-  const channels = x.shape[3];
-  if (channels % 2 !== 0) throw new Error(`glu needs an even channel count, got ${channels}`);
+  checkGluChannels(x.shape[3]);
   if (tf.getKernel(FUSED_GLU, tf.getBackend()) !== undefined) return fusedGlu(x) as tf.Tensor4D;
   return tf.tidy(() => {
     const [a, b] = tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
