@@ -196,11 +196,6 @@ void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const floa
 
 namespace {
 
-// The thin path where it is better, or where oneDNN offers nothing safe and it can do it.
-bool useThin(ConvPass pass, const ConvShape& s) {
-  return thinConvPreferred(pass, s) || (thinConvCovers(pass, s) && planFor(pass, s) == nullptr);
-}
-
 double passFlops(const ConvShape& s) {
   return 2.0 * s.batch * s.outH * s.outW * s.outC * s.kH * s.kW * s.inC;
 }
@@ -215,7 +210,7 @@ class SmallPassThreads : public OneThreadScope {
 
 bool conv2dSupported(ConvPass pass, const ConvShape& s) {
   SmallPassThreads threads(s);
-  return useThin(pass, s) || planFor(pass, s) != nullptr;
+  return thinConvHandles(pass, s) || planFor(pass, s) != nullptr;
 }
 
 namespace {
@@ -235,8 +230,8 @@ void addBias(const ConvShape& s, const float* bias, float* y) {
 
 void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y) {
   SmallPassThreads threads(s);
-  if (useThin(ConvPass::Forward, s)) {
-    thinConvForward(s, x, w, y);
+  if (thinConvHandles(ConvPass::Forward, s)) {
+    return thinConvForward(s, x, w, bias, y);
   } else if (bias != nullptr && planFor(ConvPass::ForwardBias, s) != nullptr) {
     // oneDNN adds the bias as it writes the result: no second pass over the output
     return execute(ConvPass::ForwardBias, s, {x, w, bias}, y);
@@ -248,13 +243,13 @@ void conv2dForward(const ConvShape& s, const float* x, const float* w, const flo
 
 void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
   SmallPassThreads threads(s);
-  if (useThin(ConvPass::BackwardData, s)) return thinConvBackwardData(s, dy, w, dx);
+  if (thinConvHandles(ConvPass::BackwardData, s)) return thinConvBackwardData(s, dy, w, dx);
   execute(ConvPass::BackwardData, s, {dy, w}, dx);
 }
 
 void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
   SmallPassThreads threads(s);
-  if (useThin(ConvPass::BackwardWeights, s)) return thinConvBackwardWeights(s, x, dy, dw);
+  if (thinConvHandles(ConvPass::BackwardWeights, s)) return thinConvBackwardWeights(s, x, dy, dw);
   execute(ConvPass::BackwardWeights, s, {x, dy}, dw);
 }
 

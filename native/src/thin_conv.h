@@ -1,23 +1,22 @@
-// Stride-1 convolutions with a single input or output channel where oneDNN has no good
-// kernel: the generator's output conv (one output channel: oneDNN's filter gradient is
-// its reference kernel, 0.4 GFLOP/s) and the gradients of its input conv (one input
-// channel: a slow input gradient, and a filter gradient by oneDNN's signal-unsafe GEMM).
-// Each is one matrix product plus a sum of shifted copies, or a gather plus a product.
+// Stride-1 convolutions with a single input or output channel: the generator's input and
+// output convs and the discriminator's input conv, all three passes. oneDNN does these
+// poorly (on the development VM: its filter gradient for one output channel is its
+// reference kernel, about 1 GFLOP/s; its input gradient for one input channel 17-19
+// GFLOP/s), and they are simple correlations: thin_conv.cc computes them directly, in
+// vector loops with register tiles compiled for each instruction set (150-300 GFLOP/s
+// for the generator's convs there).
 #pragma once
 #include "conv.h"
 
 namespace voiceswap {
 
-// Whether the thin path should compute this pass (it beats oneDNN there): stride 1, no
-// dilation, and one output channel (Forward, BackwardWeights) or one input channel
-// (BackwardData, BackwardWeights).
-bool thinConvPreferred(ConvPass pass, const ConvShape& s);
+// Whether this pass runs here instead of in oneDNN: stride 1, no dilation, and one input
+// or one output channel (not both).
+bool thinConvHandles(ConvPass pass, const ConvShape& s);
 
-// Whether the thin path can compute this pass at all: also a forward pass with one input
-// channel (a fallback where oneDNN offers only its signal-unsafe GEMM, as on AVX2).
-bool thinConvCovers(ConvPass pass, const ConvShape& s);
-
-void thinConvForward(const ConvShape& s, const float* x, const float* w, float* y);
+// The three passes (see conv.h); each requires thinConvHandles for its pass. The forward
+// pass adds bias (when not null) to each result as it stores it.
+void thinConvForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y);
 void thinConvBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx);
 void thinConvBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw);
 
