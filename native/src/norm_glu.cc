@@ -7,11 +7,13 @@
 // bytes than --jobs 1); without it every element is the same IEEE arithmetic either way.
 #pragma GCC optimize("fp-contract=off")
 
+#include <algorithm>
 #include <vector>
 
 #include "fast_exp.h"
 #include "norm.h"
 #include "parallel.h"
+#include "scratch.h"
 
 namespace voiceswap {
 
@@ -55,53 +57,54 @@ struct PairStats {
 };
 
 // Pass 1 of the backward pass over the pairs k0 <= k < k0 + m of every row: the GLU's
-// gradient dz (written to dz, [S, 2m], values then gates), and per channel the sums of dz
-// and dz * xhat over the rows.
+// gradient dz (written to dzValue and dzGate, [S, m] each), and per channel the sums of dz
+// and dz * xhat over the rows. (Separate arrays, not one with the gates m floats on: the
+// compiler vectorises only loops whose stores cannot overlap, and with one array it would
+// check that at run time and take the scalar loop for m below a vector's width.)
 __attribute__((target_clones("avx512f", "avx2,fma", "default"))) void gateGradRows(
     const float* __restrict dy, const float* __restrict x, int64_t s, int64_t c, int64_t k0, int64_t m,
     const float* __restrict mean, const float* __restrict rstd, const float* __restrict gamma,
-    const float* __restrict beta, float* __restrict dz, double* __restrict sumDz, double* __restrict sumDzXhat) {
+    const float* __restrict beta, float* __restrict dzValue, float* __restrict dzGate, double* __restrict sumDzValue,
+    double* __restrict sumDzGate, double* __restrict sumDzXhatValue, double* __restrict sumDzXhatGate) {
   const int64_t width = 2 * c;
   for (int64_t i = 0; i < s; i++) {
     const float* g = dy + i * c + k0;
     const float* value = x + i * width + k0;
     const float* gate = value + c;
-    float* dzValue = dz + i * 2 * m;
-    float* dzGate = dzValue + m;
+    float* da = dzValue + i * m;
+    float* dg = dzGate + i * m;
     for (int64_t j = 0; j < m; j++) {
       const float xhatA = (value[j] - mean[j]) * rstd[j];
       const float xhatG = (gate[j] - mean[m + j]) * rstd[m + j];
       const float a = xhatA * gamma[j] + beta[j];
       const float sig = 1.0f / (1.0f + expVectorisable(-(xhatG * gamma[m + j] + beta[m + j])));
-      const float da = g[j] * sig;
-      const float dg = g[j] * a * sig * (1.0f - sig);
-      dzValue[j] = da;
-      dzGate[j] = dg;
-      sumDz[j] += da;
-      sumDzXhat[j] += double(da * xhatA);
-      sumDz[m + j] += dg;
-      sumDzXhat[m + j] += double(dg * xhatG);
+      const float dValue = g[j] * sig;
+      const float dGate = g[j] * a * sig * (1.0f - sig);
+      da[j] = dValue;
+      dg[j] = dGate;
+      sumDzValue[j] += dValue;
+      sumDzXhatValue[j] += double(dValue * xhatA);
+      sumDzGate[j] += dGate;
+      sumDzXhatGate[j] += double(dGate * xhatG);
     }
   }
 }
 
-// Pass 2: dx = gamma * rstd * (dz - mean(dz) - xhat * mean(dz * xhat)) for both channels,
-// with xhat recomputed from x.
+// Pass 2: dx = gamma * rstd * (dz - mean(dz) - xhat * mean(dz * xhat)) for the value
+// (half 0) or the gate (half 1) channels k0 <= k < k0 + m, with xhat recomputed from x;
+// the constants are the half's m values.
 __attribute__((target_clones("avx512f", "avx2,fma", "default"))) void normGradRows(
     const float* __restrict dz, const float* __restrict x, float* __restrict dx, int64_t s, int64_t c, int64_t k0,
-    int64_t m, const float* __restrict mean, const float* __restrict rstd, const float* __restrict gamma,
+    int64_t m, int half, const float* __restrict mean, const float* __restrict rstd, const float* __restrict gamma,
     const float* __restrict meanDz, const float* __restrict meanDzXhat) {
   const int64_t width = 2 * c;
   for (int64_t i = 0; i < s; i++) {
-    for (int half = 0; half < 2; half++) {
-      const float* d = dz + i * 2 * m + half * m;
-      const float* xs = x + i * width + half * c + k0;
-      float* out = dx + i * width + half * c + k0;
-      const int64_t o = half * m;
-      for (int64_t j = 0; j < m; j++) {
-        const float xhat = (xs[j] - mean[o + j]) * rstd[o + j];
-        out[j] = gamma[o + j] * rstd[o + j] * (d[j] - meanDz[o + j] - xhat * meanDzXhat[o + j]);
-      }
+    const float* d = dz + i * m;
+    const float* xs = x + i * width + half * c + k0;
+    float* out = dx + i * width + half * c + k0;
+    for (int64_t j = 0; j < m; j++) {
+      const float xhat = (xs[j] - mean[j]) * rstd[j];
+      out[j] = gamma[j] * rstd[j] * (d[j] - meanDz[j] - xhat * meanDzXhat[j]);
     }
   }
 }
@@ -133,25 +136,41 @@ void instanceNormGluBackward(int n, int64_t s, int c, const float* dy, const flo
                              float* dbeta) {
   const int64_t width = 2 * int64_t(c);
   for (int64_t k = 0; k < width; k++) dgamma[k] = dbeta[k] = 0.0f;
+  // Threads take blocks of kPairsPerShare channel pairs. Measured on the 2-core
+  // development VM, one thread against two: with 16 pairs each, two threads were no
+  // faster, or slower ([1,5120,32]: 144 us on one, 259 on two, each thread's loops then
+  // shorter than a vector); with 64 or more each, two were 18-19% faster.
+  constexpr int64_t kPairsPerShare = 32;
+  const int64_t blocks = (c + kPairsPerShare - 1) / kPairsPerShare;
   for (int b = 0; b < n; b++) {
     // each thread owns its channel pairs: no two write the same dgamma/dbeta entry. Per
     // pair and row: dy, x (2) and dz (2) in the first pass, dz (2), x (2) and dx (2) in the second
-    parallelFor(c, 13 * s * c, [&](int64_t k0, int64_t k1) {
+    parallelFor(blocks, 13 * s * c, [&](int64_t firstBlock, int64_t endBlock) {
+      const int64_t k0 = firstBlock * kPairsPerShare, k1 = std::min<int64_t>(c, endBlock * kPairsPerShare);
       const int64_t m = k1 - k0;
       const PairStats p(b, c, k0, m, mean, rstd, gamma, beta);
-      std::vector<double> sumDz(2 * m, 0.0), sumDzXhat(2 * m, 0.0);
-      std::vector<float> dz(s * 2 * m);  // the GLU's gradient for this block, between the passes
+      // per thread and kept: a fresh buffer of this size would be mapped and unmapped by
+      // every call, and unmapping memory while another thread runs costs both threads
+      static thread_local Scratch scratch;
+      float* dzValue = scratch.floats(size_t(2 * s * m));  // the GLU's gradient for this block, between the passes
+      float* dzGate = dzValue + s * m;
+      std::vector<double> sums(4 * m, 0.0);  // dz and dz * xhat, value channels then gates
+      double* sumDz = sums.data();
+      double* sumDzXhat = sums.data() + 2 * m;
       const float* dyb = dy + b * s * c;
       const float* xb = x + b * s * width;
-      gateGradRows(dyb, xb, s, c, k0, m, p.mean.data(), p.rstd.data(), p.gamma.data(), p.beta.data(), dz.data(),
-                   sumDz.data(), sumDzXhat.data());
+      gateGradRows(dyb, xb, s, c, k0, m, p.mean.data(), p.rstd.data(), p.gamma.data(), p.beta.data(), dzValue, dzGate,
+                   sumDz, sumDz + m, sumDzXhat, sumDzXhat + m);
       std::vector<float> meanDz(2 * m), meanDzXhat(2 * m);
       for (int64_t j = 0; j < 2 * m; j++) {
         meanDz[j] = float(sumDz[j] / double(s));
         meanDzXhat[j] = float(sumDzXhat[j] / double(s));
       }
-      normGradRows(dz.data(), xb, dx + b * s * width, s, c, k0, m, p.mean.data(), p.rstd.data(), p.gamma.data(),
-                   meanDz.data(), meanDzXhat.data());
+      for (int half = 0; half < 2; half++) {
+        const int64_t o = half * m;
+        normGradRows(half == 0 ? dzValue : dzGate, xb, dx + b * s * width, s, c, k0, m, half, p.mean.data() + o,
+                     p.rstd.data() + o, p.gamma.data() + o, meanDz.data() + o, meanDzXhat.data() + o);
+      }
       for (int half = 0; half < 2; half++) {
         for (int64_t j = 0; j < m; j++) {
           const int64_t channel = half * c + k0 + j;
