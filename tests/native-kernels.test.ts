@@ -355,6 +355,8 @@ describe.skipIf(!addon.ok)('native backend', () => {
     it('transpose: the generator reshapes, a 2-D transpose, an identity permutation', async () => {
       await expectNativeEqualsCpu([[2, 3, 5, 2, 2]], withGradients((x) => tf.transpose(x!, [0, 3, 1, 4, 2])));
       await expectNativeEqualsCpu([[2, 7, 3, 5]], withGradients((x) => tf.transpose(x!, [0, 3, 1, 2])));
+      // x's contiguous dimension moved before two short ones (copied block by block)
+      await expectNativeEqualsCpu([[3, 4, 5, 6]], withGradients((x) => tf.transpose(x!, [0, 3, 2, 1])));
       await expectNativeEqualsCpu([[301, 257]], (x) => [tf.transpose(x!)]);
       await expectNativeEqualsCpu([[3, 4, 5]], (x) => [tf.transpose(x!, [0, 1, 2])]);
     });

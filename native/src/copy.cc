@@ -7,6 +7,70 @@
 
 namespace voiceswap {
 
+namespace {
+
+// Output dimension `k` reads x contiguously (its step is 1) and the dimensions after it
+// hold few elements, `block` in all (a pixel shuffle: rows of 2 or 4 elements). Element
+// (a, b) of output block `row` is x[offset(row) + a + blockOffsets[b]]: the b loop outside
+// reads x contiguously and the writes land in a block of size[k] * block floats that stays
+// in L1, where a gather of short rows reads a scattered element per write. Each thread's
+// first block's offset from an odometer over the dimensions before k, as in transpose.
+void transposeBlocks(const float* x, const std::vector<int64_t>& size, const std::vector<int64_t>& step, int k,
+                     int64_t block, int64_t total, float* out) {
+  std::vector<int64_t> blockOffsets(block, 0);
+  for (int64_t b = 0; b < block; b++) {
+    int64_t rest = b;
+    for (int d = static_cast<int>(size.size()) - 1; d > k; d--) {
+      blockOffsets[b] += (rest % size[d]) * step[d];
+      rest /= size[d];
+    }
+  }
+  const int64_t length = size[k], rowFloats = length * block, rows = total / rowFloats;
+  parallelFor(rows, 4 * total, [&](int64_t first, int64_t end) {  // the same estimate as transpose's
+    std::vector<int64_t> index(k);
+    int64_t offset = 0, rest = first;
+    for (int d = k - 1; d >= 0; d--) {
+      index[d] = rest % size[d];
+      offset += index[d] * step[d];
+      rest /= size[d];
+    }
+    for (int64_t row = first; row < end; row++) {
+      float* dst = out + row * rowFloats;
+      for (int64_t b = 0; b < block; b++) {
+        const float* src = x + offset + blockOffsets[b];
+        for (int64_t a = 0; a < length; a++) dst[a * block + b] = src[a];
+      }
+      for (int d = k - 1; d >= 0; d--) {
+        offset += step[d];
+        if (++index[d] < size[d]) break;
+        offset -= size[d] * step[d];
+        index[d] = 0;
+      }
+    }
+  });
+}
+
+// transposeBlocks where it applies: the last output dimension is short and not x's
+// contiguous one, an earlier one is, and the ones after that hold at most 64 elements.
+bool transposeByBlocks(const float* x, const std::vector<int64_t>& size, const std::vector<int64_t>& step, float* out) {
+  constexpr int64_t kShortRow = 16, kMaxBlock = 64;
+  const int last = static_cast<int>(size.size()) - 1;
+  if (size[last] >= kShortRow || step[last] == 1) return false;
+  int64_t block = 1, total = 1;
+  for (const int64_t n : size) total *= n;
+  for (int k = last; k >= 0; k--) {
+    if (step[k] == 1) {
+      if (block > kMaxBlock) return false;
+      transposeBlocks(x, size, step, k, block, total, out);
+      return true;
+    }
+    block *= size[k];
+  }
+  return false;
+}
+
+}  // namespace
+
 void transpose(const float* x, int rank, const int* shape, const int* perm, float* out) {
   std::vector<int64_t> inStrides(rank);
   int64_t stride = 1;
@@ -33,6 +97,7 @@ void transpose(const float* x, int rank, const int* shape, const int* perm, floa
     std::memcpy(out, x, total * sizeof(float));
     return;
   }
+  if (transposeByBlocks(x, size, step, out)) return;
   const int64_t inner = size.back();
   const int64_t innerStep = step.back();
   const int64_t rows = total / inner;
