@@ -9,12 +9,41 @@ namespace voiceswap {
 
 namespace {
 
+// Where each row of an output starts in x: rows run over the first `depth` output
+// dimensions (sizes `size`, steps in x `step`), and the index in each is advanced like an
+// odometer, with no division per row (rows are as short as 2 elements in a pixel shuffle).
+class RowOffsets {
+ public:
+  RowOffsets(const std::vector<int64_t>& size, const std::vector<int64_t>& step, int depth, int64_t firstRow)
+      : size_(size), step_(step), index_(depth) {
+    for (int d = depth - 1; d >= 0; d--) {
+      index_[d] = firstRow % size[d];
+      offset_ += index_[d] * step[d];
+      firstRow /= size[d];
+    }
+  }
+  int64_t offset() const { return offset_; }
+  void next() {
+    for (int d = static_cast<int>(index_.size()) - 1; d >= 0; d--) {
+      offset_ += step_[d];
+      if (++index_[d] < size_[d]) return;
+      offset_ -= size_[d] * step_[d];
+      index_[d] = 0;
+    }
+  }
+
+ private:
+  const std::vector<int64_t>& size_;
+  const std::vector<int64_t>& step_;
+  std::vector<int64_t> index_;
+  int64_t offset_ = 0;
+};
+
 // Output dimension `k` reads x contiguously (its step is 1) and the dimensions after it
 // hold few elements, `block` in all (a pixel shuffle: rows of 2 or 4 elements). Element
 // (a, b) of output block `row` is x[offset(row) + a + blockOffsets[b]]: the b loop outside
 // reads x contiguously and the writes land in a block of size[k] * block floats that stays
-// in L1, where a gather of short rows reads a scattered element per write. Each thread's
-// first block's offset from an odometer over the dimensions before k, as in transpose.
+// in L1, where a gather of short rows reads a scattered element per write.
 void transposeBlocks(const float* x, const std::vector<int64_t>& size, const std::vector<int64_t>& step, int k,
                      int64_t block, int64_t total, float* out) {
   std::vector<int64_t> blockOffsets(block, 0);
@@ -27,24 +56,12 @@ void transposeBlocks(const float* x, const std::vector<int64_t>& size, const std
   }
   const int64_t length = size[k], rowFloats = length * block, rows = total / rowFloats;
   parallelFor(rows, 4 * total, [&](int64_t first, int64_t end) {  // the same estimate as transpose's
-    std::vector<int64_t> index(k);
-    int64_t offset = 0, rest = first;
-    for (int d = k - 1; d >= 0; d--) {
-      index[d] = rest % size[d];
-      offset += index[d] * step[d];
-      rest /= size[d];
-    }
-    for (int64_t row = first; row < end; row++) {
+    RowOffsets rowOffsets(size, step, k, first);
+    for (int64_t row = first; row < end; row++, rowOffsets.next()) {
       float* dst = out + row * rowFloats;
       for (int64_t b = 0; b < block; b++) {
-        const float* src = x + offset + blockOffsets[b];
+        const float* src = x + rowOffsets.offset() + blockOffsets[b];
         for (int64_t a = 0; a < length; a++) dst[a * block + b] = src[a];
-      }
-      for (int d = k - 1; d >= 0; d--) {
-        offset += step[d];
-        if (++index[d] < size[d]) break;
-        offset -= size[d] * step[d];
-        index[d] = 0;
       }
     }
   });
@@ -105,25 +122,11 @@ void transpose(const float* x, int rank, const int* shape, const int* perm, floa
   // A gather (each element read from its own place) costs several times a streaming copy
   // per element, hence the larger weight in the work estimate.
   parallelFor(rows, 4 * total, [&](int64_t first, int64_t end) {
-    // The row's index in each outer output dimension, advanced like an odometer: no
-    // division per row (rows are as short as 2 elements in a pixel shuffle).
-    std::vector<int64_t> index(depth);
-    int64_t offset = 0, rest = first;
-    for (int d = depth - 1; d >= 0; d--) {
-      index[d] = rest % size[d];
-      offset += index[d] * step[d];
-      rest /= size[d];
-    }
-    for (int64_t row = first; row < end; row++) {
-      const float* src = x + offset;
+    RowOffsets rowOffsets(size, step, depth, first);
+    for (int64_t row = first; row < end; row++, rowOffsets.next()) {
+      const float* src = x + rowOffsets.offset();
       float* dst = out + row * inner;
       for (int64_t i = 0; i < inner; i++) dst[i] = src[i * innerStep];
-      for (int d = depth - 1; d >= 0; d--) {
-        offset += step[d];
-        if (++index[d] < size[d]) break;
-        offset -= size[d] * step[d];
-        index[d] = 0;
-      }
     }
   });
 }
