@@ -189,6 +189,35 @@ describe.skipIf(!addon.ok)('native backend', () => {
       });
     }
 
+    // The kernels are compiled for AVX-512, AVX2 and baseline x86-64, with other vector
+    // widths and register tiles for each; the CPU's best runs unless set lower.
+    it('one-channel passes equal cpu on every instruction set the CPU has (AVX-512, AVX2, baseline)', async () => {
+      const native = addon.ok ? addon.addon : null;
+      const best = native!.vectorLevel();
+      // the small cases (the threaded ones take seconds on cpu); cpu's results once each
+      const thin = convCases.filter((c) => /^one (input|output) channel/.test(c.label) && !c.label.includes('every thread'));
+      expect(thin.length).toBeGreaterThanOrEqual(8);
+      const cases = await Promise.all(
+        thin.map(async (c) => {
+          const compute = withGradients((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad));
+          return { c, compute, expected: await outputsOn('cpu', [c.x, c.filter], compute) };
+        }),
+      );
+      try {
+        for (let level = best; level >= 0; level--) {
+          native!.setVectorLevel(level);
+          expect(native!.vectorLevel()).toBe(level);
+          for (const { c, compute, expected } of cases) {
+            const actual = await outputsOn(NATIVE_BACKEND, [c.x, c.filter], compute);
+            actual.forEach((values, i) => expect(scaledError(values, expected[i]!), `level ${level}, ${c.label}, output ${i}`).toBeLessThan(TOLERANCE));
+          }
+        }
+        expect(() => native!.setVectorLevel(best + 1)).toThrow(/not available on this CPU/);
+      } finally {
+        native!.setVectorLevel(best);
+      }
+    });
+
     it('a small pass (the addon runs it on one thread) equals cpu and leaves the thread count as it was', async () => {
       const native = addon.ok ? addon.addon : null;
       const before = native!.threads();

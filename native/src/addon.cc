@@ -16,6 +16,7 @@
 #include "norm.h"
 #include "norm_glu.h"
 #include "reduce.h"
+#include "thin_conv.h"
 
 namespace voiceswap {
 namespace {
@@ -450,6 +451,24 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value SetVectorLevel(napi_env env, napi_callback_info info) {
+  Args args(env, info, 1);
+  const int32_t level = int32Value(env, args.values[0], "level");
+  try {
+    setThinConvVectorLevel(level);
+  } catch (const std::invalid_argument& e) {
+    throw ArgumentError(e.what());
+  }
+  return nullptr;
+}
+
+napi_value VectorLevel(napi_env env, napi_callback_info info) {
+  Args args(env, info, 0);
+  napi_value out;
+  napi_create_int32(env, thinConvVectorLevel(), &out);
+  return out;
+}
+
 napi_value Threads(napi_env env, napi_callback_info info) {
   Args args(env, info, 0);
   napi_value out;
@@ -508,6 +527,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adam", nullptr, guarded<Adam>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, guarded<SetThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, guarded<Threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setVectorLevel", nullptr, guarded<SetVectorLevel>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"vectorLevel", nullptr, guarded<VectorLevel>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"library", nullptr, guarded<Library>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);

@@ -1,8 +1,11 @@
 #include "thin_conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "parallel.h"
@@ -347,21 +350,34 @@ __attribute__((target("avx512f,fma"))) void runRowsAvx512(const RowJob& job, int
 __attribute__((target("avx2,fma"))) void runRowsAvx2(const RowJob& job, int64_t first, int64_t end) { runRows<Avx2>(job, first, end); }
 void runRowsPlain(const RowJob& job, int64_t first, int64_t end) { runRows<Plain>(job, first, end); }
 
-// The kernels for the running CPU.
+// The kernels for one instruction set.
 struct Cpu {
   void (*runRows)(const RowJob&, int64_t, int64_t);
   int maxLanes, tile;
 };
 
-const Cpu& thisCpu() {
-  static const Cpu cpu = [] {
+constexpr Cpu kCpus[] = {
+    Cpu{&runRowsPlain, Plain::kMaxLanes, Plain::kTile},
+    Cpu{&runRowsAvx2, Avx2::kMaxLanes, Avx2::kTile},
+    Cpu{&runRowsAvx512, Avx512::kMaxLanes, Avx512::kTile},
+};
+
+int bestVectorLevel() {
+  static const int best = [] {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return Cpu{&runRowsAvx512, Avx512::kMaxLanes, Avx512::kTile};
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Cpu{&runRowsAvx2, Avx2::kMaxLanes, Avx2::kTile};
-    return Cpu{&runRowsPlain, Plain::kMaxLanes, Plain::kTile};
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    return 0;
   }();
-  return cpu;
+  return best;
 }
+
+std::atomic<int>& vectorLevel() {
+  static std::atomic<int> level{bestVectorLevel()};
+  return level;
+}
+
+const Cpu& thisCpu() { return kCpus[vectorLevel().load(std::memory_order_relaxed)]; }
 
 int lanesFor(int C) {
   for (const int lanes : {16, 8}) {
@@ -452,6 +468,16 @@ const float* flippedTaps(const ConvShape& s, const float* w, int C) {
 }
 
 }  // namespace
+
+int thinConvVectorLevel() { return vectorLevel().load(); }
+
+void setThinConvVectorLevel(int level) {
+  if (level < 0 || level > bestVectorLevel()) {
+    throw std::invalid_argument("vector level " + std::to_string(level) + " is not available on this CPU (0 to " +
+                                std::to_string(bestVectorLevel()) + ")");
+  }
+  vectorLevel().store(level);
+}
 
 bool thinConvHandles(ConvPass, const ConvShape& s) { return unitStrides(s) && (oneInput(s) || oneOutput(s)); }
 

@@ -20,4 +20,10 @@ void thinConvForward(const ConvShape& s, const float* x, const float* w, const f
 void thinConvBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx);
 void thinConvBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw);
 
+// The instruction set the kernels run on: 2 AVX-512, 1 AVX2 + FMA, 0 baseline x86-64. The
+// best the CPU has unless set lower (the tests run each set's code on one machine); a
+// level above the CPU's best is an error (std::invalid_argument).
+int thinConvVectorLevel();
+void setThinConvVectorLevel(int level);
+
 }  // namespace voiceswap

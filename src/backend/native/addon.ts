@@ -86,6 +86,13 @@ export interface NativeAddon {
   ): void;
   setThreads(threads: number): void;
   threads(): number;
+  /**
+   * The instruction set of the addon's own convolution kernels (native/src/thin_conv.cc):
+   * 2 AVX-512, 1 AVX2 + FMA, 0 baseline x86-64; the best the CPU has unless set lower (the
+   * tests run each set's code on one machine). A level above the CPU's best is an error.
+   */
+  setVectorLevel(level: number): void;
+  vectorLevel(): number;
   /** The library doing the work, e.g. "oneDNN 2.6.3 (OpenMP)". */
   library(): string;
 }
