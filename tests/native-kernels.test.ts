@@ -162,18 +162,20 @@ describe.skipIf(!addon.ok)('native backend', () => {
     { label: 'asymmetric explicit padding, strides (2,1)', x: [2, 7, 10, 3], filter: [3, 4, 3, 2], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
     { label: 'filter wider than the input', x: [1, 4, 3, 2], filter: [3, 7, 2, 3], strides: 1, pad: 'same' },
     // one output or input channel at stride 1: the addon's own kernels (thin_conv.cc). Their
-    // vectors are 16 floats where 16 divide the channels, 8 where 8 do, else single floats,
-    // in chunks of 4, 2 and 1 vectors; rows go in tiles of 6 or 8 positions, a tile that
-    // reaches past the row's ends reads zeros there, and the last positions of a row go
-    // one by one
+    // vectors are 16, 8 or 4 floats, the widest that divides the channels (and the CPU has),
+    // else single floats, in chunks of 4, 2 and 1 vectors; rows go in tiles of 6 or 8
+    // positions, a tile that reaches past the row's ends reads zeros there, and the last
+    // positions of a row go one by one
     { label: 'one output channel, asymmetric padding, filter wider than the input', x: [2, 4, 5, 3], filter: [3, 7, 3, 1], strides: 1, pad: [[0, 0], [2, 0], [1, 4], [0, 0]] },
     { label: "one input channel, 'valid'", x: [2, 6, 9, 1], filter: [2, 3, 1, 4], strides: 1, pad: 'valid' },
     { label: 'one input channel, 112 channels out (16-float vectors: 4 + 2 + 1), kernel (5,15), width 21', x: [2, 9, 21, 1], filter: [5, 15, 1, 112], strides: 1, pad: 'same' },
     { label: 'one output channel, 112 channels in, kernel (5,15), asymmetric padding, width 21', x: [1, 7, 21, 112], filter: [5, 15, 112, 1], strides: 1, pad: [[0, 0], [2, 1], [7, 3], [0, 0]] },
     { label: 'one input channel, 24 channels out (8-float vectors: 2 + 1), kernel (3,5)', x: [2, 6, 13, 1], filter: [3, 5, 1, 24], strides: 1, pad: 'same' },
     { label: 'one output channel, 24 channels in, kernel (3,9) wider than a block of taps', x: [1, 6, 13, 24], filter: [3, 9, 24, 1], strides: 1, pad: [[0, 0], [1, 1], [6, 2], [0, 0]] },
-    { label: 'one input channel, 12 channels out (single floats), kernel (3,4)', x: [1, 5, 11, 1], filter: [3, 4, 1, 12], strides: 1, pad: 'same' },
+    { label: 'one input channel, 12 channels out (4-float vectors: 2 + 1), kernel (3,4)', x: [1, 5, 11, 1], filter: [3, 4, 1, 12], strides: 1, pad: 'same' },
     { label: "one output channel, 12 channels in, 'valid'", x: [2, 5, 11, 12], filter: [2, 4, 12, 1], strides: 1, pad: 'valid' },
+    { label: 'one input channel, 10 channels out (single floats, in chunks of 4, 4 and 2)', x: [2, 4, 9, 1], filter: [3, 5, 1, 10], strides: 1, pad: 'same' },
+    { label: 'one output channel, 10 channels in (single floats)', x: [1, 6, 9, 10], filter: [3, 5, 10, 1], strides: 1, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
     { label: 'one input and one output channel', x: [1, 5, 6, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
     // every case above is under the addon's single-thread limit (16 MFLOP per pass); this one runs on all threads
     { label: 'a pass large enough for every thread (20 MFLOP)', x: [1, 16, 16, 32], filter: [5, 5, 32, 48], strides: 1, pad: 'same' },

@@ -65,15 +65,17 @@ Padded padInput(const Taps& g, const float* src, Scratch& scratch) {
 
 struct Avx512 { static constexpr int kMaxLanes = 16, kTile = 24; };
 struct Avx2 { static constexpr int kMaxLanes = 8, kTile = 12; };
-struct Plain { static constexpr int kMaxLanes = 1, kTile = 12; };
+struct Plain { static constexpr int kMaxLanes = 4, kTile = 12; };  // SSE2, part of every x86-64
 
 typedef float Floats16 __attribute__((vector_size(64)));
 typedef float Floats8 __attribute__((vector_size(32)));
 typedef float Floats4 __attribute__((vector_size(16)));
+typedef float Floats2 __attribute__((vector_size(8)));
 template <int V> struct Lanes;
 template <> struct Lanes<16> { using T = Floats16; };
 template <> struct Lanes<8> { using T = Floats8; };
 template <> struct Lanes<4> { using T = Floats4; };
+template <> struct Lanes<2> { using T = Floats2; };
 template <> struct Lanes<1> { using T = float; };
 
 // By reference, not by value: a vector return would change the calling convention
@@ -301,7 +303,7 @@ struct RowJob {
   Kind kind;
   Taps g;
   int C;
-  int lanes;                  // 16, 8 or 1, dividing C
+  int lanes;                  // 16, 8, 4 or 1, dividing C
   Padded s;                   // spread, correlate: the one-channel input
   const float* x;             // collapse: [batch, inH, inW, C]; correlate: [batch, outH, outW, C]
   const float* m;             // spread, collapse: [kH, kW, C]
@@ -339,6 +341,12 @@ template <typename Isa>
     if constexpr (Isa::kMaxLanes >= 8) {
       if (job.lanes == 8) {
         runRowWith<Isa, 8>(job, n, i);
+        continue;
+      }
+    }
+    if constexpr (Isa::kMaxLanes >= 4) {
+      if (job.lanes == 4) {
+        runRowWith<Isa, 4>(job, n, i);
         continue;
       }
     }
@@ -380,7 +388,7 @@ std::atomic<int>& vectorLevel() {
 const Cpu& thisCpu() { return kCpus[vectorLevel().load(std::memory_order_relaxed)]; }
 
 int lanesFor(int C) {
-  for (const int lanes : {16, 8}) {
+  for (const int lanes : {16, 8, 4}) {
     if (lanes <= thisCpu().maxLanes && C % lanes == 0) return lanes;
   }
   return 1;
