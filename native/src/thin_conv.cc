@@ -466,12 +466,18 @@ Taps transposedTaps(const ConvShape& s) {
   return Taps{s.batch, s.outH, s.outW, s.inH, s.inW, s.kH, s.kW, s.kH - 1 - s.padTop, s.kW - 1 - s.padLeft};
 }
 
-// A [kH, kW, C] filter with its taps in reverse order (C contiguous floats per tap).
+// dst[t] = src[taps - 1 - t] for the `taps` rows of C floats of a [kH, kW, C] array: the
+// filter flipped in both directions.
+void reverseTaps(const float* src, int taps, int C, float* dst) {
+  for (int t = 0; t < taps; t++) std::copy(src + int64_t(taps - 1 - t) * C, src + int64_t(taps - t) * C, dst + int64_t(t) * C);
+}
+
+// The [kH, kW, C] filter w flipped, in a scratch buffer valid until the next call.
 const float* flippedTaps(const ConvShape& s, const float* w, int C) {
   static thread_local Scratch scratch;
   const int taps = s.kH * s.kW;
   float* flipped = scratch.floats(size_t(taps) * C);
-  for (int t = 0; t < taps; t++) std::copy(w + int64_t(taps - 1 - t) * C, w + int64_t(taps - t) * C, flipped + int64_t(t) * C);
+  reverseTaps(w, taps, C, flipped);
   return flipped;
 }
 
@@ -508,7 +514,7 @@ void thinConvBackwardWeights(const ConvShape& s, const float* x, const float* dy
   const int taps = s.kH * s.kW;
   float* reversed = scratch.floats(size_t(taps) * s.inC);
   correlate(transposedTaps(s), s.inC, dy, x, reversed);
-  for (int t = 0; t < taps; t++) std::copy(reversed + int64_t(taps - 1 - t) * s.inC, reversed + int64_t(taps - t) * s.inC, dw + int64_t(t) * s.inC);
+  reverseTaps(reversed, taps, s.inC, dw);
 }
 
 }  // namespace voiceswap
