@@ -24,7 +24,17 @@ export function fusedInstanceNorm({ addon, output }: NativeContext, args: Kernel
   return [backend.makeTensorInfo(x.shape, 'float32', y), backend.makeTensorInfo([n!, c!], 'float32', mean), backend.makeTensorInfo([n!, c!], 'float32', rstd)];
 }
 
-export function fusedInstanceNormGrad({ addon, output }: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
+/**
+ * dx, dgamma and dbeta of either fused norm: `run` hands the addon the shape, x, the
+ * inputs named in `inputs` (in that order) and the three outputs.
+ */
+function normGradients(
+  { output }: NativeContext,
+  args: KernelArgs,
+  backend: CpuBackendLike,
+  inputs: string[],
+  run: (shape: Int32Array, x: Float32Array, inputs: Float32Array[], dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array) => void,
+): tf.TensorInfo[] {
   const x = args.inputs.x as tf.TensorInfo;
   const shape = normShape(x);
   const c = shape[2]!;
@@ -32,9 +42,14 @@ export function fusedInstanceNormGrad({ addon, output }: NativeContext, args: Ke
   const dx = output(xv.length);
   const dgamma = output(c);
   const dbeta = output(c);
-  const [dy, gamma, mean, rstd] = ['dy', 'gamma', 'mean', 'rstd'].map((name) => values(backend, args, name));
-  addon.instanceNormGrad(shape, dy!, xv, gamma!, mean!, rstd!, dx, dgamma, dbeta);
+  run(shape, xv, inputs.map((name) => values(backend, args, name)), dx, dgamma, dbeta);
   return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([c], 'float32', dgamma), backend.makeTensorInfo([c], 'float32', dbeta)];
+}
+
+export function fusedInstanceNormGrad(native: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
+  return normGradients(native, args, backend, ['dy', 'gamma', 'mean', 'rstd'], (shape, x, [dy, gamma, mean, rstd], dx, dgamma, dbeta) =>
+    native.addon.instanceNormGrad(shape, dy!, x, gamma!, mean!, rstd!, dx, dgamma, dbeta),
+  );
 }
 
 /** The gated half of x's channels (the GLU's output channels). */
@@ -61,15 +76,8 @@ export function fusedInstanceNormGlu({ addon, output }: NativeContext, args: Ker
   ];
 }
 
-export function fusedInstanceNormGluGrad({ addon, output }: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
-  const x = args.inputs.x as tf.TensorInfo;
-  const shape = normShape(x);
-  const c = shape[2]!;
-  const xv = values(backend, args, 'x');
-  const dx = output(xv.length);
-  const dgamma = output(c);
-  const dbeta = output(c);
-  const [dy, gamma, beta, mean, rstd] = ['dy', 'gamma', 'beta', 'mean', 'rstd'].map((name) => values(backend, args, name));
-  addon.instanceNormGluGrad(shape, dy!, xv, gamma!, beta!, mean!, rstd!, dx, dgamma, dbeta);
-  return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([c], 'float32', dgamma), backend.makeTensorInfo([c], 'float32', dbeta)];
+export function fusedInstanceNormGluGrad(native: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
+  return normGradients(native, args, backend, ['dy', 'gamma', 'beta', 'mean', 'rstd'], (shape, x, [dy, gamma, beta, mean, rstd], dx, dgamma, dbeta) =>
+    native.addon.instanceNormGluGrad(shape, dy!, x, gamma!, beta!, mean!, rstd!, dx, dgamma, dbeta),
+  );
 }
