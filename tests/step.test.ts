@@ -141,10 +141,10 @@ describe('CycleGanTrainer', () => {
     const filterGrads = profile.kernels.filter((k) => k.name === 'Conv2DBackpropFilter').length;
     const gConvs = [...fresh.gAB.layers.values()].filter((l) => l.kind === 'conv2d').length;
     const dConvs = [...fresh.dA.layers.values()].filter((l) => l.kind === 'conv2d').length;
-    // G step: each generator runs twice (fake + identity as one batched pass, then the
-    // cycle pass); D step: each discriminator runs once (real + fake batched). The two
-    // frozen-D passes of the G step must add no weight gradient.
-    expect(filterGrads).toBe(4 * gConvs + 2 * dConvs);
+    // G step: three generator passes (G_AB on real A + real B; G_BA on real B + real A +
+    // fake B; G_AB on fake A for the cycle); D step: each discriminator runs once (real +
+    // fake batched). The two frozen-D passes of the G step must add no weight gradient.
+    expect(filterGrads).toBe(3 * gConvs + 2 * dConvs);
     fresh.dispose();
   });
 

@@ -155,10 +155,11 @@ export interface GeneratorLosses {
 
 /**
  * The generators' losses (forward only; differentiate `total` w.r.t. the G variables).
- * A generator's two passes on real crops (fake and identity) run as one pass on the
- * concatenated batch, and so do a discriminator's passes on real and fake crops: every
- * layer treats samples independently (instance norm included), so this equals separate
- * passes, in fewer and larger kernel calls.
+ * Passes of one network whose inputs are all known run as one pass on the concatenated
+ * batch (the generators' six passes in three, and in the discriminator step each
+ * discriminator's real and fake crops): every layer treats samples independently
+ * (instance norm included), so this equals separate passes, in fewer and larger kernel
+ * calls.
  */
 export function generatorLosses(
   nets: TrainerNetworks,
@@ -171,20 +172,24 @@ export function generatorLosses(
 ): GeneratorLosses {
   const useIdentity = weights.identity !== 0;
   const generate = (net: Network, x: tf.Tensor3D) => generatorForward(net, x, inputSkip, net === nets.gAB ? skipMaps?.a2b : skipMaps?.b2a);
-  const [fakeB, idB] = forwardPair(generate, nets.gAB, realA, useIdentity ? realB : null);
-  const [fakeA, idA] = forwardPair(generate, nets.gBA, realB, useIdentity ? realA : null);
-  const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA))) as tf.Scalar;
   const noisy = (x: tf.Tensor3D, seed: number) =>
     cycleNoise && cycleNoise.std > 0 ? tf.add(x, tf.randomNormal(x.shape, 0, cycleNoise.std, 'float32', seed)) as tf.Tensor3D : x;
   const seed = cycleNoise?.seed ?? 0;
-  const cycle = tf.add(l1(generate(nets.gBA, noisy(fakeB, seed)), realA), l1(generate(nets.gAB, noisy(fakeA, seed + 1)), realB)) as tf.Scalar;
+  // Three generator passes instead of four: once fake_B exists, all of G_BA's inputs
+  // (real B, real A for identity, noisy fake_B for the cycle) are known, so they run as
+  // one batch; only G_AB's cycle pass must wait for fake_A.
+  const [fakeB, idB] = forwardBatch(generate, nets.gAB, [realA, useIdentity ? realB : null]);
+  const [fakeA, idA, cycA] = forwardBatch(generate, nets.gBA, [realB, useIdentity ? realA : null, noisy(fakeB!, seed)]);
+  const cycB = generate(nets.gAB, noisy(fakeA!, seed + 1));
+  const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB!)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA!))) as tf.Scalar;
+  const cycle = tf.add(l1(cycA!, realA), l1(cycB, realB)) as tf.Scalar;
   let total = tf.add(adv, tf.mul(cycle, weights.cycle)) as tf.Scalar;
   let identity: tf.Scalar | null = null;
   if (idA !== null && idB !== null) {
     identity = tf.add(l1(idA, realA), l1(idB, realB)) as tf.Scalar;
     total = tf.add(total, tf.mul(identity, weights.identity));
   }
-  return { fakeA, fakeB, adv, cycle, identity, total };
+  return { fakeA: fakeA!, fakeB: fakeB!, adv, cycle, identity, total };
 }
 
 export interface DiscriminatorLosses {
@@ -195,24 +200,27 @@ export interface DiscriminatorLosses {
 
 /** The discriminators' losses on real crops against given (detached) fakes. */
 export function discriminatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, fakeA: tf.Tensor3D, fakeB: tf.Tensor3D): DiscriminatorLosses {
-  const [realScoresA, fakeScoresA] = forwardPair(discriminatorForward, nets.dA, realA, fakeA);
-  const [realScoresB, fakeScoresB] = forwardPair(discriminatorForward, nets.dB, realB, fakeB);
-  const dA = lsganDiscriminatorLoss(realScoresA, fakeScoresA!);
-  const dB = lsganDiscriminatorLoss(realScoresB, fakeScoresB!);
+  const [realScoresA, fakeScoresA] = forwardBatch(discriminatorForward, nets.dA, [realA, fakeA]);
+  const [realScoresB, fakeScoresB] = forwardBatch(discriminatorForward, nets.dB, [realB, fakeB]);
+  const dA = lsganDiscriminatorLoss(realScoresA!, fakeScoresA!);
+  const dB = lsganDiscriminatorLoss(realScoresB!, fakeScoresB!);
   return { dA, dB, total: tf.add(dA, dB) as tf.Scalar };
 }
 
-/** forward(net, x) and, when y is given, forward(net, y), computed as one batched pass. */
-function forwardPair(
+/**
+ * forward(net, x) for each non-null x, computed as one batched pass over their
+ * concatenation (null in, null out).
+ */
+function forwardBatch(
   forward: (net: Network, x: tf.Tensor3D) => tf.Tensor3D,
   net: Network,
-  x: tf.Tensor3D,
-  y: tf.Tensor3D | null,
-): [tf.Tensor3D, tf.Tensor3D | null] {
-  if (y === null) return [forward(net, x), null];
-  const out = forward(net, tf.concat([x, y], 0));
-  const [outX, outY] = tf.split(out, [x.shape[0], y.shape[0]], 0) as [tf.Tensor3D, tf.Tensor3D];
-  return [outX, outY];
+  xs: (tf.Tensor3D | null)[],
+): (tf.Tensor3D | null)[] {
+  const given = xs.filter((x): x is tf.Tensor3D => x !== null);
+  // (tf.split's array is also its tape record's output list: read it, never mutate it)
+  const outs = given.length === 1 ? [forward(net, given[0]!)] : tf.split(forward(net, tf.concat(given, 0)), given.map((x) => x.shape[0]), 0) as tf.Tensor3D[];
+  let next = 0;
+  return xs.map((x) => (x === null ? null : outs[next++]!));
 }
 
 function keepAll<T extends object>(tensors: T): T {
