@@ -172,8 +172,10 @@ export function generatorLosses(
 ): GeneratorLosses {
   const useIdentity = weights.identity !== 0;
   const generate = (net: Network, x: tf.Tensor3D) => generatorForward(net, x, inputSkip, net === nets.gAB ? skipMaps?.a2b : skipMaps?.b2a);
+  // tfjs takes seed 0 for "no seed" (a random draw); 2^32 stands in for it, beyond the
+  // run RNG's seeds (< 2^31) and their successors
   const noisy = (x: tf.Tensor3D, seed: number) =>
-    cycleNoise && cycleNoise.std > 0 ? tf.add(x, tf.randomNormal(x.shape, 0, cycleNoise.std, 'float32', seed)) as tf.Tensor3D : x;
+    cycleNoise && cycleNoise.std > 0 ? tf.add(x, tf.randomNormal(x.shape, 0, cycleNoise.std, 'float32', seed === 0 ? 2 ** 32 : seed)) as tf.Tensor3D : x;
   const seed = cycleNoise?.seed ?? 0;
   // Three generator passes instead of four: once fake_B exists, all of G_BA's inputs
   // (real B, real A for identity, noisy fake_B for the cycle) are known, so they run as
