@@ -8,7 +8,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  * Why: XNNPACK repacks a product's right operand (or a convolution's filter) every time it
  * sees a new tensor, at ~15 ns per element, and the wasm Transpose/Reverse kernels cost as
  * much again. In a training step the same weights go through several backward passes (the
- * CycleGAN step runs each generator three times) before the optimiser replaces them, so
+ * CycleGAN step runs G_AB and each discriminator twice) before the optimiser replaces them, so
  * deriving once per weight tensor, rather than once per call, removes most of that cost.
  * XNNPACK's own operator cache is keyed by tensor id, so reusing the derived tensor also
  * reuses its packed weights.
