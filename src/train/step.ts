@@ -181,17 +181,17 @@ export function generatorLosses(
   // (real B, real A for identity, noisy fake_B for the cycle) are known, so they run as
   // one batch; only G_AB's cycle pass must wait for fake_A.
   const [fakeB, idB] = forwardBatch(generate, nets.gAB, [realA, useIdentity ? realB : null]);
-  const [fakeA, idA, cycA] = forwardBatch(generate, nets.gBA, [realB, useIdentity ? realA : null, noisy(fakeB!, seed)]);
-  const cycB = generate(nets.gAB, noisy(fakeA!, seed + 1));
-  const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB!)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA!))) as tf.Scalar;
-  const cycle = tf.add(l1(cycA!, realA), l1(cycB, realB)) as tf.Scalar;
+  const [fakeA, idA, cycA] = forwardBatch(generate, nets.gBA, [realB, useIdentity ? realA : null, noisy(fakeB, seed)]);
+  const cycB = generate(nets.gAB, noisy(fakeA, seed + 1));
+  const adv = tf.add(lsganGeneratorLoss(discriminatorForward(nets.dB, fakeB)), lsganGeneratorLoss(discriminatorForward(nets.dA, fakeA))) as tf.Scalar;
+  const cycle = tf.add(l1(cycA, realA), l1(cycB, realB)) as tf.Scalar;
   let total = tf.add(adv, tf.mul(cycle, weights.cycle)) as tf.Scalar;
   let identity: tf.Scalar | null = null;
   if (idA !== null && idB !== null) {
     identity = tf.add(l1(idA, realA), l1(idB, realB)) as tf.Scalar;
     total = tf.add(total, tf.mul(identity, weights.identity));
   }
-  return { fakeA: fakeA!, fakeB: fakeB!, adv, cycle, identity, total };
+  return { fakeA, fakeB, adv, cycle, identity, total };
 }
 
 export interface DiscriminatorLosses {
@@ -204,25 +204,28 @@ export interface DiscriminatorLosses {
 export function discriminatorLosses(nets: TrainerNetworks, realA: tf.Tensor3D, realB: tf.Tensor3D, fakeA: tf.Tensor3D, fakeB: tf.Tensor3D): DiscriminatorLosses {
   const [realScoresA, fakeScoresA] = forwardBatch(discriminatorForward, nets.dA, [realA, fakeA]);
   const [realScoresB, fakeScoresB] = forwardBatch(discriminatorForward, nets.dB, [realB, fakeB]);
-  const dA = lsganDiscriminatorLoss(realScoresA!, fakeScoresA!);
-  const dB = lsganDiscriminatorLoss(realScoresB!, fakeScoresB!);
+  const dA = lsganDiscriminatorLoss(realScoresA, fakeScoresA);
+  const dB = lsganDiscriminatorLoss(realScoresB, fakeScoresB);
   return { dA, dB, total: tf.add(dA, dB) as tf.Scalar };
 }
+
+/** One output per input, null where the input may be null. */
+type BatchOutputs<Xs extends readonly (tf.Tensor3D | null)[]> = { [K in keyof Xs]: null extends Xs[K] ? tf.Tensor3D | null : tf.Tensor3D };
 
 /**
  * forward(net, x) for each non-null x, computed as one batched pass over their
  * concatenation (null in, null out).
  */
-function forwardBatch(
+function forwardBatch<const Xs extends readonly (tf.Tensor3D | null)[]>(
   forward: (net: Network, x: tf.Tensor3D) => tf.Tensor3D,
   net: Network,
-  xs: (tf.Tensor3D | null)[],
-): (tf.Tensor3D | null)[] {
+  xs: Xs,
+): BatchOutputs<Xs> {
   const given = xs.filter((x): x is tf.Tensor3D => x !== null);
   // (tf.split's array is also its tape record's output list: read it, never mutate it)
   const outs = given.length === 1 ? [forward(net, given[0]!)] : tf.split(forward(net, tf.concat(given, 0)), given.map((x) => x.shape[0]), 0) as tf.Tensor3D[];
   let next = 0;
-  return xs.map((x) => (x === null ? null : outs[next++]!));
+  return xs.map((x) => (x === null ? null : outs[next++]!)) as BatchOutputs<Xs>;
 }
 
 function keepAll<T extends object>(tensors: T): T {
