@@ -4,7 +4,8 @@
 
 namespace voiceswap {
 
-// One parameter tensor: its value, moments and gradient, and where the updated ones go.
+// One parameter tensor: its value, moments and gradient, and where the updated ones go
+// (buffers of their own: the outputs may not overlap any input).
 struct AdamTensor {
   const float* param;
   const float* m;
