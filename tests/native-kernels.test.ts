@@ -706,6 +706,37 @@ describe.skipIf(!addon.ok)('native backend', () => {
       // float32 rounding (6e-8) is already 6e-5 of it: 1e-3 relative, for the changes.
       native.forEach((values, i) => expect(scaledError(values, cpu[i]!), `output ${i}`).toBeLessThan(i < 4 ? 1e-3 : TOLERANCE));
     });
+
+    it('rounds every element as separate float32 operations (no fused multiply-add), whatever its lane or span', async () => {
+      // A fused multiply-add rounds once where the scalar code rounds twice; the vector body
+      // and the scalar remainder would then differ, and an element's update would depend on
+      // where its span starts and on its buffer's alignment (breaking exact resume).
+      await tf.setBackend(NATIVE_BACKEND);
+      const f = Math.fround;
+      const hyper = { beta1: 0.5, beta2: 0.999, eps: 1e-8 };
+      const size = 16384 + 37; // one full span and an odd remainder
+      const p0 = pseudoRandom(size, 910), g = pseudoRandom(size, 911).map((x, i) => x * 10 ** ((i % 7) - 5));
+      const param = tf.variable(tf.tensor(p0.slice()));
+      const adam = new Adam([['w', param]], hyper);
+      const grad = tf.tensor(g);
+      adam.apply({ [param.name]: grad }, 2e-3);
+      const got = param.dataSync() as Float32Array;
+      const [m, v] = adam.stateTensors().map(([, t]) => t.dataSync() as Float32Array);
+      // src/train/adam.ts's attributes for step 1, in float32 as the kernel receives them
+      const stepSize = f(2e-3 / (1 - hyper.beta1)), bc2 = f(Math.sqrt(1 - hyper.beta2));
+      const b1 = f(hyper.beta1), b2 = f(hyper.beta2), eps = f(hyper.eps);
+      let mismatches = 0;
+      for (let i = 0; i < size; i++) {
+        const mi = f(f(b1 * 0) + f(f(1 - b1) * g[i]!));
+        const vi = f(f(b2 * 0) + f(f(1 - b2) * f(g[i]! * g[i]!)));
+        const denom = f(f(f(Math.sqrt(vi)) / bc2) + eps);
+        const pi = f(p0[i]! - f(f(mi / denom) * stepSize));
+        if (mi !== m![i] || vi !== v![i] || pi !== got[i]) mismatches++;
+      }
+      expect(mismatches).toBe(0);
+      adam.dispose();
+      tf.dispose([param, grad]);
+    });
   });
 
   describe('a CycleGAN-VC2 training step', () => {
