@@ -432,6 +432,86 @@ describe.skipIf(!addon.ok)('native backend', () => {
     });
   });
 
+  describe('filters converted to oneDNN layout once per tensor data (filter-keys.ts)', () => {
+    // 32 -> 64 channels, 3x3 on 12x12: oneDNN's kernel (not the addon's one-channel ones),
+    // whose filter layout differs from tfjs's HWIO, so every pass needs a converted filter
+    const xShape: [number, number, number, number] = [2, 12, 12, 32];
+    const wShape: [number, number, number, number] = [3, 3, 32, 64];
+    const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+    /** conv(x, w) on cpu, for comparison. */
+    async function onCpu(x: Float32Array, w: Float32Array): Promise<Float32Array> {
+      await tf.setBackend('cpu');
+      const y = tf.tidy(() => conv(tf.tensor(x, xShape), tf.tensor(w, wShape)));
+      const values = y.dataSync() as Float32Array;
+      y.dispose();
+      await tf.setBackend(NATIVE_BACKEND);
+      return values;
+    }
+
+    it('a filter used by several passes is converted once per layout', async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const native = addon.ok ? addon.addon : null;
+      const w = tf.tensor(pseudoRandom(3 * 3 * 32 * 64, 21), wShape);
+      const xs = [0, 1, 2].map((i) => tf.tensor(pseudoRandom(2 * 12 * 12 * 32, 22 + i), xShape));
+      const before = native!.filterConversions();
+      tf.dispose(xs.map((x) => conv(x, w)));
+      expect(native!.filterConversions() - before).toBe(1);
+      // a copy of the same values is other data: converted again
+      const copy = tf.mul(w, 1);
+      tf.dispose(conv(xs[0]!, copy));
+      expect(native!.filterConversions() - before).toBe(2);
+      tf.dispose([w, copy, ...xs]);
+    });
+
+    it('forgets the converted copies when the filter data is freed (training makes new weights every step)', async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const native = addon.ok ? addon.addon : null;
+      const x = tf.tensor(pseudoRandom(2 * 12 * 12 * 32, 25), xShape);
+      const kept = native!.keptFilters();
+      for (let step = 0; step < 3; step++) {
+        const w = tf.tensor(pseudoRandom(3 * 3 * 32 * 64, 26 + step), wShape);
+        const reshaped = tf.reshape(w, [3, 3, 32, 64]); // the same data under a second tensor
+        tf.dispose(conv(x, reshaped));
+        expect(native!.keptFilters()).toBe(kept + 1);
+        w.dispose(); // the data is still reshaped's
+        expect(native!.keptFilters()).toBe(kept + 1);
+        reshaped.dispose();
+        expect(native!.keptFilters()).toBe(kept);
+      }
+      x.dispose();
+    });
+
+    it('a variable assigned new values is converted again (the old conversion is not reused)', async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const x = pseudoRandom(2 * 12 * 12 * 32, 30);
+      const w1 = pseudoRandom(3 * 3 * 32 * 64, 31), w2 = pseudoRandom(3 * 3 * 32 * 64, 32);
+      const xt = tf.tensor(x, xShape);
+      const v = tf.variable(tf.tensor(w1, wShape));
+      tf.dispose(conv(xt, v)); // converts w1
+      v.assign(tf.tensor(w2, wShape));
+      const y = conv(xt, v);
+      expect(scaledError(y.dataSync() as Float32Array, await onCpu(x, w2))).toBeLessThan(TOLERANCE);
+      tf.dispose([xt, v, y]);
+    });
+
+    it("a filter in a disposed filter's recycled buffer gets its own conversion", async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const storage = (t: tf.Tensor) => (tf.engine().backend as unknown as { data: { get(id: tf.DataId): { values: Float32Array } } }).data.get(t.dataId).values.buffer;
+      const x = pseudoRandom(2 * 12 * 12 * 32, 40);
+      const base = tf.tensor(pseudoRandom(3 * 3 * 32 * 64, 41), wShape);
+      const xt = tf.tensor(x, xShape);
+      const first = tf.mul(base, 2); // a pooled output
+      const firstMemory = storage(first);
+      tf.dispose(conv(xt, first)); // converts first's values
+      first.dispose();
+      const second = tf.mul(base, -3);
+      expect(storage(second)).toBe(firstMemory); // the same memory, now other values
+      const y = conv(xt, second);
+      expect(scaledError(y.dataSync() as Float32Array, await onCpu(x, second.dataSync() as Float32Array))).toBeLessThan(TOLERANCE);
+      tf.dispose([base, xt, second, y]);
+    });
+  });
+
   describe('recycled output buffers', () => {
     const size = 4096; // large enough to be pooled
 

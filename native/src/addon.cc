@@ -54,10 +54,19 @@ napi_value Conv2dSupported(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// conv2dForward(shape: Int32Array, x, w, bias: Float32Array | null, y: Float32Array):
+// A filter key from JavaScript: 0 (none) or a positive integer (see conv.h).
+int64_t readFilterKey(napi_env env, napi_value value) {
+  const double key = doubleValue(env, value, "filter key");
+  if (!(key >= 0 && key <= 9007199254740991.0 && key == static_cast<double>(static_cast<int64_t>(key)))) {
+    throw ArgumentError("filter key must be a non-negative integer");
+  }
+  return static_cast<int64_t>(key);
+}
+
+// conv2dForward(shape: Int32Array, x, w, bias: Float32Array | null, y: Float32Array, filterKey):
 // y = conv(x, w) (+ bias[outC] on every position)
 napi_value Conv2dForward(napi_env env, napi_callback_info info) {
-  Args args(env, info, 5);
+  Args args(env, info, 6);
   const ConvShape s = readConvShape(env, args.values[0]);
   const auto x = float32Array(env, args.values[1], "x");
   const auto w = float32Array(env, args.values[2], "filter");
@@ -68,13 +77,13 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   expectLength(w, filterSize(s), "filter");
   if (hasBias) expectLength(bias, static_cast<size_t>(s.outC), "bias");
   expectLength(y, outputSize(s), "y");
-  conv2dForward(s, x.data, w.data, bias.data, y.data);
+  conv2dForward(s, x.data, w.data, bias.data, y.data, readFilterKey(env, args.values[5]));
   return nullptr;
 }
 
-// conv2dBackwardData(shape, dy, w, dx): dx = d(conv)/dx applied to dy
+// conv2dBackwardData(shape, dy, w, dx, filterKey): dx = d(conv)/dx applied to dy
 napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
-  Args args(env, info, 4);
+  Args args(env, info, 5);
   const ConvShape s = readConvShape(env, args.values[0]);
   const auto dy = float32Array(env, args.values[1], "dy");
   const auto w = float32Array(env, args.values[2], "filter");
@@ -82,8 +91,36 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   expectLength(dy, outputSize(s), "dy");
   expectLength(w, filterSize(s), "filter");
   expectLength(dx, inputSize(s), "dx");
-  conv2dBackwardData(s, dy.data, w.data, dx.data);
+  conv2dBackwardData(s, dy.data, w.data, dx.data, readFilterKey(env, args.values[4]));
   return nullptr;
+}
+
+// forgetFilter(filterKey): drops that filter's converted copies (0: all of them)
+napi_value ForgetFilter(napi_env env, napi_callback_info info) {
+  Args args(env, info, 1);
+  const int64_t key = readFilterKey(env, args.values[0]);
+  if (key == kNoFilterKey) {
+    forgetAllFilters();
+  } else {
+    forgetFilter(key);
+  }
+  return nullptr;
+}
+
+// filterConversions(): the calling thread's count of filter conversions (conv.h)
+napi_value FilterConversions(napi_env env, napi_callback_info info) {
+  Args args(env, info, 0);
+  napi_value out;
+  napi_create_double(env, static_cast<double>(filterConversions()), &out);
+  return out;
+}
+
+// keptFilters(): the calling thread's count of filter keys with converted copies (conv.h)
+napi_value KeptFilters(napi_env env, napi_callback_info info) {
+  Args args(env, info, 0);
+  napi_value out;
+  napi_create_double(env, static_cast<double>(keptFilters()), &out);
+  return out;
 }
 
 // conv2dBackwardWeights(shape, x, dy, dw): dw = d(conv)/dw applied to dy
@@ -508,6 +545,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dSupported", nullptr, guarded<Conv2dSupported>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dForward", nullptr, guarded<Conv2dForward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardData", nullptr, guarded<Conv2dBackwardData>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"forgetFilter", nullptr, guarded<ForgetFilter>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"filterConversions", nullptr, guarded<FilterConversions>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"keptFilters", nullptr, guarded<KeptFilters>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardWeights", nullptr, guarded<Conv2dBackwardWeights>, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},
       {"binary", nullptr, guarded<Binary>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -168,7 +168,65 @@ Plan* planFor(ConvPass pass, const ConvShape& s) {
   return found->second.get();
 }
 
-void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const float*> inputs, float* output) {
+// Filters already converted to the layouts oneDNN's kernels want, by the caller's key for
+// the filter's contents (see conv.h). A training step passes each weight through several
+// convolutions of the same layout (a generator's batched and cycle passes, a
+// discriminator's generator-step and discriminator-step passes) before the optimiser
+// replaces it: converting it once saves the rest.
+struct PreparedFilter {
+  memory::desc layout;
+  memory converted;
+};
+
+// Converted filters by key, and the buffers of forgotten ones kept for reuse: the next
+// step's weights need the same layouts, and writing into a fresh multi-megabyte
+// allocation costs its page faults (several times the conversion itself).
+struct PreparedFilters {
+  std::unordered_map<int64_t, std::vector<PreparedFilter>> byKey;
+  std::vector<PreparedFilter> spare;
+  size_t spareBytes = 0;
+};
+
+constexpr size_t kMaxSpareBytes = size_t(256) << 20;
+
+PreparedFilters& preparedFilters() {
+  static thread_local PreparedFilters prepared;
+  return prepared;
+}
+
+// Filter conversions run on this thread (see filterConversions in conv.h).
+thread_local int64_t conversionCount = 0;
+
+// A buffer in `layout`: a spare one when there is one.
+memory filterBuffer(const memory::desc& layout) {
+  PreparedFilters& prepared = preparedFilters();
+  for (size_t i = 0; i < prepared.spare.size(); i++) {
+    if (prepared.spare[i].layout != layout) continue;
+    memory reused = prepared.spare[i].converted;
+    prepared.spareBytes -= layout.get_size();
+    prepared.spare[i] = prepared.spare.back();
+    prepared.spare.pop_back();
+    return reused;
+  }
+  return memory(layout, cpuEngine());
+}
+
+// The filter in operand o's layout: converted on first use under `key`, then reused.
+const memory& preparedFilter(Operand& o, memory user, int64_t key, dnnl::stream& stream) {
+  std::vector<PreparedFilter>& layouts = preparedFilters().byKey[key];
+  const memory::desc wanted = o.inner.get_desc();
+  for (const PreparedFilter& p : layouts) {
+    if (p.layout == wanted) return p.converted;
+  }
+  memory converted = filterBuffer(wanted);
+  o.convert.execute(stream, user, converted);
+  conversionCount++;
+  layouts.push_back({wanted, converted});
+  return layouts.back().converted;
+}
+
+void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const float*> inputs, float* output,
+             int64_t filterKey = kNoFilterKey) {
   Plan* plan = planFor(pass, s);
   if (plan == nullptr) throw std::logic_error("convolution pass not supported natively (check conv2dSupported)");
   dnnl::stream& stream = cpuStream();
@@ -177,8 +235,11 @@ void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const floa
   for (const float* data : inputs) {
     Operand& o = plan->inputs[i++];
     memory user(o.user, cpuEngine(), const_cast<float*>(data));
-    if (o.reordered) {
+    if (o.reordered && o.arg == DNNL_ARG_WEIGHTS && filterKey != kNoFilterKey) {
+      args.emplace(o.arg, preparedFilter(o, user, filterKey, stream));
+    } else if (o.reordered) {
       o.convert.execute(stream, user, o.inner);
+      if (o.arg == DNNL_ARG_WEIGHTS) conversionCount++;
       args.emplace(o.arg, o.inner);
     } else {
       args.emplace(o.arg, user);
@@ -228,23 +289,23 @@ void addBias(const ConvShape& s, const float* bias, float* y) {
 
 }  // namespace
 
-void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y) {
+void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y, int64_t filterKey) {
   SmallPassThreads threads(s);
   if (thinConvHandles(ConvPass::Forward, s)) {
     return thinConvForward(s, x, w, bias, y);
   } else if (bias != nullptr && planFor(ConvPass::ForwardBias, s) != nullptr) {
     // oneDNN adds the bias as it writes the result: no second pass over the output
-    return execute(ConvPass::ForwardBias, s, {x, w, bias}, y);
+    return execute(ConvPass::ForwardBias, s, {x, w, bias}, y, filterKey);
   } else {
-    execute(ConvPass::Forward, s, {x, w}, y);
+    execute(ConvPass::Forward, s, {x, w}, y, filterKey);
   }
   if (bias != nullptr) addBias(s, bias, y);
 }
 
-void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
+void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx, int64_t filterKey) {
   SmallPassThreads threads(s);
   if (thinConvHandles(ConvPass::BackwardData, s)) return thinConvBackwardData(s, dy, w, dx);
-  execute(ConvPass::BackwardData, s, {dy, w}, dx);
+  execute(ConvPass::BackwardData, s, {dy, w}, dx, filterKey);
 }
 
 void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
@@ -253,6 +314,28 @@ void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, 
   execute(ConvPass::BackwardWeights, s, {x, dy}, dw);
 }
 
-void clearConvPlans() { plans().clear(); }
+void clearConvPlans() {
+  plans().clear();
+  forgetAllFilters();  // converted for the old plans' layouts
+}
+
+void forgetFilter(int64_t filterKey) {
+  PreparedFilters& prepared = preparedFilters();
+  const auto found = prepared.byKey.find(filterKey);
+  if (found == prepared.byKey.end()) return;
+  for (PreparedFilter& p : found->second) {
+    const size_t bytes = p.layout.get_size();
+    if (prepared.spareBytes + bytes > kMaxSpareBytes) continue;
+    prepared.spareBytes += bytes;
+    prepared.spare.push_back(std::move(p));
+  }
+  prepared.byKey.erase(found);
+}
+
+void forgetAllFilters() { preparedFilters() = PreparedFilters{}; }
+
+int64_t filterConversions() { return conversionCount; }
+
+int64_t keptFilters() { return static_cast<int64_t>(preparedFilters().byKey.size()); }
 
 }  // namespace voiceswap

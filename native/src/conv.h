@@ -1,6 +1,8 @@
 // 2D convolutions on NHWC activations and HWIO filters (tfjs's layouts), over oneDNN.
 #pragma once
 
+#include <cstdint>
+
 namespace voiceswap {
 
 // Every size of one convolution, in tfjs's terms. Padding is explicit per side; the
@@ -29,17 +31,35 @@ ConvShape convShapeFromInts(const int* v);
 // some other way. Prepares (and caches) the kernel.
 bool conv2dSupported(ConvPass pass, const ConvShape& s);
 
+// A filter key names the contents of a filter buffer for as long as they do not change:
+// passes given the same key reuse the filter once converted to oneDNN's layout, so the
+// caller must give a key to one unchanging filter only, and forget it (forgetFilter)
+// before the buffer is freed or rewritten. kNoFilterKey: convert on every call.
+constexpr int64_t kNoFilterKey = 0;
+
 // The three passes; each requires conv2dSupported for its pass.
 // y[N, outH, outW, outC] = conv(x[N, inH, inW, inC], w[kH, kW, inC, outC]), plus bias[outC]
 // at every position when bias is not null (added to the float32 result, as a separate Add would)
-void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y);
+void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y,
+                   int64_t filterKey = kNoFilterKey);
 // dx[N, inH, inW, inC] = gradient of the conv w.r.t. its input, given dy
-void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx);
+void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx,
+                        int64_t filterKey = kNoFilterKey);
 // dw[kH, kW, inC, outC] = gradient of the conv w.r.t. its filter, given x and dy
 void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw);
 
 // Forgets every prepared convolution (needed when the thread count changes: oneDNN's
 // kernels are prepared for the thread count in force when they are created).
 void clearConvPlans();
+
+// Drops the converted copies of the filter under `filterKey` (any number of layouts).
+void forgetFilter(int64_t filterKey);
+// Drops every converted filter (e.g. when the caller's keys start over).
+void forgetAllFilters();
+// How many filters the forward and input-gradient passes have converted to oneDNN's
+// layout on the calling thread so far (cached or not): what the cache saves, observable.
+int64_t filterConversions();
+// How many filter keys have converted copies kept on the calling thread.
+int64_t keptFilters();
 
 }  // namespace voiceswap

@@ -15,10 +15,20 @@ export interface NativeAddon {
    * a convolution; false where oneDNN has no kernel that is safe under signals for it.
    */
   conv2dSupported(pass: 0 | 1 | 2, shape: Int32Array): boolean;
-  /** shape: the 17 ints of convShapeInts(); y = conv(x, filter), plus bias[outC] at every position when given. */
-  conv2dForward(shape: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array): void;
-  /** dx = gradient of the conv with respect to its input, given dy. */
-  conv2dBackwardData(shape: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
+  /**
+   * shape: the 17 ints of convShapeInts(); y = conv(x, filter), plus bias[outC] at every position when given.
+   * filterKey: 0, or a key naming this filter's unchanging contents, under which its
+   * conversion to oneDNN's layout is kept for later passes (filter-keys.ts).
+   */
+  conv2dForward(shape: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, filterKey: number): void;
+  /** dx = gradient of the conv with respect to its input, given dy; filterKey as for conv2dForward. */
+  conv2dBackwardData(shape: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array, filterKey: number): void;
+  /** Drops the converted copies kept under a filter key (0: under every key). */
+  forgetFilter(filterKey: number): void;
+  /** Filters converted to oneDNN's layout by forward and input-gradient passes on this thread so far, cached or not. */
+  filterConversions(): number;
+  /** Filter keys with converted copies kept on this thread (each forgotten when its data is freed). */
+  keptFilters(): number;
   /** dw = gradient of the conv with respect to its filter, given x and dy. */
   conv2dBackwardWeights(shape: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   /** shape: [batchA, batchB, m, n, k, transposeA, transposeB]; c[batch, m, n] = op(a) op(b). */

@@ -3,6 +3,7 @@ import { totalmem } from 'node:os';
 import { BackendOptions, StartOutcome } from '../candidate.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { BufferPool, recycleBuffers } from './buffers.js';
+import { FilterKeys, forgetFreedFilters } from './filter-keys.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
 import { registerFusedConvBiasGradient } from '../fused-conv-bias.js';
 import { nativeKernel, type CpuBackendLike, type NativeContext } from './kernel-util.js';
@@ -35,8 +36,9 @@ export function registerNativeBackend(addon: NativeAddon): void {
   const cpuFactory = tf.findBackendFactory('cpu');
   if (cpuFactory == null) throw new Error('the tfjs cpu backend is not registered');
   const pool = new BufferPool(POOL_BYTES);
-  tf.registerBackend(NATIVE_BACKEND, () => nativeCpuBackend(cpuFactory, pool), PRIORITY);
-  const native: NativeContext = { addon, output: (length) => pool.take(length) };
+  const filterKeys = new FilterKeys(addon);
+  tf.registerBackend(NATIVE_BACKEND, () => nativeCpuBackend(cpuFactory, pool, filterKeys), PRIORITY);
+  const native: NativeContext = { addon, output: (length) => pool.take(length), filterKey: (dataId) => filterKeys.keyOf(dataId) };
   for (const config of tf.getKernelsForBackend('cpu')) {
     const body = NATIVE_KERNELS[config.kernelName];
     const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(native, body, config.kernelFunc);
@@ -52,14 +54,19 @@ export function registerNativeBackend(addon: NativeAddon): void {
 
 /**
  * A new cpu backend instance for the native backend to run on, recycling the native
- * kernels' outputs through `pool`. Each cpu backend instance also prints an "install
- * tfjs-node to speed things up" banner on first use, which would be wrong advice here:
- * the flag it checks is cleared.
+ * kernels' outputs through `pool` and forgetting the converted filters of freed data.
+ * Each cpu backend instance also prints an "install tfjs-node to speed things up" banner
+ * on first use, which would be wrong advice here: the flag it checks is cleared.
  */
-async function nativeCpuBackend(factory: () => tf.KernelBackend | Promise<tf.KernelBackend>, pool: BufferPool): Promise<tf.KernelBackend> {
+async function nativeCpuBackend(
+  factory: () => tf.KernelBackend | Promise<tf.KernelBackend>,
+  pool: BufferPool,
+  filterKeys: FilterKeys,
+): Promise<tf.KernelBackend> {
   const backend = await factory();
   if ('firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
   recycleBuffers(backend, pool);
+  forgetFreedFilters(backend, filterKeys);
   return backend;
 }
 

@@ -18,6 +18,8 @@ export interface NativeContext {
   addon: NativeAddon;
   /** An output buffer of `length` floats, possibly recycled: the kernel must write every element. */
   output(length: number): Float32Array;
+  /** The addon's key for a convolution filter's data (filter-keys.ts). */
+  filterKey(dataId: tf.DataId): number;
 }
 
 /** The Float32Array behind a float32 tensor of the cpu backend, or null for anything else. */

@@ -59,7 +59,7 @@ function convInfo(
  * the float32 result, as Add would); null where the addon does not cover these inputs.
  */
 function nativeConvForward(
-  { addon, output }: NativeContext,
+  { addon, output, filterKey }: NativeContext,
   backend: CpuBackendLike,
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
@@ -72,7 +72,7 @@ function nativeConvForward(
   const shape = convShapeInts(info);
   if (xs === null || w === null || (bias !== null && b === null) || shape === null || !addon.conv2dSupported(0, shape)) return null;
   const y = output(tf.util.sizeFromShape(info.outShape));
-  addon.conv2dForward(shape, xs, w, b, y);
+  addon.conv2dForward(shape, xs, w, b, y, filterKey(filter.dataId));
   return backend.makeTensorInfo(info.outShape, 'float32', y);
 }
 
@@ -104,7 +104,7 @@ export const conv2DBias: FusedBody = (native, args, backend) => {
   return out;
 };
 
-export const conv2DBackpropInput: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
+export const conv2DBackpropInput: NativeBody = ({ addon, output, filterKey }, { inputs, attrs }, backend) => {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as Conv2DAttrs & { inputShape: number[] };
   const dys = float32Values(backend, dy);
@@ -113,7 +113,7 @@ export const conv2DBackpropInput: NativeBody = ({ addon, output }, { inputs, att
   const shape = convShapeInts(info);
   if (dys === null || w === null || shape === null || !addon.conv2dSupported(1, shape)) return null;
   const dx = output(tf.util.sizeFromShape(info.inShape));
-  addon.conv2dBackwardData(shape, dys, w, dx);
+  addon.conv2dBackwardData(shape, dys, w, dx, filterKey(filter.dataId));
   return backend.makeTensorInfo(info.inShape, 'float32', dx);
 };
 
