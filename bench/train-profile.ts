@@ -1,6 +1,7 @@
 /**
  * Where a training step's time goes, per phase: convolutions and matrix products, the
- * optimiser (the fused Adam kernel, where the backend has one; otherwise Adam's ops count
+ * fused residual blocks (each a kernel running both its convolutions and norms, where the
+ * backend has it; otherwise their layers count in the other phases), the optimiser (the fused Adam kernel, where the backend has one; otherwise Adam's ops count
  * as element-wise), element-wise arithmetic with reductions and data movement, and the
  * rest: the tfjs engine, autodiff and JavaScript between kernels (the step's wall time
  * less its kernels' time). Small preset by default, batch 1, 64 frames, on the best
@@ -14,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
 import { FUSED_ADAM } from '../src/backend/fused-adam.js';
 import { FUSED_CONV_BIAS } from '../src/backend/fused-conv-bias.js';
+import { FUSED_RESIDUAL, FUSED_RESIDUAL_GRAD } from '../src/backend/fused-residual.js';
 import { isPresetName, presetConfig } from '../src/model/presets.js';
 import { CycleGanTrainer, DEFAULT_LEARNING_RATES, DEFAULT_LOSS_WEIGHTS } from '../src/train/step.js';
 import { medianOf, timeRuns, type BenchResult } from './common.js';
@@ -22,7 +24,8 @@ const WARMUP = 3;
 const PROFILED = 5;
 const FRAMES = 64;
 
-type Phase = 'conv' | 'optimiser' | 'element-wise' | 'engine';
+type Phase = 'conv' | 'residual' | 'optimiser' | 'element-wise' | 'engine';
+const PHASES: readonly Phase[] = ['conv', 'residual', 'element-wise', 'optimiser', 'engine'];
 const CONV_KERNELS = new Set(['Conv2D', FUSED_CONV_BIAS, 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul']);
 
 /**
@@ -33,6 +36,7 @@ const CUSTOM_GRAD_SCOPE = 'unnamed scope';
 
 function phaseOf(kernel: string): Exclude<Phase, 'engine'> {
   if (CONV_KERNELS.has(kernel)) return 'conv';
+  if (kernel === FUSED_RESIDUAL || kernel === FUSED_RESIDUAL_GRAD) return 'residual';
   if (kernel === FUSED_ADAM) return 'optimiser';
   return 'element-wise';
 }
@@ -50,8 +54,8 @@ export async function benchTrainProfile(log: (line: string) => void = console.lo
     const step = () => trainer.step(a, b, DEFAULT_LOSS_WEIGHTS, DEFAULT_LEARNING_RATES);
     try {
       const wall = medianOf(timeRuns(step, PROFILED, WARMUP));
-      const ms: Record<Phase, number> = { conv: 0, optimiser: 0, 'element-wise': 0, engine: 0 };
-      const calls: Record<Phase, number> = { conv: 0, optimiser: 0, 'element-wise': 0, engine: 0 };
+      const ms = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
+      const calls = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
       for (let i = 0; i < PROFILED; i++) {
         const info = await tf.profile(() => {
           step();
@@ -63,10 +67,11 @@ export async function benchTrainProfile(log: (line: string) => void = console.lo
           calls[phase] += 1 / PROFILED;
         }
       }
-      ms.engine = Math.max(0, wall - ms.conv - ms.optimiser - ms['element-wise']);
-      const kernelCalls = calls.conv + calls.optimiser + calls['element-wise'];
+      const kernelPhases = PHASES.filter((p) => p !== 'engine');
+      ms.engine = Math.max(0, wall - kernelPhases.reduce((sum, p) => sum + ms[p], 0));
+      const kernelCalls = kernelPhases.reduce((sum, p) => sum + calls[p], 0);
       log(`${preset}: ${wall.toFixed(0)} ms per step, ${kernelCalls.toFixed(0)} kernel calls`);
-      for (const phase of ['conv', 'element-wise', 'optimiser', 'engine'] as const) {
+      for (const phase of PHASES) {
         const count = phase === 'engine' ? '' : `, ${calls[phase].toFixed(0)} calls`;
         log(`  ${phase.padEnd(12)} ${ms[phase].toFixed(1).padStart(7)} ms (${((100 * ms[phase]) / wall).toFixed(0).padStart(2)}%)${count}`);
         rows.push({ name: `train ${preset} step profile: ${phase}`, value: ms[phase], unit: 'ms' });

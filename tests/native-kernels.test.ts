@@ -10,7 +10,8 @@ import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLo
 import { FUSED_ADAM } from '../src/backend/fused-adam.js';
 import { Adam } from '../src/train/adam.js';
 import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GLU } from '../src/backend/fused-instance-norm.js';
-import { conv2d, glu, instanceNorm, instanceNormGlu } from '../src/model/layers.js';
+import { conv2d, glu, instanceNorm, instanceNormGlu, residualBlock } from '../src/model/layers.js';
+import { FUSED_RESIDUAL, FUSED_RESIDUAL_GRAD } from '../src/backend/fused-residual.js';
 import { FUSED_CONV_BIAS } from '../src/backend/fused-conv-bias.js';
 import { FUSED_GLU } from '../src/backend/fused-glu.js';
 
@@ -630,6 +631,63 @@ describe.skipIf(!addon.ok)('native backend', () => {
         const c = shape[3]!;
         // inputs scaled so that the gates reach the sigmoid's tails; beta shifts them
         await expectNativeEqualsCpu([shape, [c], [c]], withGradients((x, g, b) => instanceNormGlu(tf.mul(x!, 3) as tf.Tensor4D, tf.mul(g!, 4) as tf.Tensor1D, b as tf.Tensor1D)));
+      });
+    }
+  });
+
+  describe('fused residual block equals its layers op by op on cpu (values and gradients)', () => {
+    type Case = { label: string; x: [number, number, number, number]; kernel: [number, number]; pad: [[number, number], [number, number]] };
+    const cases: Case[] = [
+      { label: '1-D, odd sizes: [2, 1, 7, 5], k(1,3)', x: [2, 1, 7, 5], kernel: [1, 3], pad: [[0, 0], [1, 1]] },
+      { label: '2-D, k(3,3): [1, 3, 5, 4]', x: [1, 3, 5, 4], kernel: [3, 3], pad: [[1, 1], [1, 1]] },
+      { label: "the small preset's blocks: [3, 1, 16, 64], k(1,3)", x: [3, 1, 16, 64], kernel: [1, 3], pad: [[0, 0], [1, 1]] },
+      { label: 'two threads for the convolutions: [2, 1, 160, 64], k(1,5)', x: [2, 1, 160, 64], kernel: [1, 5], pad: [[0, 0], [2, 2]] },
+    ];
+    /** x, then w1, b1, g1, be1, w2, b2, g2, be2. */
+    const shapesOf = (c: Case): number[][] => {
+      const [kh, kw] = c.kernel;
+      const ch = c.x[3];
+      return [c.x, [kh, kw, ch, 2 * ch], [2 * ch], [2 * ch], [2 * ch], [kh, kw, ch, ch], [ch], [ch], [ch]];
+    };
+    const block = (c: Case) => (x: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, g1: tf.Tensor, be1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor, g2: tf.Tensor, be2: tf.Tensor) =>
+      residualBlock(x as tf.Tensor4D, { w1, b1, g1, be1, w2, b2, g2, be2 } as Parameters<typeof residualBlock>[1], c.pad);
+
+    it('is what the native backend runs (and the cpu backend does not have)', async () => {
+      expect(tf.getKernel(FUSED_RESIDUAL, NATIVE_BACKEND)).toBeDefined();
+      expect(tf.getKernel(FUSED_RESIDUAL_GRAD, NATIVE_BACKEND)).toBeDefined();
+      expect(tf.getKernel(FUSED_RESIDUAL, 'cpu')).toBeUndefined();
+      await tf.setBackend(NATIVE_BACKEND);
+      const c = cases[0]!;
+      const inputs = shapesOf(c).map((s, i) => tf.tensor(pseudoRandom(tf.util.sizeFromShape(s), 60 + i), s));
+      const f = block(c) as (...xs: tf.Tensor[]) => tf.Tensor;
+      const before = tf.memory().numTensors;
+      const profile = await tf.profile(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(f(...xs)))(inputs));
+      expect(profile.kernelNames).toContain(FUSED_RESIDUAL);
+      expect(profile.kernelNames).toContain(FUSED_RESIDUAL_GRAD);
+      expect(profile.kernelNames).not.toContain('Conv2DBackpropFilter'); // no layer ran on its own
+      const grads = profile.result as tf.Tensor[];
+      expect(tf.memory().numTensors - before).toBe(grads.length); // the gradients, and nothing left over
+      tf.dispose([...grads, ...inputs]);
+    });
+
+    for (const c of cases) {
+      it(c.label, async () => {
+        const compute = withGradients(block(c) as (...xs: tf.Tensor[]) => tf.Tensor);
+        const expected = await outputsOn('cpu', shapesOf(c), compute);
+        const actual = await outputsOn(NATIVE_BACKEND, shapesOf(c), compute);
+        expect(actual.length).toBe(10); // y, then the gradients of x, w1, b1, g1, be1, w2, b2, g2, be2
+        const dxScale = Math.max(...expected[1]!.map(Math.abs));
+        actual.forEach((values, i) => {
+          if (i === 3 || i === 7) {
+            // b1 and b2 are followed by an instance norm, which cancels any per-channel
+            // constant: their exact gradient is 0 and both sides hold rounding noise, which
+            // must stay far below the input gradient's scale
+            const noise = Math.max(...values.map((v, j) => Math.abs(v - expected[i]![j]!)));
+            expect(noise, `output ${i}`).toBeLessThan(TOLERANCE * dxScale);
+          } else {
+            expect(scaledError(values, expected[i]!), `output ${i}`).toBeLessThan(TOLERANCE);
+          }
+        });
       });
     }
   });

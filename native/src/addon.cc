@@ -16,6 +16,7 @@
 #include "norm.h"
 #include "norm_glu.h"
 #include "reduce.h"
+#include "residual.h"
 #include "thin_conv.h"
 
 namespace voiceswap {
@@ -480,6 +481,82 @@ napi_value InstanceNormGluGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// [N, H, W, C, kH, kW, padTop, padBottom, padLeft, padRight]: a residual block whose
+// convolutions keep the spatial size
+ResidualShape readResidualShape(napi_env env, napi_value value) {
+  const auto v = int32Array(env, value, "residual shape");
+  expectLength(v, 10, "residual shape");
+  const ResidualShape s{v.data[0], v.data[1], v.data[2], v.data[3], v.data[4],
+                        v.data[5], v.data[6], v.data[7], v.data[8], v.data[9]};
+  if (s.n < 1 || s.h < 1 || s.w < 1 || s.c < 1 || s.kH < 1 || s.kW < 1) throw ArgumentError("residual shape sizes must be >= 1");
+  if (s.padTop < 0 || s.padBottom < 0 || s.padLeft < 0 || s.padRight < 0) throw ArgumentError("residual padding must be >= 0");
+  if (s.padTop + s.padBottom + 1 != s.kH || s.padLeft + s.padRight + 1 != s.kW) {
+    throw ArgumentError("a residual block's padding must keep the spatial size (pads + 1 = kernel)");
+  }
+  return s;
+}
+
+// Float32Array arguments args.values[first + k], each checked against its expected length.
+std::vector<float*> float32Arguments(napi_env env, const Args& args, size_t first, std::initializer_list<const char*> names,
+                                     std::initializer_list<size_t> lengths) {
+  std::vector<float*> data;
+  auto length = lengths.begin();
+  size_t k = first;
+  for (const char* name : names) {
+    const auto view = float32Array(env, args.values[k++], name);
+    expectLength(view, *length++, name);
+    data.push_back(view.data);
+  }
+  return data;
+}
+
+// residualBlock(shape, eps, key1, key2, x, w1, b1, g1, be1, w2, b2, g2, be2, y, workspace)
+napi_value ResidualBlock(napi_env env, napi_callback_info info) {
+  Args args(env, info, 15);
+  const ResidualShape s = readResidualShape(env, args.values[0]);
+  const float eps = static_cast<float>(doubleValue(env, args.values[1], "eps"));
+  const int64_t key1 = readFilterKey(env, args.values[2]), key2 = readFilterKey(env, args.values[3]);
+  const size_t act = size_t(s.n) * s.h * s.w * s.c, c = size_t(s.c), k = size_t(s.kH) * s.kW;
+  const auto d = float32Arguments(env, args, 4, {"x", "w1", "b1", "g1", "be1", "w2", "b2", "g2", "be2", "y", "workspace"},
+                                  {act, k * c * 2 * c, 2 * c, 2 * c, 2 * c, k * c * c, c, c, c, act,
+                                   size_t(residualWorkspaceSize(s))});
+  const ResidualWeights p{d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], key1, key2};
+  residualForward(s, d[0], p, eps, d[9], d[10]);
+  return nullptr;
+}
+
+// residualBlockGrad(shape, key1, key2, dy, x, w1, g1, be1, w2, g2, workspace,
+//                   dx, dw1, db1, dg1, dbe1, dw2, db2, dg2, dbe2)
+napi_value ResidualBlockGrad(napi_env env, napi_callback_info info) {
+  Args args(env, info, 20);
+  const ResidualShape s = readResidualShape(env, args.values[0]);
+  const int64_t key1 = readFilterKey(env, args.values[1]), key2 = readFilterKey(env, args.values[2]);
+  const size_t act = size_t(s.n) * s.h * s.w * s.c, c = size_t(s.c), k = size_t(s.kH) * s.kW;
+  const auto d = float32Arguments(
+      env, args, 3,
+      {"dy", "x", "w1", "g1", "be1", "w2", "g2", "workspace", "dx", "dw1", "db1", "dg1", "dbe1", "dw2", "db2", "dg2", "dbe2"},
+      {act, act, k * c * 2 * c, 2 * c, 2 * c, k * c * c, c, size_t(residualWorkspaceSize(s)), act, k * c * 2 * c, 2 * c,
+       2 * c, 2 * c, k * c * c, c, c, c});
+  const ResidualWeights p{d[2], nullptr, d[3], d[4], d[5], nullptr, d[6], nullptr, key1, key2};
+  const ResidualGradients g{d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
+  residualBackward(s, d[0], d[1], p, d[7], g);
+  return nullptr;
+}
+
+// residualSupported(shape): whether every pass of both convolutions runs natively (see
+// conv2dSupported); if not, the block must run layer by layer
+napi_value ResidualSupported(napi_env env, napi_callback_info info) {
+  Args args(env, info, 1);
+  const ResidualShape s = readResidualShape(env, args.values[0]);
+  bool ok = true;
+  for (const ConvShape& conv : {residualConv1(s), residualConv2(s)}) {
+    for (const ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData, ConvPass::BackwardWeights}) ok = ok && conv2dSupported(pass, conv);
+  }
+  napi_value out;
+  napi_get_boolean(env, ok, &out);
+  return out;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
   const int32_t n = int32Value(env, args.values[0], "threads");
@@ -565,6 +642,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"instanceNormGlu", nullptr, guarded<InstanceNormGlu>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"instanceNormGluGrad", nullptr, guarded<InstanceNormGluGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adam", nullptr, guarded<Adam>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"residualBlock", nullptr, guarded<ResidualBlock>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"residualBlockGrad", nullptr, guarded<ResidualBlockGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"residualSupported", nullptr, guarded<ResidualSupported>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, guarded<SetThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, guarded<Threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setVectorLevel", nullptr, guarded<SetVectorLevel>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -26,6 +26,7 @@ TypedView<T> typedArray(napi_env env, napi_value value, napi_typedarray_type wan
 
 Args::Args(napi_env env, napi_callback_info info, size_t expected) {
   check(napi_get_cb_info(env, info, &count, values, nullptr, nullptr), "cannot read the arguments");
+  if (expected > kMax) throw ArgumentError("too many arguments for Args (raise kMax)");
   if (count != expected) {
     throw ArgumentError("expected " + std::to_string(expected) + " arguments, got " + std::to_string(count));
   }

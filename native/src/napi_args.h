@@ -21,7 +21,7 @@ struct TypedView {
 
 // The callback's arguments; throws unless there are exactly `expected`.
 struct Args {
-  static constexpr size_t kMax = 12;
+  static constexpr size_t kMax = 24;
   napi_value values[kMax];
   size_t count = kMax;
   Args(napi_env env, napi_callback_info info, size_t expected);

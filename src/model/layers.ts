@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FUSED_CONV_BIAS, type FusedConvBiasAttrs } from '../backend/fused-conv-bias.js';
 import { FUSED_GLU, FUSED_GLU_GRAD } from '../backend/fused-glu.js';
 import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GLU, FUSED_INSTANCE_NORM_GLU_GRAD, FUSED_INSTANCE_NORM_GRAD } from '../backend/fused-instance-norm.js';
+import { FUSED_RESIDUAL, FUSED_RESIDUAL_GRAD, fusedResidualCovers, type FusedResidualAttrs } from '../backend/fused-residual.js';
 import type { Conv2dSpec, Padding2d } from './params.js';
 
 /**
@@ -105,6 +106,48 @@ export function instanceNormGlu(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Ten
   if (tf.getKernel(FUSED_INSTANCE_NORM_GLU, tf.getBackend()) === undefined) return glu(instanceNorm(x, gamma, beta, eps));
   checkGluChannels(x.shape[3]);
   return fusedNormOp(FUSED_INSTANCE_NORM_GLU, FUSED_INSTANCE_NORM_GLU_GRAD, eps, true)(x, gamma, beta) as tf.Tensor4D;
+}
+
+/** A residual block's parameters: conv1 (C -> 2C), norm1 (2C), conv2 (C -> C), norm2 (C). */
+export interface ResidualParams {
+  w1: tf.Tensor4D;
+  b1: tf.Tensor1D;
+  g1: tf.Tensor1D;
+  be1: tf.Tensor1D;
+  w2: tf.Tensor4D;
+  b2: tf.Tensor1D;
+  g2: tf.Tensor1D;
+  be2: tf.Tensor1D;
+}
+
+/**
+ * x + instanceNorm(conv2d(instanceNormGlu(conv2d(x, w1, b1)), w2, b2)), both convs with
+ * `pad` (which keeps the spatial size): as one fused kernel each way where the backend
+ * covers the block (src/backend/fused-residual.ts), else layer by layer. The gradient
+ * covers every input at once: the block's parameters are always trained together.
+ */
+export function residualBlock(x: tf.Tensor4D, p: ResidualParams, pad: Padding2d, eps = INSTANCE_NORM_EPS): tf.Tensor4D {
+  const kernel: [number, number] = [p.w1.shape[0], p.w1.shape[1]];
+  if (!fusedResidualCovers(tf.getBackend(), x.shape, kernel, pad)) {
+    const h = instanceNormGlu(conv2d(x, p.w1, p.b1, [1, 1], pad), p.g1, p.be1, eps);
+    return tf.add(x, instanceNorm(conv2d(h, p.w2, p.b2, [1, 1], pad), p.g2, p.be2, eps));
+  }
+  const attrs: FusedResidualAttrs = { pad, eps };
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, w1, b1, g1, be1, w2, b2, g2, be2] = args.slice(0, 9) as tf.Tensor[];
+    const save = args[9] as tf.GradSaveFunc;
+    const [y, workspace] = tf.engine().runKernel(FUSED_RESIDUAL, { x: xs!, w1: w1!, b1: b1!, g1: g1!, be1: be1!, w2: w2!, b2: b2!, g2: g2!, be2: be2! }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save([xs!, w1!, g1!, be1!, w2!, g2!, workspace!]);
+    return {
+      value: y!,
+      gradFunc: (dy, saved) => {
+        const [sx, sw1, sg1, sbe1, sw2, sg2, sworkspace] = saved;
+        const inputs = { dy: dy as tf.Tensor, x: sx!, w1: sw1!, g1: sg1!, be1: sbe1!, w2: sw2!, g2: sg2!, workspace: sworkspace! };
+        return tf.engine().runKernel(FUSED_RESIDUAL_GRAD, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      },
+    };
+  });
+  return op(x, p.w1, p.b1, p.g1, p.be1, p.w2, p.b2, p.g2, p.be2) as tf.Tensor4D;
 }
 
 /** A GLU splits its input's channels in two halves: there must be an even number. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2d, convFlops, convOutputSize, glu, instanceNorm, instanceNormGlu, pixelShuffle } from './layers.js';
+import { conv2d, convFlops, convOutputSize, glu, instanceNorm, instanceNormGlu, pixelShuffle, residualBlock } from './layers.js';
 import { param, paramSpecs, type Conv2dSpec, type ConvCall, type InstanceNormSpec, type LayerSpec, type Module, type Network, type Padding2d, type ParamSpec, type Shape } from './params.js';
 
 /**
@@ -176,8 +176,12 @@ export class Residual extends Block {
   }
 
   forward(net: Network, x: tf.Tensor4D): tf.Tensor4D {
-    const h = runNormGlu(net, this.norm1, runConv(net, this.conv1, x));
-    return tf.add(x, runNorm(net, this.norm2, runConv(net, this.conv2, h)));
+    const conv = (spec: Conv2dSpec) => [param(net, `${spec.name}/kernel`) as tf.Tensor as tf.Tensor4D, param(net, `${spec.name}/bias`) as tf.Tensor as tf.Tensor1D] as const;
+    const [w1, b1] = conv(this.conv1);
+    const [w2, b2] = conv(this.conv2);
+    const [g1, be1] = normParams(net, this.norm1);
+    const [g2, be2] = normParams(net, this.norm2);
+    return residualBlock(x, { w1, b1, g1, be1, w2, b2, g2, be2 }, this.conv1.pad);
   }
 
   trace(input: Shape): { convs: ConvCall[]; output: Shape } {

@@ -80,6 +80,53 @@ export interface NativeAddon {
     dbeta: Float32Array,
   ): void;
   /**
+   * The residual block (src/backend/fused-residual.ts). shape: [N, H, W, C, kH, kW, padTop,
+   * padBottom, padLeft, padRight]; key1, key2: the two filters' keys (as conv2dForward's);
+   * writes y and the workspace (residualWorkspaceSize floats, native/src/residual.h).
+   */
+  residualBlock(
+    shape: Int32Array,
+    eps: number,
+    key1: number,
+    key2: number,
+    x: Float32Array,
+    w1: Float32Array,
+    b1: Float32Array,
+    g1: Float32Array,
+    be1: Float32Array,
+    w2: Float32Array,
+    b2: Float32Array,
+    g2: Float32Array,
+    be2: Float32Array,
+    y: Float32Array,
+    workspace: Float32Array,
+  ): void;
+  /** The residual block's gradients given dy: dx, then those of w1, b1, g1, be1, w2, b2, g2, be2. */
+  residualBlockGrad(
+    shape: Int32Array,
+    key1: number,
+    key2: number,
+    dy: Float32Array,
+    x: Float32Array,
+    w1: Float32Array,
+    g1: Float32Array,
+    be1: Float32Array,
+    w2: Float32Array,
+    g2: Float32Array,
+    workspace: Float32Array,
+    dx: Float32Array,
+    dw1: Float32Array,
+    db1: Float32Array,
+    dg1: Float32Array,
+    dbe1: Float32Array,
+    dw2: Float32Array,
+    db2: Float32Array,
+    dg2: Float32Array,
+    dbe2: Float32Array,
+  ): void;
+  /** Whether the addon runs every convolution pass of this residual block (shape as residualBlock's). */
+  residualSupported(shape: Int32Array): boolean;
+  /**
    * One Adam update of every tensor (src/backend/fused-adam.ts); the lists run in
    * parallel, each output as long as its input. step: [beta1, beta2, eps, stepSize,
    * sqrtBiasCorrection2].

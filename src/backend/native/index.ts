@@ -6,6 +6,8 @@ import { BufferPool, recycleBuffers } from './buffers.js';
 import { FilterKeys, forgetFreedFilters } from './filter-keys.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
 import { registerFusedConvBiasGradient } from '../fused-conv-bias.js';
+import { setResidualCoverage } from '../fused-residual.js';
+import { residualCovered } from './residual-kernel.js';
 import { nativeKernel, type CpuBackendLike, type NativeContext } from './kernel-util.js';
 import { FUSED_NATIVE_KERNELS, NATIVE_KERNELS } from './kernels.js';
 
@@ -47,6 +49,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   for (const [kernelName, body] of Object.entries(FUSED_NATIVE_KERNELS)) {
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: (args) => body(native, args, args.backend as CpuBackendLike) });
   }
+  setResidualCoverage(NATIVE_BACKEND, (xShape, kernel, pad) => residualCovered(addon, xShape, kernel, pad));
   registerBroadcastReductionGradients();
   registerFusedConvBiasGradient();
   registered = true;

@@ -8,6 +8,8 @@ import { fusedAdam } from './adam-kernel.js';
 import { fusedGlu, fusedGluGrad } from './glu-kernel.js';
 import type { FusedBody, NativeBody } from './kernel-util.js';
 import { fusedInstanceNorm, fusedInstanceNormGlu, fusedInstanceNormGluGrad, fusedInstanceNormGrad } from './norm-kernel.js';
+import { FUSED_RESIDUAL, FUSED_RESIDUAL_GRAD } from '../fused-residual.js';
+import { fusedResidual, fusedResidualGrad } from './residual-kernel.js';
 
 /**
  * The tfjs kernels the native backend runs in the addon, by tfjs kernel name: those that
@@ -49,7 +51,8 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeBody>> = Object.freez
 });
 
 /**
- * Kernels the cpu backend does not have: Adam, conv2d, instanceNorm, instanceNormGlu and glu run them where the
+ * Kernels the cpu backend does not have: Adam, conv2d, instanceNorm, instanceNormGlu, glu and the
+ * residual block run them where the
  * backend provides them (src/backend/fused-*.ts), and their op-by-op path elsewhere.
  */
 export const FUSED_NATIVE_KERNELS: Readonly<Record<string, FusedBody>> = Object.freeze({
@@ -61,4 +64,6 @@ export const FUSED_NATIVE_KERNELS: Readonly<Record<string, FusedBody>> = Object.
   [FUSED_INSTANCE_NORM_GLU_GRAD]: fusedInstanceNormGluGrad,
   [FUSED_GLU]: fusedGlu,
   [FUSED_GLU_GRAD]: fusedGluGrad,
+  [FUSED_RESIDUAL]: fusedResidual,
+  [FUSED_RESIDUAL_GRAD]: fusedResidualGrad,
 });
