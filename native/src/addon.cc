@@ -3,6 +3,7 @@
 #include <node_api.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,21 @@ ConvShape readConvShape(napi_env env, napi_value value) {
 size_t inputSize(const ConvShape& s) { return product({s.batch, s.inH, s.inW, s.inC}); }
 size_t outputSize(const ConvShape& s) { return product({s.batch, s.outH, s.outW, s.outC}); }
 size_t filterSize(const ConvShape& s) { return product({s.kH, s.kW, s.inC, s.outC}); }
+
+// Float32Array arguments args.values[first + k], each checked against its expected length.
+std::vector<float*> float32Arguments(napi_env env, const Args& args, size_t first, std::initializer_list<const char*> names,
+                                     std::initializer_list<size_t> lengths) {
+  if (names.size() != lengths.size()) throw std::logic_error("float32Arguments: a length for every name");
+  std::vector<float*> data;
+  auto length = lengths.begin();
+  size_t k = first;
+  for (const char* name : names) {
+    const auto view = float32Array(env, args.values[k++], name);
+    expectLength(view, *length++, name);
+    data.push_back(view.data);
+  }
+  return data;
+}
 
 // conv2dSupported(pass: 0 forward | 1 input gradient | 2 filter gradient, shape): whether
 // the addon computes that pass of that convolution (prepares it on the first call)
@@ -425,15 +441,9 @@ napi_value InstanceNorm(napi_env env, napi_callback_info info) {
 napi_value InstanceNormGrad(napi_env env, napi_callback_info info) {
   Args args(env, info, 9);
   const NormShape sh = readNormShape(env, args.values[0]);
-  const char* names[8] = {"dy", "x", "gamma", "mean", "rstd", "dx", "dgamma", "dbeta"};
-  const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c;
-  const size_t lengths[8] = {size, size, size_t(sh.c), stats, stats, size, size_t(sh.c), size_t(sh.c)};
-  float* data[8];
-  for (int k = 0; k < 8; k++) {
-    const auto view = float32Array(env, args.values[k + 1], names[k]);
-    expectLength(view, lengths[k], names[k]);
-    data[k] = view.data;
-  }
+  const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c, c = size_t(sh.c);
+  const auto data = float32Arguments(env, args, 1, {"dy", "x", "gamma", "mean", "rstd", "dx", "dgamma", "dbeta"},
+                                     {size, size, c, stats, stats, size, c, c});
   instanceNormBackward(sh.n, sh.s, sh.c, data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7]);
   return nullptr;
 }
@@ -450,15 +460,8 @@ napi_value InstanceNormGlu(napi_env env, napi_callback_info info) {
   Args args(env, info, 8);
   const NormShape sh = readNormGluShape(env, args.values[0]);
   const float eps = static_cast<float>(doubleValue(env, args.values[1], "eps"));
-  const char* names[6] = {"x", "gamma", "beta", "out", "mean", "rstd"};
-  const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c;
-  const size_t lengths[6] = {size, size_t(sh.c), size_t(sh.c), size / 2, stats, stats};
-  float* data[6];
-  for (int k = 0; k < 6; k++) {
-    const auto view = float32Array(env, args.values[k + 2], names[k]);
-    expectLength(view, lengths[k], names[k]);
-    data[k] = view.data;
-  }
+  const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c, c = size_t(sh.c);
+  const auto data = float32Arguments(env, args, 2, {"x", "gamma", "beta", "out", "mean", "rstd"}, {size, c, c, size / 2, stats, stats});
   instanceNormGluForward(sh.n, sh.s, sh.c / 2, data[0], data[1], data[2], eps, data[3], data[4], data[5]);
   return nullptr;
 }
@@ -467,15 +470,9 @@ napi_value InstanceNormGlu(napi_env env, napi_callback_info info) {
 napi_value InstanceNormGluGrad(napi_env env, napi_callback_info info) {
   Args args(env, info, 10);
   const NormShape sh = readNormGluShape(env, args.values[0]);
-  const char* names[9] = {"dy", "x", "gamma", "beta", "mean", "rstd", "dx", "dgamma", "dbeta"};
   const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c, c = size_t(sh.c);
-  const size_t lengths[9] = {size / 2, size, c, c, stats, stats, size, c, c};
-  float* data[9];
-  for (int k = 0; k < 9; k++) {
-    const auto view = float32Array(env, args.values[k + 1], names[k]);
-    expectLength(view, lengths[k], names[k]);
-    data[k] = view.data;
-  }
+  const auto data = float32Arguments(env, args, 1, {"dy", "x", "gamma", "beta", "mean", "rstd", "dx", "dgamma", "dbeta"},
+                                     {size / 2, size, c, c, stats, stats, size, c, c});
   instanceNormGluBackward(sh.n, sh.s, sh.c / 2, data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
                           data[8]);
   return nullptr;
@@ -494,20 +491,6 @@ ResidualShape readResidualShape(napi_env env, napi_value value) {
     throw ArgumentError("a residual block's padding must keep the spatial size (pads + 1 = kernel)");
   }
   return s;
-}
-
-// Float32Array arguments args.values[first + k], each checked against its expected length.
-std::vector<float*> float32Arguments(napi_env env, const Args& args, size_t first, std::initializer_list<const char*> names,
-                                     std::initializer_list<size_t> lengths) {
-  std::vector<float*> data;
-  auto length = lengths.begin();
-  size_t k = first;
-  for (const char* name : names) {
-    const auto view = float32Array(env, args.values[k++], name);
-    expectLength(view, *length++, name);
-    data.push_back(view.data);
-  }
-  return data;
 }
 
 // residualBlock(shape, eps, key1, key2, x, w1, b1, g1, be1, w2, b2, g2, be2, y, workspace)
@@ -541,6 +524,14 @@ napi_value ResidualBlockGrad(napi_env env, napi_callback_info info) {
   const ResidualGradients g{d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
   residualBackward(s, d[0], d[1], p, d[7], g);
   return nullptr;
+}
+
+// residualWorkspaceSize(shape): the floats residualBlock's workspace holds (residual.h)
+napi_value ResidualWorkspaceSize(napi_env env, napi_callback_info info) {
+  Args args(env, info, 1);
+  napi_value out;
+  napi_create_double(env, static_cast<double>(residualWorkspaceSize(readResidualShape(env, args.values[0]))), &out);
+  return out;
 }
 
 // residualSupported(shape): whether every pass of both convolutions runs natively (see
@@ -645,6 +636,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"residualBlock", nullptr, guarded<ResidualBlock>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"residualBlockGrad", nullptr, guarded<ResidualBlockGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"residualSupported", nullptr, guarded<ResidualSupported>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"residualWorkspaceSize", nullptr, guarded<ResidualWorkspaceSize>, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
       {"setThreads", nullptr, guarded<SetThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, guarded<Threads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setVectorLevel", nullptr, guarded<SetVectorLevel>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

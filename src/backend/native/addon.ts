@@ -126,6 +126,8 @@ export interface NativeAddon {
   ): void;
   /** Whether the addon runs every convolution pass of this residual block (shape as residualBlock's). */
   residualSupported(shape: Int32Array): boolean;
+  /** The floats in residualBlock's workspace for this shape. */
+  residualWorkspaceSize(shape: Int32Array): number;
   /**
    * One Adam update of every tensor (src/backend/fused-adam.ts); the lists run in
    * parallel, each output as long as its input. step: [beta1, beta2, eps, stepSize,

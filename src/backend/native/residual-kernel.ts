@@ -18,29 +18,23 @@ export function residualCovered(addon: NativeAddon, xShape: readonly number[], k
   return xShape.length === 4 && keepsSize && pad.flat().every((p) => p >= 0) && addon.residualSupported(residualShapeInts(xShape, kernel, pad));
 }
 
-/** Floats in the workspace (native/src/residual.h residualWorkspaceSize: y1, then both norms' statistics, a and y2). */
-function workspaceSize(n: number, positions: number, c: number): number {
-  return positions * 4 * c + 6 * n * c;
-}
-
 const input = (backend: CpuBackendLike, args: KernelArgs, name: string): Float32Array => float32Input(backend, args, name, 'fused residual block');
 
 /** The block's sizes from x and w1 ([kH, kW, C, 2C]). */
-function blockShape(args: KernelArgs): { x: tf.TensorInfo; shape: Int32Array; n: number; c: number; positions: number } {
+function blockShape(args: KernelArgs): { x: tf.TensorInfo; shape: Int32Array; c: number } {
   const x = args.inputs.x as tf.TensorInfo;
   const w1 = args.inputs.w1 as tf.TensorInfo;
   const shape = residualShapeInts(x.shape, [w1.shape[0]!, w1.shape[1]!], (args.attrs as unknown as FusedResidualAttrs).pad);
-  const [n, h, w, c] = x.shape as [number, number, number, number];
-  return { x, shape, n, c, positions: n * h * w };
+  return { x, shape, c: x.shape[3]! };
 }
 
 export function fusedResidual({ addon, output, filterKey }: NativeContext, args: KernelArgs, backend: CpuBackendLike): tf.TensorInfo[] {
-  const { x, shape, n, c, positions } = blockShape(args);
-  const [w1, b1, g1, be1, w2, b2, g2, be2] = ['w1', 'b1', 'g1', 'be1', 'w2', 'b2', 'g2', 'be2'].map((name) => input(backend, args, name));
-  const y = output(positions * c);
-  const workspace = output(workspaceSize(n, positions, c));
+  const { x, shape } = blockShape(args);
+  const [xv, w1, b1, g1, be1, w2, b2, g2, be2] = ['x', 'w1', 'b1', 'g1', 'be1', 'w2', 'b2', 'g2', 'be2'].map((name) => input(backend, args, name));
+  const y = output(xv!.length);
+  const workspace = output(addon.residualWorkspaceSize(shape));
   const key = (name: string) => filterKey((args.inputs[name] as tf.TensorInfo).dataId);
-  addon.residualBlock(shape, (args.attrs as unknown as FusedResidualAttrs).eps, key('w1'), key('w2'), input(backend, args, 'x'), w1!, b1!, g1!, be1!, w2!, b2!, g2!, be2!, y, workspace);
+  addon.residualBlock(shape, (args.attrs as unknown as FusedResidualAttrs).eps, key('w1'), key('w2'), xv!, w1!, b1!, g1!, be1!, w2!, b2!, g2!, be2!, y, workspace);
   return [backend.makeTensorInfo(x.shape, 'float32', y), backend.makeTensorInfo([workspace.length], 'float32', workspace)];
 }
 
