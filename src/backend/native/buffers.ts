@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { onFreedData, type FreedDataListener } from './freed-data.js';
 
 /**
  * Reuse of the native kernels' output buffers.
@@ -18,12 +19,9 @@ import type * as tf from '@tensorflow/tfjs';
 
 /** The members of tfjs's MathBackendCPU that recycling hooks into. */
 interface CpuBackendInternals {
-  data: { get(dataId: tf.DataId): { values?: unknown } | undefined; has(dataId: tf.DataId): boolean };
   write(values: unknown, shape: number[], dtype: tf.DataType): tf.DataId;
-  disposeData(dataId: tf.DataId, force?: boolean): boolean;
   readSync(dataId: tf.DataId): unknown;
   read(dataId: tf.DataId): Promise<unknown>;
-  dispose(): void;
 }
 
 /**
@@ -164,33 +162,23 @@ export class BufferPool {
 }
 
 /**
- * Hooks `pool` into a cpu backend instance: registrations and disposals of tensor data
- * are reported to it, and reads return copies of pooled buffers (a caller may keep what
- * dataSync returns for as long as it likes).
+ * Hooks `pool` into a cpu backend instance: registrations and frees of tensor data are
+ * reported to it, and reads return copies of pooled buffers (a caller may keep what
+ * dataSync returns for as long as it likes). `alsoOnFree`: other things to tell when data
+ * is freed (freed-data.ts), through the same hook.
  */
-export function recycleBuffers(backend: tf.KernelBackend, pool: BufferPool): void {
+export function recycleBuffers(backend: tf.KernelBackend, pool: BufferPool, alsoOnFree: readonly FreedDataListener[] = []): void {
   const cpu = backend as unknown as CpuBackendInternals;
   const write = cpu.write.bind(cpu);
-  const disposeData = cpu.disposeData.bind(cpu);
   const readSync = cpu.readSync.bind(cpu);
   cpu.write = (values, shape, dtype) => {
     pool.registered(values);
     return write(values, shape, dtype);
-  };
-  cpu.disposeData = (dataId, force) => {
-    const values = cpu.data.get(dataId)?.values;
-    const disposed = disposeData(dataId, force);
-    if (disposed && values !== undefined && !cpu.data.has(dataId)) pool.released(values);
-    return disposed;
   };
   cpu.readSync = (dataId) => {
     const values = readSync(dataId);
     return pool.owns(values) ? values.slice() : values;
   };
   cpu.read = async (dataId) => cpu.readSync(dataId);
-  const dispose = cpu.dispose.bind(cpu);
-  cpu.dispose = () => {
-    dispose();
-    pool.clear();
-  };
+  onFreedData(backend, [{ freed: (_dataId, values) => pool.released(values), disposed: () => pool.clear() }, ...alsoOnFree]);
 }

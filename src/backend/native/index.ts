@@ -3,7 +3,7 @@ import { totalmem } from 'node:os';
 import { BackendOptions, StartOutcome } from '../candidate.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { BufferPool, recycleBuffers } from './buffers.js';
-import { FilterKeys, forgetFreedFilters } from './filter-keys.js';
+import { FilterKeys } from './filter-keys.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
 import { registerFusedConvBiasGradient } from '../fused-conv-bias.js';
 import { setResidualCoverage } from '../fused-residual.js';
@@ -68,8 +68,7 @@ async function nativeCpuBackend(
 ): Promise<tf.KernelBackend> {
   const backend = await factory();
   if ('firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
-  recycleBuffers(backend, pool);
-  forgetFreedFilters(backend, filterKeys);
+  recycleBuffers(backend, pool, [filterKeys]);
   return backend;
 }
 
