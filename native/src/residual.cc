@@ -1,5 +1,6 @@
 #include "residual.h"
 
+#include "elementwise.h"
 #include "norm.h"
 #include "norm_glu.h"
 #include "reduce.h"
@@ -42,8 +43,10 @@ void columnSums(const float* x, int64_t rows, int cols, float* out) {
   reduceSum(x, 2, shape, reduced, false, out);
 }
 
+// y = x + y, element-wise: the Add kernel's own loop (so the same bits as the unfused layers' Add).
 void addInto(float* y, const float* x, int64_t count) {
-  for (int64_t i = 0; i < count; i++) y[i] += x[i];
+  const int shape[1] = {static_cast<int>(count)};
+  binaryBroadcast(BinaryOp::Add, 1, shape, x, shape, y, shape, y);
 }
 
 }  // namespace

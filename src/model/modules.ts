@@ -30,10 +30,12 @@ function normSpec(name: string, channels: number): InstanceNormSpec {
   return { kind: 'instanceNorm', name, channels };
 }
 
+function convParams(net: Network, spec: Conv2dSpec): [tf.Tensor4D, tf.Tensor1D] {
+  return [param(net, `${spec.name}/kernel`) as tf.Tensor as tf.Tensor4D, param(net, `${spec.name}/bias`) as tf.Tensor as tf.Tensor1D];
+}
+
 function runConv(net: Network, spec: Conv2dSpec, x: tf.Tensor4D): tf.Tensor4D {
-  const kernel = param(net, `${spec.name}/kernel`) as tf.Tensor as tf.Tensor4D;
-  const bias = param(net, `${spec.name}/bias`) as tf.Tensor as tf.Tensor1D;
-  return conv2d(x, kernel, bias, spec.stride, spec.pad);
+  return conv2d(x, ...convParams(net, spec), spec.stride, spec.pad);
 }
 
 function normParams(net: Network, spec: InstanceNormSpec): [tf.Tensor1D, tf.Tensor1D] {
@@ -176,9 +178,8 @@ export class Residual extends Block {
   }
 
   forward(net: Network, x: tf.Tensor4D): tf.Tensor4D {
-    const conv = (spec: Conv2dSpec) => [param(net, `${spec.name}/kernel`) as tf.Tensor as tf.Tensor4D, param(net, `${spec.name}/bias`) as tf.Tensor as tf.Tensor1D] as const;
-    const [w1, b1] = conv(this.conv1);
-    const [w2, b2] = conv(this.conv2);
+    const [w1, b1] = convParams(net, this.conv1);
+    const [w2, b2] = convParams(net, this.conv2);
     const [g1, be1] = normParams(net, this.norm1);
     const [g2, be2] = normParams(net, this.norm2);
     return residualBlock(x, { w1, b1, g1, be1, w2, b2, g2, be2 }, this.conv1.pad);
