@@ -1,12 +1,12 @@
 /**
- * Where a training step's time goes, per phase: convolutions and matrix products, the
- * fused residual blocks (each a kernel running both its convolutions and norms, where the
- * backend has it; otherwise their layers count in the other phases), the optimiser (the fused Adam kernel, where the backend has one; otherwise Adam's ops count
- * as element-wise), element-wise arithmetic with reductions and data movement, and the
- * rest: the tfjs engine, autodiff and JavaScript between kernels (the step's wall time
- * less its kernels' time). Small preset by default, batch 1, 64 frames, on the best
- * backend here; kernel times from tf.profile over PROFILED steps, wall time from as many
- * unprofiled ones.
+ * Where a training step's time goes, per phase: convolutions and matrix products; the
+ * fused residual blocks (each one kernel running both its convolutions and norms, where
+ * the backend has it; otherwise their layers count in the other phases); the optimiser
+ * (the fused Adam kernel, where the backend has one; otherwise Adam's ops count as
+ * element-wise); element-wise arithmetic with reductions and data movement; and the rest:
+ * the tfjs engine, autodiff and JavaScript between kernels (the step's wall time less its
+ * kernels' time). Small preset by default, batch 1, 64 frames, on the best backend here;
+ * kernel times from tf.profile over PROFILED steps, wall time from as many unprofiled ones.
  *
  *   node dist/bench/run.js profile
  *   VOICESWAP_BENCH_PRESETS=tiny,small node dist/bench/run.js profile

@@ -3,7 +3,7 @@
 // No fused multiply-adds (see norm_glu.cc): with them the vectorised body and the scalar
 // remainder would round differently, so a parameter's update would depend on where its
 // span starts and on the buffer's alignment; without them every lane computes exactly the
-// scalar IEEE arithmetic, bit for bit what the op-by-op cpu path computes.
+// scalar float32 arithmetic of the loop below, bit for bit.
 #pragma GCC optimize("fp-contract=off")
 
 #include <algorithm>

@@ -51,9 +51,9 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeBody>> = Object.freez
 });
 
 /**
- * Kernels the cpu backend does not have: Adam, conv2d, instanceNorm, instanceNormGlu, glu and the
- * residual block run them where the
- * backend provides them (src/backend/fused-*.ts), and their op-by-op path elsewhere.
+ * Kernels the cpu backend does not have: Adam, conv2d, instanceNorm, instanceNormGlu, glu
+ * and the residual block run them where the backend provides them (src/backend/fused-*.ts),
+ * and their op-by-op path elsewhere.
  */
 export const FUSED_NATIVE_KERNELS: Readonly<Record<string, FusedBody>> = Object.freeze({
   [FUSED_ADAM]: fusedAdam,
