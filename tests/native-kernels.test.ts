@@ -554,6 +554,47 @@ describe.skipIf(!addon.ok)('native backend', () => {
     });
   });
 
+  describe('tensors saved for the backward pass are shared, not cloned (saved-tensors.ts)', () => {
+    // mul saves both inputs, sigmoid its output, matMul both inputs
+    const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.sigmoid(tf.matMul(x, w)), tf.matMul(x, w)));
+    const shapes = [[3, 4], [4, 5]];
+
+    async function identityKernelsIn(backend: string, compute: () => tf.Tensor[]): Promise<number> {
+      await tf.setBackend(backend);
+      const profile = await tf.profile(() => {
+        tf.dispose(compute());
+      });
+      return profile.kernels.filter((k) => k.name === 'Identity').length;
+    }
+
+    it('a gradient runs no Identity kernel on native (cpu runs one per saved tensor), and equals cpu', async () => {
+      const [x, w] = [tf.tensor(pseudoRandom(12, 1), [3, 4]), tf.tensor(pseudoRandom(20, 2), [4, 5])];
+      const grads = () => tf.grads(f)([x, w]);
+      expect(await identityKernelsIn('cpu', grads)).toBeGreaterThan(0);
+      expect(await identityKernelsIn(NATIVE_BACKEND, grads)).toBe(0);
+      tf.dispose([x, w]);
+      await expectNativeEqualsCpu(shapes, (a, b) => tf.grads(f)([a!, b!]));
+    });
+
+    it('a gradient of a gradient equals cpu (there the saved tensors must stay on the tape)', async () => {
+      const g = (x: tf.Tensor) => tf.sum(tf.mul(tf.mul(x, x), tf.sigmoid(x)));
+      await expectNativeEqualsCpu([[7]], (x) => [tf.grad((y: tf.Tensor) => tf.sum(tf.mul(tf.grad(g)(y), y)))(x!)]);
+    });
+
+    it('leaves no tensor or data behind', async () => {
+      await tf.setBackend(NATIVE_BACKEND);
+      const [x, w] = [tf.tensor(pseudoRandom(12, 1), [3, 4]), tf.tensor(pseudoRandom(20, 2), [4, 5])];
+      const before = tf.memory();
+      const backendData = tf.backend().numDataIds();
+      tf.dispose(tf.grads(f)([x, w]));
+      tf.dispose(tf.tidy(() => tf.grads(f)([x, w])));
+      expect(tf.memory().numTensors).toBe(before.numTensors);
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+      expect(tf.backend().numDataIds()).toBe(backendData);
+      tf.dispose([x, w]);
+    });
+  });
+
   describe('fused instance norm equals the op-by-op layer on cpu (values and gradients)', () => {
     it('is what the native backend runs (and the cpu backend does not have)', () => {
       expect(tf.getKernel(FUSED_INSTANCE_NORM, NATIVE_BACKEND)).toBeDefined();

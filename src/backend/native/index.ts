@@ -4,6 +4,7 @@ import { BackendOptions, StartOutcome } from '../candidate.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { BufferPool, recycleBuffers } from './buffers.js';
 import { FilterKeys } from './filter-keys.js';
+import { shareSavedTensors } from './saved-tensors.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
 import { registerFusedConvBiasGradient } from '../fused-conv-bias.js';
 import { setResidualCoverage } from '../fused-residual.js';
@@ -30,8 +31,9 @@ let registered = false;
 /**
  * Registers the native backend and its kernels with tfjs (once): every cpu kernel, then
  * the addon's over the ones it replaces, then the fused kernels the cpu backend lacks
- * (Adam, instance norm, GLU); and Sum/Mean gradients that need no tensors of ones
- * (native-gradients.ts; the same values on every backend).
+ * (Adam, instance norm, GLU); Sum/Mean gradients that need no tensors of ones
+ * (native-gradients.ts; the same values on every backend); and tensors saved for the
+ * backward pass shared rather than cloned (saved-tensors.ts).
  */
 export function registerNativeBackend(addon: NativeAddon): void {
   if (registered) return;
@@ -52,6 +54,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   setResidualCoverage(NATIVE_BACKEND, (xShape, kernel, pad) => residualCovered(addon, xShape, kernel, pad));
   registerBroadcastReductionGradients();
   registerFusedConvBiasGradient();
+  shareSavedTensors(tf.engine(), NATIVE_BACKEND);
   registered = true;
 }
 
