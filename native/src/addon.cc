@@ -140,21 +140,17 @@ napi_value KeptFilters(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// conv2dBackwardWeights(shape, x, dy, dw, dbias: Float32Array | null): dw = d(conv)/dw
-// applied to dy; dbias (when given) = the gradient of a bias added to the conv's output
+// conv2dBackwardWeights(shape, x, dy, dw): dw = d(conv)/dw applied to dy
 napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
-  Args args(env, info, 5);
+  Args args(env, info, 4);
   const ConvShape s = readConvShape(env, args.values[0]);
   const auto x = float32Array(env, args.values[1], "x");
   const auto dy = float32Array(env, args.values[2], "dy");
   const auto dw = float32Array(env, args.values[3], "dw");
-  const bool hasBias = !isNull(env, args.values[4]);
-  const auto dbias = hasBias ? float32Array(env, args.values[4], "dbias") : TypedView<float>{nullptr, 0};
   expectLength(x, inputSize(s), "x");
   expectLength(dy, outputSize(s), "dy");
   expectLength(dw, filterSize(s), "dw");
-  if (hasBias) expectLength(dbias, static_cast<size_t>(s.outC), "dbias");
-  conv2dBackwardWeights(s, x.data, dy.data, dw.data, dbias.data);
+  conv2dBackwardWeights(s, x.data, dy.data, dw.data);
   return nullptr;
 }
 

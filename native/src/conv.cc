@@ -13,7 +13,6 @@
 #include "context.h"
 #include "gemm.h"
 #include "parallel.h"
-#include "reduce.h"
 #include "thin_conv.h"
 
 namespace voiceswap {
@@ -43,7 +42,7 @@ struct Plan {
   dnnl::primitive op;
   std::string implementation;
   std::vector<Operand> inputs;
-  std::vector<Operand> outputs;
+  Operand output;
 };
 
 memory::desc userActivation(const ConvShape& s, bool input) {
@@ -101,7 +100,7 @@ std::unique_ptr<Plan> makePlan(ConvPass pass, const ConvShape& s, bool plainActi
       plan->inputs.push_back(makeOperand(DNNL_ARG_SRC, userActivation(s, true), fwd.src_desc(), true));
       plan->inputs.push_back(makeOperand(DNNL_ARG_WEIGHTS, userFilter(s), fwd.weights_desc(), true));
       if (withBias) plan->inputs.push_back(makeOperand(DNNL_ARG_BIAS, bias, fwd.bias_desc(), true));
-      plan->outputs.push_back(makeOperand(DNNL_ARG_DST, userActivation(s, false), fwd.dst_desc(), false));
+      plan->output = makeOperand(DNNL_ARG_DST, userActivation(s, false), fwd.dst_desc(), false);
       break;
     case ConvPass::BackwardData: {
       const dnnl::convolution_backward_data::primitive_desc pd(
@@ -111,24 +110,18 @@ std::unique_ptr<Plan> makePlan(ConvPass pass, const ConvShape& s, bool plainActi
       plan->op = dnnl::convolution_backward_data(pd);
       plan->inputs.push_back(makeOperand(DNNL_ARG_DIFF_DST, userActivation(s, false), pd.diff_dst_desc(), true));
       plan->inputs.push_back(makeOperand(DNNL_ARG_WEIGHTS, userFilter(s), pd.weights_desc(), true));
-      plan->outputs.push_back(makeOperand(DNNL_ARG_DIFF_SRC, userActivation(s, true), pd.diff_src_desc(), false));
+      plan->output = makeOperand(DNNL_ARG_DIFF_SRC, userActivation(s, true), pd.diff_src_desc(), false);
       break;
     }
-    case ConvPass::BackwardWeights:
-    case ConvPass::BackwardWeightsBias: {
-      const bool withBiasGrad = pass == ConvPass::BackwardWeightsBias;
+    case ConvPass::BackwardWeights: {
       const dnnl::convolution_backward_weights::primitive_desc pd(
-          withBiasGrad ? dnnl::convolution_backward_weights::desc(algorithm, src, filter, bias, dst, strides, dilation,
-                                                                  padBefore, padAfter)
-                       : dnnl::convolution_backward_weights::desc(algorithm, src, filter, dst, strides, dilation,
-                                                                  padBefore, padAfter),
+          dnnl::convolution_backward_weights::desc(algorithm, src, filter, dst, strides, dilation, padBefore, padAfter),
           cpuEngine(), fwd);
       plan->implementation = pd.impl_info_str();
       plan->op = dnnl::convolution_backward_weights(pd);
       plan->inputs.push_back(makeOperand(DNNL_ARG_SRC, userActivation(s, true), pd.src_desc(), true));
       plan->inputs.push_back(makeOperand(DNNL_ARG_DIFF_DST, userActivation(s, false), pd.diff_dst_desc(), true));
-      plan->outputs.push_back(makeOperand(DNNL_ARG_DIFF_WEIGHTS, userFilter(s), pd.diff_weights_desc(), false));
-      if (withBiasGrad) plan->outputs.push_back(makeOperand(DNNL_ARG_DIFF_BIAS, bias, pd.diff_bias_desc(), false));
+      plan->output = makeOperand(DNNL_ARG_DIFF_WEIGHTS, userFilter(s), pd.diff_weights_desc(), false);
       break;
     }
   }
@@ -232,8 +225,8 @@ const memory& preparedFilter(Operand& o, memory user, int64_t key, dnnl::stream&
   return layouts.back().converted;
 }
 
-void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const float*> inputs,
-             std::initializer_list<float*> outputs, int64_t filterKey = kNoFilterKey) {
+void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const float*> inputs, float* output,
+             int64_t filterKey = kNoFilterKey) {
   Plan* plan = planFor(pass, s);
   if (plan == nullptr) throw std::logic_error("convolution pass not supported natively (check conv2dSupported)");
   dnnl::stream& stream = cpuStream();
@@ -252,18 +245,11 @@ void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const floa
       args.emplace(o.arg, user);
     }
   }
-  std::vector<memory> userOuts;
-  i = 0;
-  for (float* data : outputs) {
-    Operand& out = plan->outputs[i++];
-    userOuts.emplace_back(out.user, cpuEngine(), data);
-    args.emplace(out.arg, out.reordered ? out.inner : userOuts.back());
-  }
+  Operand& out = plan->output;
+  memory userOut(out.user, cpuEngine(), output);
+  args.emplace(out.arg, out.reordered ? out.inner : userOut);
   plan->op.execute(stream, args);
-  for (i = 0; i < userOuts.size(); i++) {
-    Operand& out = plan->outputs[i];
-    if (out.reordered) out.convert.execute(stream, out.inner, userOuts[i]);
-  }
+  if (out.reordered) out.convert.execute(stream, out.inner, userOut);
   stream.wait();
 }
 
@@ -301,13 +287,6 @@ void addBias(const ConvShape& s, const float* bias, float* y) {
   });
 }
 
-// dbias[c] = sum of dy[p, c] over every position p: the Sum kernel's reduction.
-void biasGradient(const ConvShape& s, const float* dy, float* dbias) {
-  const int shape[2] = {s.batch * s.outH * s.outW, s.outC};
-  const int reduced[2] = {1, 0};
-  reduceSum(dy, 2, shape, reduced, false, dbias);
-}
-
 }  // namespace
 
 void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, float* y, int64_t filterKey) {
@@ -316,9 +295,9 @@ void conv2dForward(const ConvShape& s, const float* x, const float* w, const flo
     return thinConvForward(s, x, w, bias, y);
   } else if (bias != nullptr && planFor(ConvPass::ForwardBias, s) != nullptr) {
     // oneDNN adds the bias as it writes the result: no second pass over the output
-    return execute(ConvPass::ForwardBias, s, {x, w, bias}, {y}, filterKey);
+    return execute(ConvPass::ForwardBias, s, {x, w, bias}, y, filterKey);
   } else {
-    execute(ConvPass::Forward, s, {x, w}, {y}, filterKey);
+    execute(ConvPass::Forward, s, {x, w}, y, filterKey);
   }
   if (bias != nullptr) addBias(s, bias, y);
 }
@@ -326,25 +305,13 @@ void conv2dForward(const ConvShape& s, const float* x, const float* w, const flo
 void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx, int64_t filterKey) {
   SmallPassThreads threads(s);
   if (thinConvHandles(ConvPass::BackwardData, s)) return thinConvBackwardData(s, dy, w, dx);
-  execute(ConvPass::BackwardData, s, {dy, w}, {dx}, filterKey);
+  execute(ConvPass::BackwardData, s, {dy, w}, dx, filterKey);
 }
 
-void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw, float* dbias) {
+void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
   SmallPassThreads threads(s);
-  if (dbias != nullptr && !thinConvHandles(ConvPass::BackwardWeights, s)) {
-    // only where the kernel that sums the bias is the one that would run without it
-    const Plan* withBias = planFor(ConvPass::BackwardWeightsBias, s);
-    const Plan* without = planFor(ConvPass::BackwardWeights, s);
-    if (withBias != nullptr && without != nullptr && withBias->implementation == without->implementation) {
-      return execute(ConvPass::BackwardWeightsBias, s, {x, dy}, {dw, dbias});
-    }
-  }
-  if (thinConvHandles(ConvPass::BackwardWeights, s)) {
-    thinConvBackwardWeights(s, x, dy, dw);
-  } else {
-    execute(ConvPass::BackwardWeights, s, {x, dy}, {dw});
-  }
-  if (dbias != nullptr) biasGradient(s, dy, dbias);
+  if (thinConvHandles(ConvPass::BackwardWeights, s)) return thinConvBackwardWeights(s, x, dy, dw);
+  execute(ConvPass::BackwardWeights, s, {x, dy}, dw);
 }
 
 void clearConvPlans() {

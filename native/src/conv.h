@@ -19,10 +19,9 @@ struct ConvShape {
 
 constexpr int kConvShapeFields = 17;
 
-// ForwardBias and BackwardWeightsBias (the bias added, or its gradient summed, inside
-// oneDNN's kernel) are internal to conv.cc: callers ask for Forward or BackwardWeights,
-// with or without a bias.
-enum class ConvPass : int { Forward = 0, BackwardData = 1, BackwardWeights = 2, ForwardBias = 3, BackwardWeightsBias = 4 };
+// ForwardBias (the forward pass with the bias added inside oneDNN's kernel) is internal to
+// conv.cc: callers ask for Forward, with or without a bias.
+enum class ConvPass : int { Forward = 0, BackwardData = 1, BackwardWeights = 2, ForwardBias = 3 };
 
 // Reads a ConvShape from kConvShapeFields ints in the field order above.
 ConvShape convShapeFromInts(const int* v);
@@ -46,10 +45,8 @@ void conv2dForward(const ConvShape& s, const float* x, const float* w, const flo
 // dx[N, inH, inW, inC] = gradient of the conv w.r.t. its input, given dy
 void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx,
                         int64_t filterKey = kNoFilterKey);
-// dw[kH, kW, inC, outC] = gradient of the conv w.r.t. its filter, given x and dy; and when
-// dbias is not null, dbias[outC] = the gradient of a bias added to the conv's output (dy
-// summed over every position), summed by oneDNN's kernel as it reads dy where it can
-void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw, float* dbias = nullptr);
+// dw[kH, kW, inC, outC] = gradient of the conv w.r.t. its filter, given x and dy
+void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw);
 
 // Forgets every prepared convolution (needed when the thread count changes: oneDNN's
 // kernels are prepared for the thread count in force when they are created).

@@ -3,6 +3,7 @@
 #include "elementwise.h"
 #include "norm.h"
 #include "norm_glu.h"
+#include "reduce.h"
 #include "scratch.h"
 
 namespace voiceswap {
@@ -32,6 +33,14 @@ Saved savedParts(const ResidualShape& s, float* workspace) {
   v.mean2 = v.y2 + p * c;
   v.rstd2 = v.mean2 + n * c;
   return v;
+}
+
+// out[k] = sum over rows of x[row, k]: a bias's gradient, computed as the Sum kernel
+// computes it over [N, H, W] (the same function, so the same bits as the unfused layers).
+void columnSums(const float* x, int64_t rows, int cols, float* out) {
+  const int shape[2] = {static_cast<int>(rows), cols};
+  const int reduced[2] = {1, 0};
+  reduceSum(x, 2, shape, reduced, false, out);
 }
 
 // y = x + y, element-wise: the Add kernel's own loop (so the same bits as the unfused layers' Add).
@@ -72,10 +81,12 @@ void residualBackward(const ResidualShape& s, const float* dy, const float* x, c
   float* da = dy2 + rows * s.c;
   float* dy1 = da + rows * s.c;
   instanceNormBackward(s.n, spatial, s.c, dy, v.y2, p.g2, v.mean2, v.rstd2, dy2, g.dg2, g.dbe2);
-  conv2dBackwardWeights(residualConv2(s), v.a, dy2, g.dw2, g.db2);
+  columnSums(dy2, rows, s.c, g.db2);
+  conv2dBackwardWeights(residualConv2(s), v.a, dy2, g.dw2);
   conv2dBackwardData(residualConv2(s), dy2, p.w2, da, p.key2);
   instanceNormGluBackward(s.n, spatial, s.c, da, v.y1, p.g1, p.be1, v.mean1, v.rstd1, dy1, g.dg1, g.dbe1);
-  conv2dBackwardWeights(residualConv1(s), x, dy1, g.dw1, g.db1);
+  columnSums(dy1, rows, 2 * s.c, g.db1);
+  conv2dBackwardWeights(residualConv1(s), x, dy1, g.dw1);
   conv2dBackwardData(residualConv1(s), dy1, p.w1, g.dx, p.key1);
   addInto(g.dx, dy, rows * s.c);  // the skip connection
 }

@@ -21,26 +21,7 @@ export interface FusedConvBiasAttrs {
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 }
 
-/**
- * The filter's and the bias's gradients of FUSED_CONV_BIAS in one pass over dy, for
- * backends that provide it: inputs `x`, `dy`; attrs `strides`, `pad`, `filterShape`;
- * outputs [dFilter, dBias]. (tfjs's Conv2DBackpropFilter then a Sum over dy elsewhere.)
- */
-export const FUSED_CONV_BIAS_FILTER_GRAD = 'VoiceswapConv2DBiasFilterGrad';
-
-export interface FusedConvBiasFilterGradAttrs extends FusedConvBiasAttrs {
-  filterShape: [number, number, number, number];
-}
-
-/**
- * The kernels tf.conv2d's own gradient runs (Conv2DBackpropInput and -Filter), and add's
- * for the bias. Where the backend computes the filter's and the bias's gradients in one
- * pass (FUSED_CONV_BIAS_FILTER_GRAD), the filter's closure runs that and leaves the bias
- * gradient's values to the bias's closure (tfjs asks for each input's gradient in its own
- * closure, the filter's before the bias's); a bias closure that finds none sums dy itself.
- * The values are left as a plain array rather than a tensor so that nothing leaks when
- * only the filter's gradient is asked for.
- */
+/** The kernels tf.conv2d's own gradient runs (Conv2DBackpropInput and -Filter), and add's for the bias. */
 export function registerFusedConvBiasGradient(): void {
   tf.registerGradient({
     kernelName: FUSED_CONV_BIAS,
@@ -49,20 +30,10 @@ export function registerFusedConvBiasGradient(): void {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
       const { strides, pad } = attrs as unknown as FusedConvBiasAttrs;
       const dy4 = dy as tf.Tensor4D;
-      let biasGradient: Float32Array | null = null;
-      const filterGradient = (): tf.Tensor => {
-        if (tf.getKernel(FUSED_CONV_BIAS_FILTER_GRAD, tf.getBackend()) === undefined) {
-          return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dy4 }, { strides, pad, dataFormat: 'NHWC', filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        }
-        const gradAttrs: FusedConvBiasFilterGradAttrs = { strides, pad, filterShape: filter.shape };
-        const [dFilter, dBias] = tf.engine().runKernel(FUSED_CONV_BIAS_FILTER_GRAD, { x, dy: dy4 }, gradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-        biasGradient = dBias!.dataSync() as Float32Array;
-        return dFilter!;
-      };
       return {
         x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy4, filter }, { strides, pad, dataFormat: 'NHWC', inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        filter: filterGradient,
-        bias: () => (biasGradient === null ? tf.sum(dy4, [0, 1, 2]) : tf.tensor1d(biasGradient)),
+        filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dy4 }, { strides, pad, dataFormat: 'NHWC', filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        bias: () => tf.sum(dy4, [0, 1, 2]),
       };
     },
   });

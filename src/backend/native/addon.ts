@@ -29,11 +29,8 @@ export interface NativeAddon {
   filterConversions(): number;
   /** Filter keys with converted copies kept on this thread (each forgotten when its data is freed). */
   keptFilters(): number;
-  /**
-   * dw = gradient of the conv with respect to its filter, given x and dy; dbias (when
-   * given) = that of a bias added to its output, summed in the same pass where oneDNN can.
-   */
-  conv2dBackwardWeights(shape: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null): void;
+  /** dw = gradient of the conv with respect to its filter, given x and dy. */
+  conv2dBackwardWeights(shape: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   /** shape: [batchA, batchB, m, n, k, transposeA, transposeB]; c[batch, m, n] = op(a) op(b). */
   batchMatMul(shape: Int32Array, a: Float32Array, b: Float32Array, c: Float32Array): void;
   /** shapes: [rank, out..., a..., b...] (a and b padded to rank); out = a op b, broadcast. */

@@ -1,7 +1,7 @@
-import { batchMatMul, conv2D, conv2DBackpropFilter, conv2DBackpropInput, conv2DBias, conv2DBiasFilterGrad } from './linalg-kernels.js';
+import { batchMatMul, conv2D, conv2DBackpropFilter, conv2DBackpropInput, conv2DBias } from './linalg-kernels.js';
 import { binaryKernel, concat, constantLike, fill, reduceKernel, splitV, tile, transpose, unaryKernel } from './elementwise-kernels.js';
 import { FUSED_ADAM } from '../fused-adam.js';
-import { FUSED_CONV_BIAS, FUSED_CONV_BIAS_FILTER_GRAD } from '../fused-conv-bias.js';
+import { FUSED_CONV_BIAS } from '../fused-conv-bias.js';
 import { FUSED_GLU, FUSED_GLU_GRAD } from '../fused-glu.js';
 import { FUSED_INSTANCE_NORM, FUSED_INSTANCE_NORM_GLU, FUSED_INSTANCE_NORM_GLU_GRAD, FUSED_INSTANCE_NORM_GRAD } from '../fused-instance-norm.js';
 import { fusedAdam } from './adam-kernel.js';
@@ -58,7 +58,6 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeBody>> = Object.freez
 export const FUSED_NATIVE_KERNELS: Readonly<Record<string, FusedBody>> = Object.freeze({
   [FUSED_ADAM]: fusedAdam,
   [FUSED_CONV_BIAS]: conv2DBias,
-  [FUSED_CONV_BIAS_FILTER_GRAD]: conv2DBiasFilterGrad,
   [FUSED_INSTANCE_NORM]: fusedInstanceNorm,
   [FUSED_INSTANCE_NORM_GRAD]: fusedInstanceNormGrad,
   [FUSED_INSTANCE_NORM_GLU]: fusedInstanceNormGlu,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { FUSED_CONV_BIAS, type FusedConvBiasAttrs, type FusedConvBiasFilterGradAttrs } from '../fused-conv-bias.js';
+import { FUSED_CONV_BIAS, type FusedConvBiasAttrs } from '../fused-conv-bias.js';
 import { float32Values, type CpuBackendLike, type FusedBody, type NativeBody, type NativeContext } from './kernel-util.js';
 
 /** Convolutions and matrix products over oneDNN: the arithmetic-heavy kernels. */
@@ -117,48 +117,17 @@ export const conv2DBackpropInput: NativeBody = ({ addon, output, filterKey }, { 
   return backend.makeTensorInfo(info.inShape, 'float32', dx);
 };
 
-/** The filter's gradient, and when `withBias` the gradient of a bias added to the conv's output; null where the addon does not cover it. */
-function nativeConvFilterGradient(
-  { addon, output }: NativeContext,
-  backend: CpuBackendLike,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-  withBias: boolean,
-): tf.TensorInfo[] | null {
+export const conv2DBackpropFilter: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as Conv2DAttrs & { filterShape: number[] };
   const xs = float32Values(backend, x);
   const dys = float32Values(backend, dy);
+  const info = convInfo(x.shape, a.filterShape, a);
   const shape = convShapeInts(info);
   if (xs === null || dys === null || shape === null || !addon.conv2dSupported(2, shape)) return null;
   const dw = output(tf.util.sizeFromShape(info.filterShape));
-  const db = withBias ? output(info.outChannels) : null;
-  addon.conv2dBackwardWeights(shape, xs, dys, dw, db);
-  const dFilter = backend.makeTensorInfo(info.filterShape, 'float32', dw);
-  return db === null ? [dFilter] : [dFilter, backend.makeTensorInfo([info.outChannels], 'float32', db)];
-}
-
-export const conv2DBackpropFilter: NativeBody = (native, { inputs, attrs }, backend) => {
-  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = attrs as unknown as Conv2DAttrs & { filterShape: number[] };
-  return nativeConvFilterGradient(native, backend, x, dy, convInfo(x.shape, a.filterShape, a), false)?.[0] ?? null;
-};
-
-/**
- * FUSED_CONV_BIAS_FILTER_GRAD (src/backend/fused-conv-bias.ts): the bias's gradient summed
- * by the filter-gradient pass itself. Where the addon does not cover the convolution,
- * Conv2DBackpropFilter and Sum run.
- */
-export const conv2DBiasFilterGrad: FusedBody = (native, args, backend) => {
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, filterShape } = args.attrs as unknown as FusedConvBiasFilterGradAttrs;
-  const convAttrs = { strides, pad, dataFormat: 'NHWC', filterShape } as const;
-  const fused = nativeConvFilterGradient(native, backend, x, dy, convInfo(x.shape, filterShape, convAttrs), true);
-  if (fused !== null) return fused;
-  const kernel = (name: string) => tf.getKernel(name, tf.getBackend())!.kernelFunc;
-  return [
-    kernel('Conv2DBackpropFilter')({ inputs: { x, dy }, attrs: convAttrs as unknown as tf.NamedAttrMap, backend: args.backend }) as tf.TensorInfo,
-    kernel('Sum')({ inputs: { x: dy }, attrs: { axis: [0, 1, 2], keepDims: false }, backend: args.backend }) as tf.TensorInfo,
-  ];
+  addon.conv2dBackwardWeights(shape, xs, dys, dw);
+  return backend.makeTensorInfo(info.filterShape, 'float32', dw);
 };
 
 // ---------------------------------------------------------------- matrix products
