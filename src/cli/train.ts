@@ -89,8 +89,8 @@ a spectrogram PNG under OUT/samples/).
 Presets (CycleGAN-VC2 widths x scale), seconds per iteration measured on a 2-core
 x86-64 machine with --backend native (wasm is 5-9x slower), and what a default
 6000-iteration run costs there:
-  tiny  x1/8  0.06 s   ~20 min   quick checks of data and settings
-  small x1/4  0.13 s   ~30 min   the CPU default (the shipped model is such a run)
+  tiny  x1/8  0.07 s   ~20 min   quick checks of data and settings
+  small x1/4  0.14 s   ~30 min   the CPU default (the shipped model is such a run)
   base  x1/2  0.41 s   ~1.5 h
   paper x1    2.1 s    ~3.5 h    the published size, for GPUs
 The README has the measured dev-set quality of the shipped small model.
