@@ -71,6 +71,13 @@ napi_value Conv2dSupported(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// A count or size as a JavaScript number (exact up to 2^53).
+napi_value countValue(napi_env env, int64_t count) {
+  napi_value out;
+  napi_create_double(env, static_cast<double>(count), &out);
+  return out;
+}
+
 // A filter key from JavaScript: 0 (none) or a positive integer (see conv.h).
 int64_t readFilterKey(napi_env env, napi_value value) {
   const double key = doubleValue(env, value, "filter key");
@@ -127,17 +134,13 @@ napi_value ForgetFilter(napi_env env, napi_callback_info info) {
 // filterConversions(): the calling thread's count of filter conversions (conv.h)
 napi_value FilterConversions(napi_env env, napi_callback_info info) {
   Args args(env, info, 0);
-  napi_value out;
-  napi_create_double(env, static_cast<double>(filterConversions()), &out);
-  return out;
+  return countValue(env, filterConversions());
 }
 
 // keptFilters(): the calling thread's count of filter keys with converted copies (conv.h)
 napi_value KeptFilters(napi_env env, napi_callback_info info) {
   Args args(env, info, 0);
-  napi_value out;
-  napi_create_double(env, static_cast<double>(keptFilters()), &out);
-  return out;
+  return countValue(env, keptFilters());
 }
 
 // conv2dBackwardWeights(shape, x, dy, dw): dw = d(conv)/dw applied to dy
@@ -529,9 +532,7 @@ napi_value ResidualBlockGrad(napi_env env, napi_callback_info info) {
 // residualWorkspaceSize(shape): the floats residualBlock's workspace holds (residual.h)
 napi_value ResidualWorkspaceSize(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
-  napi_value out;
-  napi_create_double(env, static_cast<double>(residualWorkspaceSize(readResidualShape(env, args.values[0]))), &out);
-  return out;
+  return countValue(env, residualWorkspaceSize(readResidualShape(env, args.values[0])));
 }
 
 // residualSupported(shape): whether every pass of both convolutions runs natively (see
