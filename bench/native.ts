@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { pathToFileURL } from 'node:url';
+import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { NATIVE_BACKEND, startNative } from '../src/backend/native/index.js';
 import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { benchTrain } from '../src/train/benchmark.js';
@@ -33,6 +34,15 @@ export interface BenchNativeOptions {
 }
 
 const bestTime = (run: () => void): number => bestTimeMs(run, 5, 300);
+
+/**
+ * Waits for the kernel calls the addon has queued (native/src/executor.h): a native kernel
+ * returns once its work is queued, so a timing ends with this to include the work.
+ */
+function finishQueuedWork(): void {
+  const addon = loadNativeAddon();
+  if (addon.ok) addon.addon.sync();
+}
 
 /** GFLOP/s of the three passes of each layer, and of square matrix products. */
 function kernelRows(): BenchResult[] {
@@ -56,7 +66,10 @@ function kernelRows(): BenchResult[] {
         ],
       ];
       for (const [pass, run] of passes) {
-        const ms = bestTime(() => tf.tidy(() => void run())); // kernels run synchronously
+        const ms = bestTime(() => {
+          tf.tidy(() => void run());
+          finishQueuedWork();
+        });
         rows.push({ name: `native conv ${layer.label} ${pass}`, value: gflops(flops, ms), unit: 'GFLOP/s' });
       }
     });
@@ -65,7 +78,10 @@ function kernelRows(): BenchResult[] {
     tf.tidy(() => {
       const a = tf.randomNormal([n, n]);
       const b = tf.randomNormal([n, n]);
-      const ms = bestTime(() => tf.tidy(() => void tf.matMul(a, b, false, true)));
+      const ms = bestTime(() => {
+        tf.tidy(() => void tf.matMul(a, b, false, true));
+        finishQueuedWork();
+      });
       rows.push({ name: `native matmul ${n}x${n} (b transposed)`, value: gflops(2 * n ** 3, ms), unit: 'GFLOP/s' });
     });
   }
@@ -73,8 +89,9 @@ function kernelRows(): BenchResult[] {
 }
 
 /**
- * Runs `f` with every kernel of the native backend timed (wall clock, by kernel name);
- * the kernels are restored afterwards.
+ * Runs `f` with every kernel of the native backend timed (wall clock, by kernel name, each
+ * waiting for the work it queued: the kernels run one at a time); the kernels are restored
+ * afterwards.
  */
 function withKernelTimes(f: () => void): Map<string, number> {
   const times = new Map<string, number>();
@@ -83,9 +100,12 @@ function withKernelTimes(f: () => void): Map<string, number> {
     for (const config of originals) {
       tf.unregisterKernel(config.kernelName, NATIVE_BACKEND);
       const kernelFunc: tf.KernelFunc = (args) => {
+        finishQueuedWork();
         const start = performance.now();
         try {
-          return config.kernelFunc(args);
+          const out = config.kernelFunc(args);
+          finishQueuedWork();
+          return out;
         } finally {
           times.set(config.kernelName, (times.get(config.kernelName) ?? 0) + performance.now() - start);
         }
@@ -103,9 +123,10 @@ function withKernelTimes(f: () => void): Map<string, number> {
 }
 
 /**
- * Milliseconds per kernel name in a small-preset iteration (mean of 5, after warm-up),
- * and the rest of an iteration's time: tfjs's engine, autodiff bookkeeping, garbage
- * collection.
+ * Milliseconds per kernel name in a small-preset iteration (mean of 5, after warm-up), the
+ * kernels run one at a time; and the rest of such an iteration's time: tfjs's engine,
+ * autodiff bookkeeping, garbage collection. (Untimed, the kernels run side by side and
+ * while JavaScript goes on: bench/train-profile.ts.)
  */
 export function profileSmallStep(): { kernels: Array<[string, number]>; iterationMs: number; outsideMs: number } {
   const trainer = new CycleGanTrainer(presetConfig('small'), { seed: 0 });
@@ -146,7 +167,7 @@ export async function benchNative(options: BenchNativeOptions = {}): Promise<Ben
     rows.push({ name: `native train ${preset} (batch 1, 64 frames)`, value: r.sec_per_iter, unit: 's per iteration' });
   }
   const profile = profileSmallStep();
-  log(`small-preset iteration with timed kernels: ${profile.iterationMs.toFixed(0)} ms, ${profile.outsideMs.toFixed(0)} ms of it outside kernels`);
+  log(`small-preset iteration with timed kernels, one at a time: ${profile.iterationMs.toFixed(0)} ms, ${profile.outsideMs.toFixed(0)} ms of it outside kernels`);
   for (const [name, ms] of profile.kernels.slice(0, 12)) {
     rows.push({ name: `native small step: ${name}`, value: ms, unit: 'ms per iteration' });
   }

@@ -78,4 +78,21 @@ describe('BufferPool', () => {
     expect(a.buffer).toBe(out.buffer);
     expect(b.buffer).not.toBe(out.buffer);
   });
+
+  it('hands out no buffer that queued work still uses: the most recently freed idle one, else a new one', () => {
+    const busy = new Set<ArrayBuffer>();
+    const pool = new BufferPool(2 ** 30, (buffer) => busy.has(buffer.buffer as ArrayBuffer));
+    const [older, newer] = [issue(pool, 4096), issue(pool, 4096)];
+    pool.released(older);
+    pool.released(newer);
+    busy.add(newer.buffer as ArrayBuffer); // a queued call still reads it
+    const first = pool.take(4096);
+    expect(first.buffer).toBe(older.buffer); // not the newer, busy one
+    const second = pool.take(4096);
+    expect(second.buffer).not.toBe(newer.buffer); // still busy: a new buffer
+    expect(pool.heldBytes).toBe(sizeClass(4096) * 4); // the busy one stays free for later
+    busy.clear();
+    expect(pool.take(4096).buffer).toBe(newer.buffer);
+    expect(pool.heldBytes).toBe(0);
+  });
 });

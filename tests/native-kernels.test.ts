@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startNative, NATIVE_BACKEND } from '../src/backend/native/index.js';
 import { environmentWithoutAddonSettings, loadNativeAddon, setAddonEnvironment } from '../src/backend/native/addon.js';
 import { NATIVE_KERNELS } from '../src/backend/native/kernels.js';
+import { UNARY_OPS } from '../src/backend/native/elementwise-kernels.js';
 import { namedVariables } from '../src/model/params.js';
 import { customConfig } from '../src/model/presets.js';
 import { CycleGanTrainer, DEFAULT_LOSS_WEIGHTS, discriminatorLosses, generatorLosses, type LossValues } from '../src/train/step.js';
@@ -497,6 +500,7 @@ describe.skipIf(!addon.ok)('native backend', () => {
 
     it("a filter in a disposed filter's recycled buffer gets its own conversion", async () => {
       await tf.setBackend(NATIVE_BACKEND);
+      const native = addon.ok ? addon.addon : null;
       const storage = (t: tf.Tensor) => (tf.engine().backend as unknown as { data: { get(id: tf.DataId): { values: Float32Array } } }).data.get(t.dataId).values.buffer;
       const x = pseudoRandom(2 * 12 * 12 * 32, 40);
       const base = tf.tensor(pseudoRandom(3 * 3 * 32 * 64, 41), wShape);
@@ -505,8 +509,9 @@ describe.skipIf(!addon.ok)('native backend', () => {
       const firstMemory = storage(first);
       tf.dispose(conv(xt, first)); // converts first's values
       first.dispose();
+      native!.sync(); // the queued conv done, so that the pool hands first's memory out again
       const second = tf.mul(base, -3);
-      expect(storage(second)).toBe(firstMemory); // the same memory, now other values
+      expect(storage(second) === firstMemory, 'the same memory, now other values').toBe(true);
       const y = conv(xt, second);
       expect(scaledError(y.dataSync() as Float32Array, await onCpu(x, second.dataSync() as Float32Array))).toBeLessThan(TOLERANCE);
       tf.dispose([base, xt, second, y]);
@@ -551,6 +556,115 @@ describe.skipIf(!addon.ok)('native backend', () => {
         return outs;
       };
       await expectNativeEqualsCpu([[64, 100]], loop);
+    });
+  });
+
+  describe('kernel calls queued to worker threads (native/src/executor.h)', () => {
+    const native = () => (addon.ok ? addon.addon : null)!;
+    // The filter gradient of a convolution of 300 MFLOP: milliseconds on one worker thread
+    // (always one at this size, so the other worker is free to run whatever is ready beside
+    // it), while JavaScript queues the next calls in microseconds. [batch, inH, inW, inC,
+    // outH, outW, outC, kH, kW, strides, pads top/left/bottom/right, dilations]
+    const SLOW = Int32Array.of(1, 64, 64, 64, 64, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    const ACTIVATION = 64 * 64 * 64;
+    const FILTER = 3 * 3 * 64 * 64;
+    const x = pseudoRandom(ACTIVATION, 50);
+    const dy = pseudoRandom(ACTIVATION, 51);
+    const NEG = UNARY_OPS.indexOf('Neg');
+    const slow = (xs: Float32Array, dys: Float32Array, dw: Float32Array) => native().conv2dBackwardWeights(SLOW, xs, dys, dw);
+    /** The filter gradient of x and dy, computed alone. */
+    const expected = (() => {
+      let out: Float32Array | undefined;
+      return (): Float32Array => {
+        if (out === undefined) {
+          out = new Float32Array(FILTER);
+          slow(x, dy, out);
+          native().sync();
+        }
+        return out;
+      };
+    })();
+    const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+    it('a call reading a queued call\'s output waits for it (read after write)', () => {
+      const want = expected().map((v) => -v);
+      const dw = new Float32Array(FILTER), z = new Float32Array(FILTER);
+      slow(x, dy, dw);
+      native().unary(NEG, dw, z); // the other worker would run it at once, were it not for dw
+      native().sync();
+      expect(bits(z).equals(bits(want))).toBe(true);
+    });
+
+    it('a call writing a buffer that a queued call reads waits for it (write after read)', () => {
+      const values = pseudoRandom(FILTER, 52);
+      const input = values.slice();
+      const dw = new Float32Array(FILTER);
+      slow(x, dy, dw);
+      native().unary(NEG, input, dw); // reads input once the slow call has written dw
+      native().broadcast(Int32Array.of(1, FILTER, 1), Float32Array.of(7), input); // the other worker is free: only the read holds it back
+      native().sync();
+      expect(bits(dw).equals(bits(values.map((v) => -v)))).toBe(true);
+      expect(input.every((v) => v === 7)).toBe(true);
+    });
+
+    it('of two calls writing the same buffer, the later one\'s values remain (write after write)', () => {
+      const dw = new Float32Array(FILTER);
+      slow(x, dy, dw);
+      native().broadcast(Int32Array.of(1, FILTER, 1), Float32Array.of(7), dw); // fast: done first, were it not ordered
+      native().sync();
+      expect(dw.every((v) => v === 7)).toBe(true);
+    });
+
+    it('a buffer is busy while queued calls use it, and not after sync', () => {
+      const dw = new Float32Array(FILTER);
+      for (let i = 0; i < 3; i++) slow(x, dy, dw);
+      expect(native().busy(dw)).toBe(true);
+      expect(native().busy(x)).toBe(true);
+      native().sync();
+      expect(native().busy(dw)).toBe(false);
+      expect(native().busy(x)).toBe(false);
+    });
+
+    it('keeps the arrays of queued calls alive until they have run, then lets them go', async () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const collected = new Set<string>();
+      const registry = new FinalizationRegistry<string>((name) => collected.add(name));
+      const settle = async () => {
+        for (let i = 0; i < 3; i++) {
+          gc();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      const dw = new Float32Array(FILTER);
+      (() => {
+        const input = x.slice();
+        const gradient = dy.slice();
+        registry.register(input, 'input');
+        registry.register(gradient, 'gradient');
+        for (let i = 0; i < 8; i++) slow(input, gradient, dw);
+      })(); // nothing in JavaScript refers to input or gradient any more
+      await settle();
+      expect([...collected]).toEqual([]);
+      native().sync();
+      expect(bits(dw).equals(bits(expected()))).toBe(true);
+      await settle();
+      expect([...collected].sort()).toEqual(['gradient', 'input']);
+    });
+
+    it("a queued call's error is thrown by the next sync, naming the kernel, and only once", () => {
+      // an output height that does not follow from the others: no convolution exists for it
+      const bad = Int32Array.of(1, 8, 8, 4, 5, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+      expect(native().conv2dSupported(0, bad)).toBe(false);
+      native().conv2dForward(bad, new Float32Array(8 * 8 * 4), new Float32Array(3 * 3 * 4 * 4), null, new Float32Array(5 * 8 * 4), 0);
+      expect(() => native().sync()).toThrow(/^conv2dForward: convolution pass not supported natively/);
+      expect(() => native().sync()).not.toThrow();
+    });
+
+    it('a cpu kernel waits for the queued calls writing its inputs (cumsum of a convolution)', async () => {
+      expect(NATIVE_KERNELS.Cumsum).toBeUndefined(); // the cpu backend's kernel, in JavaScript
+      const shapes = [[1, 64, 64, 64], [3, 3, 64, 64]];
+      await expectNativeEqualsCpu(shapes, (xs, ws) => [tf.cumsum(tf.reshape(tf.conv2d(xs as tf.Tensor4D, ws as tf.Tensor4D, 1, 'same'), [-1]))]);
     });
   });
 
@@ -772,6 +886,29 @@ describe.skipIf(!addon.ok)('native backend', () => {
         );
       });
     }
+
+    // The addon's worker threads run a convolution's forward and input-gradient passes, and
+    // the residual block, on every thread when nothing else is ready, else on one
+    // (executor.h, Team::Any): their values must not depend on which (oneDNN's kernels
+    // share out output positions and channels, and each value is summed by one thread).
+    for (const [x, filter] of [[[2, 24, 32, 64], [3, 3, 64, 64]], [[1, 20, 16, 130], [5, 5, 130, 72]]]) {
+      it(`oneDNN convolution, x [${x}], filter [${filter}], values and gradients`, async () => {
+        const conv = (xs: tf.Tensor, w: tf.Tensor) => tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+        await expectThreadInvariant([x!, filter!], withGradients(conv));
+      });
+    }
+
+    it('residual block, x [2, 1, 64, 256], values and gradients', async () => {
+      const c = 256;
+      await expectThreadInvariant(
+        [[2, 1, 64, c], [1, 3, c, 2 * c], [2 * c], [1, 3, c, c], [c]],
+        withGradients((xs, w1, b1, w2, b2) => {
+          const ones = (n: number) => tf.ones([n]) as tf.Tensor1D, zeros = (n: number) => tf.zeros([n]) as tf.Tensor1D;
+          const params = { w1, b1, g1: ones(2 * c), be1: zeros(2 * c), w2, b2, g2: ones(c), be2: zeros(c) };
+          return residualBlock(xs as tf.Tensor4D, params as Parameters<typeof residualBlock>[1], [[0, 0], [1, 1]]);
+        }),
+      );
+    });
 
     // thin_conv.cc shares rows of positions (and, for the filter gradient, blocks of taps)
     // between threads; every value must still be summed in the same order

@@ -1,10 +1,14 @@
 // The Node-API surface of the addon. Every kernel reads its inputs from, and writes its
-// output into, Float32Arrays the caller owns (tfjs's cpu-backend buffers): no copies.
+// output into, Float32Arrays the caller owns (tfjs's cpu-backend buffers): no copies. A
+// kernel call checks its arguments and queues its work for the worker threads
+// (executor.h); sync() waits for it.
 #include <node_api.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adam.h"
@@ -12,10 +16,12 @@
 #include "conv.h"
 #include "copy.h"
 #include "elementwise.h"
+#include "executor.h"
 #include "gemm.h"
 #include "napi_args.h"
 #include "norm.h"
 #include "norm_glu.h"
+#include "parallel.h"
 #include "reduce.h"
 #include "residual.h"
 #include "thin_conv.h"
@@ -44,20 +50,95 @@ size_t inputSize(const ConvShape& s) { return product({s.batch, s.inH, s.inW, s.
 size_t outputSize(const ConvShape& s) { return product({s.batch, s.outH, s.outW, s.outC}); }
 size_t filterSize(const ConvShape& s) { return product({s.kH, s.kW, s.inC, s.outC}); }
 
-// Float32Array arguments args.values[first + k], each checked against its expected length.
-std::vector<float*> float32Arguments(napi_env env, const Args& args, size_t first, std::initializer_list<const char*> names,
-                                     std::initializer_list<size_t> lengths) {
-  if (names.size() != lengths.size()) throw std::logic_error("float32Arguments: a length for every name");
-  std::vector<float*> data;
-  auto length = lengths.begin();
-  size_t k = first;
-  for (const char* name : names) {
-    const auto view = float32Array(env, args.values[k++], name);
-    expectLength(view, *length++, name);
-    data.push_back(view.data);
+// The team of a call whose values may depend on the thread count (a sum split between
+// threads), fixed by its size so that they never depend on timing: every thread from this
+// much work (elements read and written; see parallel.h: below it the kernel runs on one
+// thread anyway, and one thread leaves the other free for other calls).
+Team teamForElements(size_t elements) { return static_cast<int64_t>(elements) >= kParallelMinElements ? Team::All : Team::One; }
+
+// The same for convolution passes and matrix products, by floating-point operations.
+constexpr double kWholeTeamFlops = 2e9;
+Team teamForFlops(double flops) { return flops >= kWholeTeamFlops ? Team::All : Team::One; }
+
+// One kernel call on its way to the workers (executor.h): the arrays it reads and
+// writes, each kept alive until the call has run. Arguments are read and checked here,
+// on the JavaScript thread; the work itself runs later, so it must capture copies of
+// everything it needs, never a pointer into an argument array JavaScript may reuse.
+class Call {
+ public:
+  // `name`: the kernel's, for error messages (a string literal)
+  Call(napi_env env, const char* name) : env_(env), name_(name) {}
+  ~Call() {
+    for (napi_ref ref : work_.keep) napi_delete_reference(env_, ref);
   }
-  return data;
-}
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  TypedView<float> in(napi_value value, const char* name) { return track(value, name, work_.reads); }
+  TypedView<float> out(napi_value value, const char* name) { return track(value, name, work_.writes); }
+  // The Float32Arrays of a JavaScript array, read or written.
+  std::vector<TypedView<float>> ins(napi_value array, const char* name) { return trackAll(array, name, work_.reads); }
+  std::vector<TypedView<float>> outs(napi_value array, const char* name) { return trackAll(array, name, work_.writes); }
+  // Float32Array arguments args.values[first + k], each checked against its expected
+  // length: read up to index `firstOutput` of `names`, written from there on.
+  std::vector<float*> arguments(const Args& args, size_t first, std::initializer_list<const char*> names,
+                                std::initializer_list<size_t> lengths, size_t firstOutput) {
+    if (names.size() != lengths.size()) throw std::logic_error("Call::arguments: a length for every name");
+    std::vector<float*> data;
+    auto length = lengths.begin();
+    for (const char* name : names) {
+      const size_t k = data.size();
+      const auto view = k < firstOutput ? in(args.values[first + k], name) : out(args.values[first + k], name);
+      expectLength(view, *length++, name);
+      data.push_back(view.data);
+    }
+    return data;
+  }
+
+  // Passes that use a filter's converted copies read its key; forgetting them writes it.
+  void readsFilterKey(int64_t key) {
+    if (key != kNoFilterKey) work_.reads.push_back(filterKeyAddress(key));
+  }
+  void writesFilterKey(int64_t key) {
+    if (key != kNoFilterKey) work_.writes.push_back(filterKeyAddress(key));
+  }
+
+  // Queues `body` to run on `team`.
+  void run(Team team, std::function<void()> body) {
+    Work work = std::move(work_);
+    work_ = Work{};
+    work.run = std::move(body);
+    work.team = team;
+    work.name = name_;
+    submitWork(env_, std::move(work));
+  }
+
+ private:
+  TypedView<float> track(napi_value value, const char* name, std::vector<const void*>& accesses) {
+    const auto view = float32Array(env_, value, name);
+    napi_ref ref;
+    if (napi_create_reference(env_, value, 1, &ref) != napi_ok) throw ArgumentError(std::string("cannot keep ") + name);
+    work_.keep.push_back(ref);
+    if (view.length > 0) accesses.push_back(view.data);
+    return view;
+  }
+
+  std::vector<TypedView<float>> trackAll(napi_value array, const char* name, std::vector<const void*>& accesses) {
+    uint32_t count = 0;
+    if (napi_get_array_length(env_, array, &count) != napi_ok) throw ArgumentError(std::string(name) + " must be an array");
+    std::vector<TypedView<float>> views;
+    for (uint32_t k = 0; k < count; k++) {
+      napi_value element;
+      if (napi_get_element(env_, array, k, &element) != napi_ok) throw ArgumentError(std::string("cannot read an element of ") + name);
+      views.push_back(track(element, name, accesses));
+    }
+    return views;
+  }
+
+  napi_env env_;
+  const char* name_;
+  Work work_;
+};
 
 // conv2dSupported(pass: 0 forward | 1 input gradient | 2 filter gradient, shape): whether
 // the addon computes that pass of that convolution (prepares it on the first call)
@@ -92,16 +173,19 @@ int64_t readFilterKey(napi_env env, napi_value value) {
 napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   Args args(env, info, 6);
   const ConvShape s = readConvShape(env, args.values[0]);
-  const auto x = float32Array(env, args.values[1], "x");
-  const auto w = float32Array(env, args.values[2], "filter");
+  Call call(env, "conv2dForward");
+  const auto x = call.in(args.values[1], "x");
+  const auto w = call.in(args.values[2], "filter");
   const bool hasBias = !isNull(env, args.values[3]);
-  const auto bias = hasBias ? float32Array(env, args.values[3], "bias") : TypedView<float>{nullptr, 0};
-  const auto y = float32Array(env, args.values[4], "y");
+  const auto bias = hasBias ? call.in(args.values[3], "bias") : TypedView<float>{nullptr, 0};
+  const auto y = call.out(args.values[4], "y");
   expectLength(x, inputSize(s), "x");
   expectLength(w, filterSize(s), "filter");
   if (hasBias) expectLength(bias, static_cast<size_t>(s.outC), "bias");
   expectLength(y, outputSize(s), "y");
-  conv2dForward(s, x.data, w.data, bias.data, y.data, readFilterKey(env, args.values[5]));
+  const int64_t key = readFilterKey(env, args.values[5]);
+  call.readsFilterKey(key);
+  call.run(Team::Any, [=] { conv2dForward(s, x.data, w.data, bias.data, y.data, key); });
   return nullptr;
 }
 
@@ -109,13 +193,16 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
 napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   Args args(env, info, 5);
   const ConvShape s = readConvShape(env, args.values[0]);
-  const auto dy = float32Array(env, args.values[1], "dy");
-  const auto w = float32Array(env, args.values[2], "filter");
-  const auto dx = float32Array(env, args.values[3], "dx");
+  Call call(env, "conv2dBackwardData");
+  const auto dy = call.in(args.values[1], "dy");
+  const auto w = call.in(args.values[2], "filter");
+  const auto dx = call.out(args.values[3], "dx");
   expectLength(dy, outputSize(s), "dy");
   expectLength(w, filterSize(s), "filter");
   expectLength(dx, inputSize(s), "dx");
-  conv2dBackwardData(s, dy.data, w.data, dx.data, readFilterKey(env, args.values[4]));
+  const int64_t key = readFilterKey(env, args.values[4]);
+  call.readsFilterKey(key);
+  call.run(Team::Any, [=] { conv2dBackwardData(s, dy.data, w.data, dx.data, key); });
   return nullptr;
 }
 
@@ -123,37 +210,44 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
 napi_value ForgetFilter(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
   const int64_t key = readFilterKey(env, args.values[0]);
+  FilterStore& store = filterStore(env);
   if (key == kNoFilterKey) {
-    forgetAllFilters();
+    finishWork(env);
+    store.forgetAll();
   } else {
-    forgetFilter(key);
+    Call call(env, "forgetFilter");
+    call.writesFilterKey(key);
+    call.run(Team::One, [&store, key] { store.forget(key); });
   }
   return nullptr;
 }
 
-// filterConversions(): the calling thread's count of filter conversions (conv.h)
+// filterConversions(): the count of filter conversions once queued calls have run (conv.h)
 napi_value FilterConversions(napi_env env, napi_callback_info info) {
   Args args(env, info, 0);
-  return countValue(env, filterConversions());
+  finishWork(env);
+  return countValue(env, filterStore(env).conversions());
 }
 
-// keptFilters(): the calling thread's count of filter keys with converted copies (conv.h)
+// keptFilters(): the count of filter keys with converted copies once queued calls have run (conv.h)
 napi_value KeptFilters(napi_env env, napi_callback_info info) {
   Args args(env, info, 0);
-  return countValue(env, keptFilters());
+  finishWork(env);
+  return countValue(env, filterStore(env).kept());
 }
 
 // conv2dBackwardWeights(shape, x, dy, dw): dw = d(conv)/dw applied to dy
 napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
   Args args(env, info, 4);
   const ConvShape s = readConvShape(env, args.values[0]);
-  const auto x = float32Array(env, args.values[1], "x");
-  const auto dy = float32Array(env, args.values[2], "dy");
-  const auto dw = float32Array(env, args.values[3], "dw");
+  Call call(env, "conv2dBackwardWeights");
+  const auto x = call.in(args.values[1], "x");
+  const auto dy = call.in(args.values[2], "dy");
+  const auto dw = call.out(args.values[3], "dw");
   expectLength(x, inputSize(s), "x");
   expectLength(dy, outputSize(s), "dy");
   expectLength(dw, filterSize(s), "dw");
-  conv2dBackwardWeights(s, x.data, dy.data, dw.data);
+  call.run(teamForFlops(convPassFlops(s)), [=] { conv2dBackwardWeights(s, x.data, dy.data, dw.data); });
   return nullptr;
 }
 
@@ -168,13 +262,15 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
     if (dims.data[i] < 1) throw ArgumentError("matmul shape field " + std::to_string(i) + " must be >= 1");
   }
   if (s.batchA != s.batchB && s.batchA != 1 && s.batchB != 1) throw ArgumentError("matmul batches must match or be 1");
-  const auto a = float32Array(env, args.values[1], "a");
-  const auto b = float32Array(env, args.values[2], "b");
-  const auto c = float32Array(env, args.values[3], "c");
+  Call call(env, "batchMatMul");
+  const auto a = call.in(args.values[1], "a");
+  const auto b = call.in(args.values[2], "b");
+  const auto c = call.out(args.values[3], "c");
   expectLength(a, product({s.batchA, s.m, s.k}), "a");
   expectLength(b, product({s.batchB, s.k, s.n}), "b");
   expectLength(c, product({std::max(s.batchA, s.batchB), s.m, s.n}), "c");
-  gemm(s, a.data, b.data, c.data);
+  const double flops = 2.0 * std::max(s.batchA, s.batchB) * s.m * s.n * s.k;
+  call.run(teamForFlops(flops), [=] { gemm(s, a.data, b.data, c.data); });
   return nullptr;
 }
 
@@ -211,13 +307,18 @@ napi_value Binary(napi_env env, napi_callback_info info) {
       throw ArgumentError("operand shapes do not broadcast to the output shape");
     }
   }
-  const auto a = float32Array(env, args.values[2], "a");
-  const auto b = float32Array(env, args.values[3], "b");
-  const auto out = float32Array(env, args.values[4], "out");
+  Call call(env, "binary");
+  const auto a = call.in(args.values[2], "a");
+  const auto b = call.in(args.values[3], "b");
+  const auto out = call.out(args.values[4], "out");
   expectLength(a, product(aShape, rank), "a");
   expectLength(b, product(bShape, rank), "b");
   expectLength(out, product(outShape, rank), "out");
-  if (out.length > 0) binaryBroadcast(static_cast<BinaryOp>(op), rank, outShape, a.data, aShape, b.data, bShape, out.data);
+  if (out.length == 0) return nullptr;
+  const std::vector<int> dims(shapes.data + 1, shapes.data + 1 + 3 * rank);  // the caller reuses its array
+  call.run(Team::Any, [=] {
+    binaryBroadcast(static_cast<BinaryOp>(op), rank, dims.data(), a.data, dims.data() + rank, b.data, dims.data() + 2 * rank, out.data);
+  });
   return nullptr;
 }
 
@@ -232,11 +333,14 @@ napi_value Broadcast(napi_env env, napi_callback_info info) {
   for (int i = 0; i < rank; i++) {
     if (xShape[i] != outShape[i] && xShape[i] != 1) throw ArgumentError("x does not broadcast to the output shape");
   }
-  const auto x = float32Array(env, args.values[1], "x");
-  const auto out = float32Array(env, args.values[2], "out");
+  Call call(env, "broadcast");
+  const auto x = call.in(args.values[1], "x");
+  const auto out = call.out(args.values[2], "out");
   expectLength(x, product(xShape, rank), "x");
   expectLength(out, product(outShape, rank), "out");
-  if (out.length > 0) broadcastTo(rank, outShape, x.data, xShape, out.data);
+  if (out.length == 0) return nullptr;
+  const std::vector<int> dims(shapes.data + 1, shapes.data + 1 + 2 * rank);
+  call.run(Team::Any, [=] { broadcastTo(rank, dims.data(), x.data, dims.data() + rank, out.data); });
   return nullptr;
 }
 
@@ -245,10 +349,23 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   Args args(env, info, 3);
   const int32_t op = int32Value(env, args.values[0], "op");
   if (op < 0 || op >= kUnaryOps) throw ArgumentError("unknown unary op " + std::to_string(op));
-  const auto x = float32Array(env, args.values[1], "x");
-  const auto out = float32Array(env, args.values[2], "out");
+  Call call(env, "unary");
+  const auto x = call.in(args.values[1], "x");
+  const auto out = call.out(args.values[2], "out");
   expectLength(out, x.length, "out");
-  unary(static_cast<UnaryOp>(op), x.data, out.data, static_cast<int64_t>(x.length));
+  call.run(Team::Any, [=] { unary(static_cast<UnaryOp>(op), x.data, out.data, static_cast<int64_t>(x.length)); });
+  return nullptr;
+}
+
+// step(alpha, x, out): out = 1 where x > 0, alpha elsewhere (NaN stays NaN)
+napi_value Step(napi_env env, napi_callback_info info) {
+  Args args(env, info, 3);
+  const float alpha = static_cast<float>(doubleValue(env, args.values[0], "alpha"));
+  Call call(env, "step");
+  const auto x = call.in(args.values[1], "x");
+  const auto out = call.out(args.values[2], "out");
+  expectLength(out, x.length, "out");
+  call.run(Team::Any, [=] { step(x.data, out.data, static_cast<int64_t>(x.length), alpha); });
   return nullptr;
 }
 
@@ -260,15 +377,18 @@ napi_value ReduceSum(napi_env env, napi_callback_info info) {
   const int* shape = ints.data + 1;
   const int* reduced = shape + rank;
   const bool mean = int32Value(env, args.values[1], "mean") != 0;
-  const auto x = float32Array(env, args.values[2], "x");
-  const auto out = float32Array(env, args.values[3], "out");
+  Call call(env, "reduceSum");
+  const auto x = call.in(args.values[2], "x");
+  const auto out = call.out(args.values[3], "out");
   expectLength(x, product(shape, rank), "x");
   size_t kept = 1;
   for (int d = 0; d < rank; d++) {
     if (reduced[d] == 0) kept *= static_cast<size_t>(shape[d]);
   }
   expectLength(out, kept, "out");
-  if (x.length > 0) reduceSum(x.data, rank, shape, reduced, mean, out.data);
+  if (x.length == 0) return nullptr;
+  const std::vector<int> dims(shape, shape + 2 * rank);
+  call.run(teamForElements(x.length), [=] { reduceSum(x.data, rank, dims.data(), dims.data() + rank, mean, out.data); });
   return nullptr;
 }
 
@@ -284,30 +404,20 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
     if (perm[i] >= rank || seen[perm[i]]) throw ArgumentError("not a permutation");
     seen[perm[i]] = true;
   }
-  const auto x = float32Array(env, args.values[1], "x");
-  const auto out = float32Array(env, args.values[2], "out");
+  Call call(env, "transpose");
+  const auto x = call.in(args.values[1], "x");
+  const auto out = call.out(args.values[2], "out");
   expectLength(x, product(shape, rank), "x");
   expectLength(out, x.length, "out");
-  if (x.length > 0) transpose(x.data, rank, shape, perm, out.data);
+  if (x.length == 0) return nullptr;
+  const std::vector<int> dims(shape, shape + 2 * rank);
+  call.run(Team::Any, [=] { transpose(x.data, rank, dims.data(), dims.data() + rank, out.data); });
   return nullptr;
 }
 
-// The Float32Arrays of a JavaScript array.
-std::vector<TypedView<float>> float32Arrays(napi_env env, napi_value array, const char* name) {
-  uint32_t count = 0;
-  if (napi_get_array_length(env, array, &count) != napi_ok) throw ArgumentError(std::string(name) + " must be an array");
-  std::vector<TypedView<float>> views;
-  for (uint32_t k = 0; k < count; k++) {
-    napi_value element;
-    if (napi_get_element(env, array, k, &element) != napi_ok) throw ArgumentError(std::string("cannot read an element of ") + name);
-    views.push_back(float32Array(env, element, name));
-  }
-  return views;
-}
-
-// The Float32Arrays of a JavaScript array, each split into `rows` rows: their data and widths.
-void readParts(napi_env env, napi_value array, int64_t rows, std::vector<float*>& data, std::vector<int64_t>& widths) {
-  for (const auto& part : float32Arrays(env, array, "parts")) {
+// Parts of `rows` rows each: their data and widths.
+void readParts(const std::vector<TypedView<float>>& views, int64_t rows, std::vector<float*>& data, std::vector<int64_t>& widths) {
+  for (const auto& part : views) {
     if (part.length % rows != 0) throw ArgumentError("a part's size is not a multiple of the row count");
     data.push_back(part.data);
     widths.push_back(static_cast<int64_t>(part.length) / rows);
@@ -319,30 +429,32 @@ napi_value Concat(napi_env env, napi_callback_info info) {
   Args args(env, info, 3);
   const int32_t rows = int32Value(env, args.values[1], "rows");
   if (rows < 1) throw ArgumentError("rows must be >= 1");
+  Call call(env, "concat");
   std::vector<float*> parts;
   std::vector<int64_t> widths;
-  readParts(env, args.values[0], rows, parts, widths);
-  const auto out = float32Array(env, args.values[2], "out");
+  readParts(call.ins(args.values[0], "parts"), rows, parts, widths);
+  const auto out = call.out(args.values[2], "out");
   size_t total = 0;
   for (int64_t w : widths) total += static_cast<size_t>(w) * rows;
   expectLength(out, total, "out");
-  concatRows(parts.data(), widths.data(), static_cast<int>(parts.size()), rows, out.data);
+  call.run(Team::Any, [=] { concatRows(parts.data(), widths.data(), static_cast<int>(parts.size()), rows, out.data); });
   return nullptr;
 }
 
 // split(x, rows, parts: Float32Array[]): the inverse of concat
 napi_value Split(napi_env env, napi_callback_info info) {
   Args args(env, info, 3);
-  const auto x = float32Array(env, args.values[0], "x");
+  Call call(env, "split");
+  const auto x = call.in(args.values[0], "x");
   const int32_t rows = int32Value(env, args.values[1], "rows");
   if (rows < 1) throw ArgumentError("rows must be >= 1");
   std::vector<float*> parts;
   std::vector<int64_t> widths;
-  readParts(env, args.values[2], rows, parts, widths);
+  readParts(call.outs(args.values[2], "parts"), rows, parts, widths);
   size_t total = 0;
   for (int64_t w : widths) total += static_cast<size_t>(w) * rows;
   expectLength(x, total, "x");
-  splitRows(x.data, widths.data(), static_cast<int>(parts.size()), rows, parts.data());
+  call.run(Team::Any, [=] { splitRows(x.data, widths.data(), static_cast<int>(parts.size()), rows, parts.data()); });
   return nullptr;
 }
 
@@ -351,11 +463,13 @@ napi_value Split(napi_env env, napi_callback_info info) {
 napi_value Adam(napi_env env, napi_callback_info info) {
   Args args(env, info, 8);
   const char* names[7] = {"params", "m", "v", "grads", "paramsOut", "mOut", "vOut"};
+  Call call(env, "adam");
   std::vector<TypedView<float>> lists[7];
-  for (int k = 0; k < 7; k++) lists[k] = float32Arrays(env, args.values[k], names[k]);
+  for (int k = 0; k < 7; k++) lists[k] = k < 4 ? call.ins(args.values[k], names[k]) : call.outs(args.values[k], names[k]);
   const auto hyper = float32Array(env, args.values[7], "step");
   expectLength(hyper, 5, "step");
   std::vector<AdamTensor> tensors;
+  size_t elements = 0;
   for (size_t i = 0; i < lists[0].size(); i++) {
     const size_t size = lists[0][i].length;
     for (int k = 1; k < 7; k++) {
@@ -364,9 +478,10 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     }
     tensors.push_back({lists[0][i].data, lists[1][i].data, lists[2][i].data, lists[3][i].data, lists[4][i].data,
                        lists[5][i].data, lists[6][i].data, static_cast<int64_t>(size)});
+    elements += 7 * size;
   }
   const AdamStep step{hyper.data[0], hyper.data[1], hyper.data[2], hyper.data[3], hyper.data[4]};
-  adamUpdate(tensors.data(), static_cast<int>(tensors.size()), step);
+  call.run(Team::Any, [=] { adamUpdate(tensors.data(), static_cast<int>(tensors.size()), step); });
   return nullptr;
 }
 
@@ -384,24 +499,26 @@ GluShape readGluShape(napi_env env, napi_value channels, const TypedView<float>&
 // glu(channels, x, out): out = first half of x's channels * sigmoid(second half)
 napi_value Glu(napi_env env, napi_callback_info info) {
   Args args(env, info, 3);
-  const auto x = float32Array(env, args.values[1], "x");
-  const auto out = float32Array(env, args.values[2], "out");
+  Call call(env, "glu");
+  const auto x = call.in(args.values[1], "x");
+  const auto out = call.out(args.values[2], "out");
   const GluShape sh = readGluShape(env, args.values[0], x);
   expectLength(out, size_t(sh.rows * sh.channels), "out");
-  glu(x.data, out.data, sh.rows, sh.channels);
+  call.run(Team::Any, [=] { glu(x.data, out.data, sh.rows, sh.channels); });
   return nullptr;
 }
 
 // gluGrad(channels, dy, x, dx)
 napi_value GluGrad(napi_env env, napi_callback_info info) {
   Args args(env, info, 4);
-  const auto dy = float32Array(env, args.values[1], "dy");
-  const auto x = float32Array(env, args.values[2], "x");
-  const auto dx = float32Array(env, args.values[3], "dx");
+  Call call(env, "gluGrad");
+  const auto dy = call.in(args.values[1], "dy");
+  const auto x = call.in(args.values[2], "x");
+  const auto dx = call.out(args.values[3], "dx");
   const GluShape sh = readGluShape(env, args.values[0], x);
   expectLength(dy, size_t(sh.rows * sh.channels), "dy");
   expectLength(dx, x.length, "dx");
-  gluGrad(dy.data, x.data, dx.data, sh.rows, sh.channels);
+  call.run(Team::Any, [=] { gluGrad(dy.data, x.data, dx.data, sh.rows, sh.channels); });
   return nullptr;
 }
 
@@ -423,12 +540,13 @@ napi_value InstanceNorm(napi_env env, napi_callback_info info) {
   Args args(env, info, 8);
   const NormShape sh = readNormShape(env, args.values[0]);
   const float eps = static_cast<float>(doubleValue(env, args.values[1], "eps"));
-  const auto x = float32Array(env, args.values[2], "x");
-  const auto gamma = float32Array(env, args.values[3], "gamma");
-  const auto beta = float32Array(env, args.values[4], "beta");
-  const auto y = float32Array(env, args.values[5], "y");
-  const auto mean = float32Array(env, args.values[6], "mean");
-  const auto rstd = float32Array(env, args.values[7], "rstd");
+  Call call(env, "instanceNorm");
+  const auto x = call.in(args.values[2], "x");
+  const auto gamma = call.in(args.values[3], "gamma");
+  const auto beta = call.in(args.values[4], "beta");
+  const auto y = call.out(args.values[5], "y");
+  const auto mean = call.out(args.values[6], "mean");
+  const auto rstd = call.out(args.values[7], "rstd");
   const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c;
   expectLength(x, size, "x");
   expectLength(y, size, "y");
@@ -436,7 +554,7 @@ napi_value InstanceNorm(napi_env env, napi_callback_info info) {
   expectLength(beta, sh.c, "beta");
   expectLength(mean, stats, "mean");
   expectLength(rstd, stats, "rstd");
-  instanceNormForward(sh.n, sh.s, sh.c, x.data, gamma.data, beta.data, eps, y.data, mean.data, rstd.data);
+  call.run(Team::Any, [=] { instanceNormForward(sh.n, sh.s, sh.c, x.data, gamma.data, beta.data, eps, y.data, mean.data, rstd.data); });
   return nullptr;
 }
 
@@ -445,9 +563,10 @@ napi_value InstanceNormGrad(napi_env env, napi_callback_info info) {
   Args args(env, info, 9);
   const NormShape sh = readNormShape(env, args.values[0]);
   const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c, c = size_t(sh.c);
-  const auto data = float32Arguments(env, args, 1, {"dy", "x", "gamma", "mean", "rstd", "dx", "dgamma", "dbeta"},
-                                     {size, size, c, stats, stats, size, c, c});
-  instanceNormBackward(sh.n, sh.s, sh.c, data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7]);
+  Call call(env, "instanceNormGrad");
+  const auto d = call.arguments(args, 1, {"dy", "x", "gamma", "mean", "rstd", "dx", "dgamma", "dbeta"},
+                                {size, size, c, stats, stats, size, c, c}, 5);
+  call.run(Team::Any, [=] { instanceNormBackward(sh.n, sh.s, sh.c, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]); });
   return nullptr;
 }
 
@@ -464,8 +583,9 @@ napi_value InstanceNormGlu(napi_env env, napi_callback_info info) {
   const NormShape sh = readNormGluShape(env, args.values[0]);
   const float eps = static_cast<float>(doubleValue(env, args.values[1], "eps"));
   const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c, c = size_t(sh.c);
-  const auto data = float32Arguments(env, args, 2, {"x", "gamma", "beta", "out", "mean", "rstd"}, {size, c, c, size / 2, stats, stats});
-  instanceNormGluForward(sh.n, sh.s, sh.c / 2, data[0], data[1], data[2], eps, data[3], data[4], data[5]);
+  Call call(env, "instanceNormGlu");
+  const auto d = call.arguments(args, 2, {"x", "gamma", "beta", "out", "mean", "rstd"}, {size, c, c, size / 2, stats, stats}, 3);
+  call.run(Team::Any, [=] { instanceNormGluForward(sh.n, sh.s, sh.c / 2, d[0], d[1], d[2], eps, d[3], d[4], d[5]); });
   return nullptr;
 }
 
@@ -474,10 +594,12 @@ napi_value InstanceNormGluGrad(napi_env env, napi_callback_info info) {
   Args args(env, info, 10);
   const NormShape sh = readNormGluShape(env, args.values[0]);
   const size_t size = size_t(sh.n) * sh.s * sh.c, stats = size_t(sh.n) * sh.c, c = size_t(sh.c);
-  const auto data = float32Arguments(env, args, 1, {"dy", "x", "gamma", "beta", "mean", "rstd", "dx", "dgamma", "dbeta"},
-                                     {size / 2, size, c, c, stats, stats, size, c, c});
-  instanceNormGluBackward(sh.n, sh.s, sh.c / 2, data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
-                          data[8]);
+  Call call(env, "instanceNormGluGrad");
+  const auto d = call.arguments(args, 1, {"dy", "x", "gamma", "beta", "mean", "rstd", "dx", "dgamma", "dbeta"},
+                                {size / 2, size, c, c, stats, stats, size, c, c}, 6);
+  call.run(Team::Any, [=] {
+    instanceNormGluBackward(sh.n, sh.s, sh.c / 2, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8]);
+  });
   return nullptr;
 }
 
@@ -496,6 +618,9 @@ ResidualShape readResidualShape(napi_env env, napi_value value) {
   return s;
 }
 
+// The floating-point operations of a residual block's forward pass (its two convolutions).
+double residualFlops(const ResidualShape& s) { return convPassFlops(residualConv1(s)) + convPassFlops(residualConv2(s)); }
+
 // residualBlock(shape, eps, key1, key2, x, w1, b1, g1, be1, w2, b2, g2, be2, y, workspace)
 napi_value ResidualBlock(napi_env env, napi_callback_info info) {
   Args args(env, info, 15);
@@ -503,11 +628,14 @@ napi_value ResidualBlock(napi_env env, napi_callback_info info) {
   const float eps = static_cast<float>(doubleValue(env, args.values[1], "eps"));
   const int64_t key1 = readFilterKey(env, args.values[2]), key2 = readFilterKey(env, args.values[3]);
   const size_t act = size_t(s.n) * s.h * s.w * s.c, c = size_t(s.c), k = size_t(s.kH) * s.kW;
-  const auto d = float32Arguments(env, args, 4, {"x", "w1", "b1", "g1", "be1", "w2", "b2", "g2", "be2", "y", "workspace"},
-                                  {act, k * c * 2 * c, 2 * c, 2 * c, 2 * c, k * c * c, c, c, c, act,
-                                   size_t(residualWorkspaceSize(s))});
+  Call call(env, "residualBlock");
+  const auto d = call.arguments(args, 4, {"x", "w1", "b1", "g1", "be1", "w2", "b2", "g2", "be2", "y", "workspace"},
+                                {act, k * c * 2 * c, 2 * c, 2 * c, 2 * c, k * c * c, c, c, c, act,
+                                 size_t(residualWorkspaceSize(s))}, 9);
+  call.readsFilterKey(key1);
+  call.readsFilterKey(key2);
   const ResidualWeights p{d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], key1, key2};
-  residualForward(s, d[0], p, eps, d[9], d[10]);
+  call.run(Team::Any, [=] { residualForward(s, d[0], p, eps, d[9], d[10]); });
   return nullptr;
 }
 
@@ -518,14 +646,17 @@ napi_value ResidualBlockGrad(napi_env env, napi_callback_info info) {
   const ResidualShape s = readResidualShape(env, args.values[0]);
   const int64_t key1 = readFilterKey(env, args.values[1]), key2 = readFilterKey(env, args.values[2]);
   const size_t act = size_t(s.n) * s.h * s.w * s.c, c = size_t(s.c), k = size_t(s.kH) * s.kW;
-  const auto d = float32Arguments(
-      env, args, 3,
+  Call call(env, "residualBlockGrad");
+  const auto d = call.arguments(
+      args, 3,
       {"dy", "x", "w1", "g1", "be1", "w2", "g2", "workspace", "dx", "dw1", "db1", "dg1", "dbe1", "dw2", "db2", "dg2", "dbe2"},
       {act, act, k * c * 2 * c, 2 * c, 2 * c, k * c * c, c, size_t(residualWorkspaceSize(s)), act, k * c * 2 * c, 2 * c,
-       2 * c, 2 * c, k * c * c, c, c, c});
+       2 * c, 2 * c, k * c * c, c, c, c}, 8);
+  call.readsFilterKey(key1);
+  call.readsFilterKey(key2);
   const ResidualWeights p{d[2], nullptr, d[3], d[4], d[5], nullptr, d[6], nullptr, key1, key2};
   const ResidualGradients g{d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
-  residualBackward(s, d[0], d[1], p, d[7], g);
+  call.run(teamForFlops(3 * residualFlops(s)), [=] { residualBackward(s, d[0], d[1], p, d[7], g); });
   return nullptr;
 }
 
@@ -553,13 +684,14 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
   const int32_t n = int32Value(env, args.values[0], "threads");
   if (n < 1) throw ArgumentError("threads must be >= 1");
-  setThreadCount(n);
+  setWorkerThreads(env, n);
   return nullptr;
 }
 
 napi_value SetVectorLevel(napi_env env, napi_callback_info info) {
   Args args(env, info, 1);
   const int32_t level = int32Value(env, args.values[0], "level");
+  finishWork(env);  // queued calls run at the level they were made under
   try {
     setThinConvVectorLevel(level);
   } catch (const std::invalid_argument& e) {
@@ -578,8 +710,25 @@ napi_value VectorLevel(napi_env env, napi_callback_info info) {
 napi_value Threads(napi_env env, napi_callback_info info) {
   Args args(env, info, 0);
   napi_value out;
-  napi_create_int32(env, threadCount(), &out);
+  napi_create_int32(env, workerThreads(env), &out);
   return out;
+}
+
+// busy(buffer): whether queued calls still read or write the buffer (it may not be
+// reused for another output until they have run)
+napi_value Busy(napi_env env, napi_callback_info info) {
+  Args args(env, info, 1);
+  napi_value out;
+  napi_get_boolean(env, workPending(env, float32Array(env, args.values[0], "buffer").data), &out);
+  return out;
+}
+
+// sync(): waits until every queued kernel call has run (their outputs may be read);
+// throws the first error among them
+napi_value Sync(napi_env env, napi_callback_info info) {
+  Args args(env, info, 0);
+  finishWork(env);
+  return nullptr;
 }
 
 // "oneDNN 2.6.3 (cpu runtime: OpenMP)"
@@ -622,6 +771,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, guarded<Binary>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"broadcast", nullptr, guarded<Broadcast>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unary", nullptr, guarded<Unary>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"step", nullptr, guarded<Step>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduceSum", nullptr, guarded<ReduceSum>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"transpose", nullptr, guarded<Transpose>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"concat", nullptr, guarded<Concat>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -644,6 +794,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"setVectorLevel", nullptr, guarded<SetVectorLevel>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"vectorLevel", nullptr, guarded<VectorLevel>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"library", nullptr, guarded<Library>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"busy", nullptr, guarded<Busy>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sync", nullptr, guarded<Sync>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

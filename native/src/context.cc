@@ -1,10 +1,5 @@
 #include "context.h"
 
-#include <omp.h>
-
-#include "conv.h"
-#include "gemm.h"
-
 namespace voiceswap {
 
 dnnl::engine& cpuEngine() {
@@ -13,17 +8,8 @@ dnnl::engine& cpuEngine() {
 }
 
 dnnl::stream& cpuStream() {
-  static thread_local dnnl::stream stream(cpuEngine());  // one per calling thread (worker_threads)
+  static thread_local dnnl::stream stream(cpuEngine());  // one per thread (executor.h)
   return stream;
-}
-
-int threadCount() { return omp_get_max_threads(); }
-
-void setThreadCount(int n) {
-  if (n == omp_get_max_threads()) return;
-  omp_set_num_threads(n);
-  clearConvPlans();
-  clearGemmPlans();
 }
 
 }  // namespace voiceswap

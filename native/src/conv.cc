@@ -3,9 +3,11 @@
 #include <omp.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -149,81 +151,121 @@ std::unique_ptr<Plan> choosePlan(ConvPass pass, const ConvShape& s) {
   return reference;
 }
 
-using PlanKey = std::array<int, kConvShapeFields + 1>;
+using PlanKey = std::array<int, kConvShapeFields + 2>;
 
 // Creating a oneDNN primitive JIT-compiles its kernel (milliseconds); a training step
-// runs the same few dozen convolutions over and over, so each is prepared once.
+// runs the same few dozen convolutions over and over, so each is prepared once per thread
+// count (a kernel is prepared for the threads in force when it is created; the same pass
+// may run on one thread or on all, executor.h). A plan owns its scratch buffers, so each
+// thread has its own.
 std::map<PlanKey, std::unique_ptr<Plan>>& plans() {
-  static thread_local std::map<PlanKey, std::unique_ptr<Plan>> cache;  // per thread: worker_threads run side by side
+  static thread_local std::map<PlanKey, std::unique_ptr<Plan>> cache;
   return cache;
 }
 
 Plan* planFor(ConvPass pass, const ConvShape& s) {
   const PlanKey key{static_cast<int>(pass), s.batch,    s.inH,    s.inW,       s.inC,      s.outH,
                     s.outW,                 s.outC,     s.kH,     s.kW,        s.strideH,  s.strideW,
-                    s.padTop,               s.padLeft,  s.padBottom, s.padRight, s.dilationH, s.dilationW};
+                    s.padTop,               s.padLeft,  s.padBottom, s.padRight, s.dilationH, s.dilationW,
+                    omp_get_max_threads()};
   auto& cache = plans();
   auto found = cache.find(key);
   if (found == cache.end()) found = cache.emplace(key, choosePlan(pass, s)).first;
   return found->second.get();
 }
 
+}  // namespace
+
 // Filters already converted to the layouts oneDNN's kernels want, by the caller's key for
 // the filter's contents (see conv.h). A training step passes each weight through several
 // convolutions of the same layout (a generator's batched and cycle passes, a
 // discriminator's generator-step and discriminator-step passes) before the optimiser
-// replaces it: converting it once saves the rest.
-struct PreparedFilter {
-  memory::desc layout;
-  memory converted;
-};
-
-// Converted filters by key, and the buffers of forgotten ones kept for reuse: the next
-// step's weights need the same layouts, and writing into a fresh multi-megabyte
-// allocation costs its page faults (several times the conversion itself).
-struct PreparedFilters {
-  std::unordered_map<int64_t, std::vector<PreparedFilter>> byKey;
-  std::vector<PreparedFilter> spare;
+// replaces it: converting it once saves the rest. The worker threads run passes of one
+// filter side by side: each filter is converted once, by whichever needs it first; its
+// copies are forgotten only after every pass given its key has run (the executor orders
+// forget after them).
+struct FilterStore::Impl {
+  struct Converted {
+    memory::desc layout;
+    memory data;
+  };
+  mutable std::mutex mutex;
+  std::unordered_map<int64_t, std::vector<Converted>> byKey;
+  // The buffers of forgotten filters, kept for reuse: the next step's weights need the
+  // same layouts, and writing into a fresh multi-megabyte allocation costs its page
+  // faults (several times the conversion itself).
+  std::vector<Converted> spare;
   size_t spareBytes = 0;
+  std::atomic<int64_t> conversions{0};
+
+  static constexpr size_t kMaxSpareBytes = size_t(256) << 20;
+
+  // (mutex held) A buffer in `layout`: a spare one when there is one.
+  memory buffer(const memory::desc& layout) {
+    for (size_t i = 0; i < spare.size(); i++) {
+      if (spare[i].layout != layout) continue;
+      memory reused = spare[i].data;
+      spareBytes -= layout.get_size();
+      spare[i] = spare.back();
+      spare.pop_back();
+      return reused;
+    }
+    return memory(layout, cpuEngine());
+  }
+
+  // The filter in operand o's layout: converted on first use under `key`, then reused.
+  template <typename Operand>
+  memory prepared(Operand& o, memory user, int64_t key, dnnl::stream& stream) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<Converted>& layouts = byKey[key];
+    const memory::desc wanted = o.inner.get_desc();
+    for (const Converted& c : layouts) {
+      if (c.layout == wanted) return c.data;
+    }
+    memory converted = buffer(wanted);
+    o.convert.execute(stream, user, converted);
+    stream.wait();
+    conversions++;
+    layouts.push_back({wanted, converted});
+    return converted;
+  }
 };
 
-constexpr size_t kMaxSpareBytes = size_t(256) << 20;
+FilterStore::FilterStore() : impl_(std::make_unique<Impl>()) {}
+FilterStore::~FilterStore() = default;
 
-PreparedFilters& preparedFilters() {
-  static thread_local PreparedFilters prepared;
-  return prepared;
-}
+FilterStore::Impl& filterStoreImpl(FilterStore& store) { return *store.impl_; }
 
-// Filter conversions run on this thread (see filterConversions in conv.h).
-thread_local int64_t conversionCount = 0;
-
-// A buffer in `layout`: a spare one when there is one.
-memory filterBuffer(const memory::desc& layout) {
-  PreparedFilters& prepared = preparedFilters();
-  for (size_t i = 0; i < prepared.spare.size(); i++) {
-    if (prepared.spare[i].layout != layout) continue;
-    memory reused = prepared.spare[i].converted;
-    prepared.spareBytes -= layout.get_size();
-    prepared.spare[i] = prepared.spare.back();
-    prepared.spare.pop_back();
-    return reused;
+void FilterStore::forget(int64_t key) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  const auto found = impl_->byKey.find(key);
+  if (found == impl_->byKey.end()) return;
+  for (Impl::Converted& c : found->second) {
+    const size_t bytes = c.layout.get_size();
+    if (impl_->spareBytes + bytes > Impl::kMaxSpareBytes) continue;
+    impl_->spareBytes += bytes;
+    impl_->spare.push_back(std::move(c));
   }
-  return memory(layout, cpuEngine());
+  impl_->byKey.erase(found);
 }
 
-// The filter in operand o's layout: converted on first use under `key`, then reused.
-const memory& preparedFilter(Operand& o, memory user, int64_t key, dnnl::stream& stream) {
-  std::vector<PreparedFilter>& layouts = preparedFilters().byKey[key];
-  const memory::desc wanted = o.inner.get_desc();
-  for (const PreparedFilter& p : layouts) {
-    if (p.layout == wanted) return p.converted;
-  }
-  memory converted = filterBuffer(wanted);
-  o.convert.execute(stream, user, converted);
-  conversionCount++;
-  layouts.push_back({wanted, converted});
-  return layouts.back().converted;
+void FilterStore::forgetAll() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->byKey.clear();
+  impl_->spare.clear();
+  impl_->spareBytes = 0;
 }
+
+int64_t FilterStore::conversions() const { return impl_->conversions; }
+
+int64_t FilterStore::kept() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return static_cast<int64_t>(impl_->byKey.size());
+}
+
+namespace {
+
+thread_local FilterStore* currentStore = nullptr;
 
 void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const float*> inputs, float* output,
              int64_t filterKey = kNoFilterKey) {
@@ -235,11 +277,11 @@ void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const floa
   for (const float* data : inputs) {
     Operand& o = plan->inputs[i++];
     memory user(o.user, cpuEngine(), const_cast<float*>(data));
-    if (o.reordered && o.arg == DNNL_ARG_WEIGHTS && filterKey != kNoFilterKey) {
-      args.emplace(o.arg, preparedFilter(o, user, filterKey, stream));
+    if (o.reordered && o.arg == DNNL_ARG_WEIGHTS && filterKey != kNoFilterKey && currentStore != nullptr) {
+      args.emplace(o.arg, filterStoreImpl(*currentStore).prepared(o, user, filterKey, stream));
     } else if (o.reordered) {
       o.convert.execute(stream, user, o.inner);
-      if (o.arg == DNNL_ARG_WEIGHTS) conversionCount++;
+      if (o.arg == DNNL_ARG_WEIGHTS && currentStore != nullptr) filterStoreImpl(*currentStore).conversions++;
       args.emplace(o.arg, o.inner);
     } else {
       args.emplace(o.arg, user);
@@ -257,14 +299,10 @@ void execute(ConvPass pass, const ConvShape& s, std::initializer_list<const floa
 
 namespace {
 
-double passFlops(const ConvShape& s) {
-  return 2.0 * s.batch * s.outH * s.outW * s.outC * s.kH * s.kW * s.inC;
-}
-
 // A small pass runs on one thread (see kSingleThreadFlops), its kernel prepared for one.
 class SmallPassThreads : public OneThreadScope {
  public:
-  explicit SmallPassThreads(const ConvShape& s) : OneThreadScope(passFlops(s) < kSingleThreadFlops) {}
+  explicit SmallPassThreads(const ConvShape& s) : OneThreadScope(convPassFlops(s) < kSingleThreadFlops) {}
 };
 
 }  // namespace
@@ -314,28 +352,10 @@ void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, 
   execute(ConvPass::BackwardWeights, s, {x, dy}, dw);
 }
 
-void clearConvPlans() {
-  plans().clear();
-  forgetAllFilters();  // converted for the old plans' layouts
+void useFilterStore(FilterStore* store) { currentStore = store; }
+
+double convPassFlops(const ConvShape& s) {
+  return 2.0 * s.batch * s.outH * s.outW * s.outC * s.kH * s.kW * s.inC;
 }
-
-void forgetFilter(int64_t filterKey) {
-  PreparedFilters& prepared = preparedFilters();
-  const auto found = prepared.byKey.find(filterKey);
-  if (found == prepared.byKey.end()) return;
-  for (PreparedFilter& p : found->second) {
-    const size_t bytes = p.layout.get_size();
-    if (prepared.spareBytes + bytes > kMaxSpareBytes) continue;
-    prepared.spareBytes += bytes;
-    prepared.spare.push_back(std::move(p));
-  }
-  prepared.byKey.erase(found);
-}
-
-void forgetAllFilters() { preparedFilters() = PreparedFilters{}; }
-
-int64_t filterConversions() { return conversionCount; }
-
-int64_t keptFilters() { return static_cast<int64_t>(preparedFilters().byKey.size()); }
 
 }  // namespace voiceswap

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 namespace voiceswap {
 
@@ -33,9 +34,40 @@ bool conv2dSupported(ConvPass pass, const ConvShape& s);
 
 // A filter key names the contents of a filter buffer for as long as they do not change:
 // passes given the same key reuse the filter once converted to oneDNN's layout, so the
-// caller must give a key to one unchanging filter only, and forget it (forgetFilter)
+// caller must give a key to one unchanging filter only, and forget it (FilterStore::forget)
 // before the buffer is freed or rewritten. kNoFilterKey: convert on every call.
 constexpr int64_t kNoFilterKey = 0;
+
+// The converted filters under one set of keys: those of one addon instance (a Node.js
+// thread), shared by the worker threads that run its passes (executor.h). Safe to use from
+// several threads at once.
+class FilterStore {
+ public:
+  FilterStore();
+  ~FilterStore();
+  FilterStore(const FilterStore&) = delete;
+  FilterStore& operator=(const FilterStore&) = delete;
+
+  // Drops the converted copies of the filter under `key` (any number of layouts).
+  void forget(int64_t key);
+  // Drops every converted filter (e.g. when the caller's keys start over).
+  void forgetAll();
+  // How many filters the forward and input-gradient passes have converted to oneDNN's
+  // layout so far (cached or not): what the store saves, observable.
+  int64_t conversions() const;
+  // How many filter keys have converted copies kept.
+  int64_t kept() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  friend Impl& filterStoreImpl(FilterStore& store);
+};
+
+// The store the calling thread's passes keep converted filters in (null: none, every pass
+// converts its filter).
+void useFilterStore(FilterStore* store);
 
 // The three passes; each requires conv2dSupported for its pass.
 // y[N, outH, outW, outC] = conv(x[N, inH, inW, inC], w[kH, kW, inC, outC]), plus bias[outC]
@@ -48,18 +80,7 @@ void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, flo
 // dw[kH, kW, inC, outC] = gradient of the conv w.r.t. its filter, given x and dy
 void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw);
 
-// Forgets every prepared convolution (needed when the thread count changes: oneDNN's
-// kernels are prepared for the thread count in force when they are created).
-void clearConvPlans();
-
-// Drops the converted copies of the filter under `filterKey` (any number of layouts).
-void forgetFilter(int64_t filterKey);
-// Drops every converted filter (e.g. when the caller's keys start over).
-void forgetAllFilters();
-// How many filters the forward and input-gradient passes have converted to oneDNN's
-// layout on the calling thread so far (cached or not): what the cache saves, observable.
-int64_t filterConversions();
-// How many filter keys have converted copies kept on the calling thread.
-int64_t keptFilters();
+// The floating-point operations of one pass (each pass costs the same).
+double convPassFlops(const ConvShape& s);
 
 }  // namespace voiceswap

@@ -219,6 +219,12 @@ void unary(UnaryOp op, const float* x, float* out, int64_t size) {
   }
 }
 
+void step(const float* x, float* out, int64_t size, float alpha) {
+  parallelFor(size, size, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) out[i] = std::isnan(x[i]) ? x[i] : x[i] > 0.0f ? 1.0f : alpha;
+  });
+}
+
 namespace {
 
 // GLU over `rows` rows of 2c values: out = first half * sigmoid(second half).

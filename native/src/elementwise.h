@@ -20,6 +20,10 @@ void binaryBroadcast(BinaryOp op, int rank, const int* outShape, const float* a,
 
 void unary(UnaryOp op, const float* x, float* out, int64_t size);
 
+// tfjs's Step: out = 1 where x > 0, alpha elsewhere, NaN where x is NaN (the gradient of
+// Abs is a Step with alpha -1).
+void step(const float* x, float* out, int64_t size, float alpha);
+
 // out[outShape] = x[xShape] repeated along the dimensions where xShape is 1 (tfjs's
 // broadcastTo; xShape has outShape's rank).
 void broadcastTo(int rank, const int* outShape, const float* x, const int* xShape, float* out);

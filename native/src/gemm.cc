@@ -57,10 +57,10 @@ std::unique_ptr<GemmPlan> makePlan(const GemmShape& s) {
   return plan;
 }
 
-using PlanKey = std::array<int, 7>;
+using PlanKey = std::array<int, 8>;  // the shape, and the thread count the plan is prepared for
 
 std::map<PlanKey, std::unique_ptr<GemmPlan>>& plans() {
-  static thread_local std::map<PlanKey, std::unique_ptr<GemmPlan>> cache;  // per thread: worker_threads run side by side
+  static thread_local std::map<PlanKey, std::unique_ptr<GemmPlan>> cache;  // per thread: the executor's workers run side by side
   return cache;
 }
 
@@ -71,7 +71,7 @@ std::map<PlanKey, std::unique_ptr<GemmPlan>>& plans() {
 // block's rows are updated together for each p so that a is read along its stored rows.
 void gemmLoops(const GemmShape& s, const float* a, const float* b, float* c) {
   if (s.transposeB) {
-    static thread_local Scratch scratch;  // per calling thread (worker_threads)
+    static thread_local Scratch scratch;  // per thread (the executor's workers run side by side)
     float* bRows = scratch.floats(int64_t(s.k) * s.n);
     for (int j = 0; j < s.n; j++)
       for (int p = 0; p < s.k; p++) bRows[int64_t(p) * s.n + j] = b[int64_t(j) * s.k + p];
@@ -105,7 +105,7 @@ void gemm(const GemmShape& s, const float* a, const float* b, float* c) {
   // a small product runs on one thread, and its kernel is prepared for one
   const double flops = 2.0 * std::max(s.batchA, s.batchB) * s.m * s.n * s.k;
   OneThreadScope threads(flops < kSingleThreadFlops);
-  const PlanKey key{s.batchA, s.batchB, s.m, s.n, s.k, s.transposeA, s.transposeB};
+  const PlanKey key{s.batchA, s.batchB, s.m, s.n, s.k, s.transposeA, s.transposeB, omp_get_max_threads()};
   auto& cache = plans();
   auto found = cache.find(key);
   if (found == cache.end()) found = cache.emplace(key, makePlan(s)).first;
@@ -125,7 +125,5 @@ void gemm(const GemmShape& s, const float* a, const float* b, float* c) {
   plan.op.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   stream.wait();
 }
-
-void clearGemmPlans() { plans().clear(); }
 
 }  // namespace voiceswap

@@ -24,6 +24,4 @@ void gemm(const GemmShape& s, const float* a, const float* b, float* c);
 // Whether a oneDNN implementation name is one of the signal-unsafe generated GEMM kernels.
 bool isSignalUnsafe(const char* implementation);
 
-void clearGemmPlans();
-
 }  // namespace voiceswap

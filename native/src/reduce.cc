@@ -40,7 +40,7 @@ void sumMiddle(const In* x, int64_t outer, int64_t reduce, int64_t inner, double
   const int threads = total >= kParallelMinElements && reduce >= 2 ? omp_get_max_threads() : 1;
   // (partials per thread: the shares below are of the reduce range, and each thread writes its own)
   const int64_t outSize = outer * inner;
-  // Kept between calls (no allocation per op), one per calling thread (worker_threads); the
+  // Kept between calls (no allocation per op), one per calling thread (the executor's workers); the
   // OpenMP team below shares the caller's through this reference (a thread_local named inside
   // the parallel region would be each team thread's own).
   static thread_local std::vector<double> callerPartials;

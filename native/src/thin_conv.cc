@@ -405,7 +405,7 @@ void runAllRows(const RowJob& job) {
 // ---- The three correlations over whole arrays.
 
 void spread(const Taps& g, int C, const float* s, const float* m, const float* bias, float* out) {
-  static thread_local Scratch scratch;  // per calling thread (worker_threads)
+  static thread_local Scratch scratch;  // per thread (the executor's workers run side by side)
   RowJob job{};
   job.kind = Kind::Spread, job.g = g, job.C = C, job.lanes = lanesFor(C);
   job.s = padInput(g, s, scratch), job.m = m, job.bias = bias, job.out = out;

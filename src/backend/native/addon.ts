@@ -25,9 +25,9 @@ export interface NativeAddon {
   conv2dBackwardData(shape: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array, filterKey: number): void;
   /** Drops the converted copies kept under a filter key (0: under every key). */
   forgetFilter(filterKey: number): void;
-  /** Filters converted to oneDNN's layout by forward and input-gradient passes on this thread so far, cached or not. */
+  /** Filters converted to oneDNN's layout by forward and input-gradient passes so far, cached or not (after queued work has run). */
   filterConversions(): number;
-  /** Filter keys with converted copies kept on this thread (each forgotten when its data is freed). */
+  /** Filter keys with converted copies kept (each forgotten when its data is freed), after queued work has run. */
   keptFilters(): number;
   /** dw = gradient of the conv with respect to its filter, given x and dy. */
   conv2dBackwardWeights(shape: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
@@ -36,6 +36,8 @@ export interface NativeAddon {
   /** shapes: [rank, out..., a..., b...] (a and b padded to rank); out = a op b, broadcast. */
   binary(op: number, shapes: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** tfjs's Step: out = 1 where x > 0, alpha elsewhere, NaN where x is NaN. */
+  step(alpha: number, x: Float32Array, out: Float32Array): void;
   /** shapes: [rank, out..., x...] (x padded to rank, 1 where repeated); out = x repeated. */
   broadcast(shapes: Int32Array, x: Float32Array, out: Float32Array): void;
   /** shapeAndFlags: [rank, shape..., reduced (0/1)...]; mean: 1 divides by the reduced count. */
@@ -143,6 +145,19 @@ export interface NativeAddon {
     vOut: Float32Array[],
     step: Float32Array,
   ): void;
+  /**
+   * Every kernel call above returns once its work is queued (native/src/executor.h): the
+   * addon's worker threads run it when the calls writing its inputs have run. sync() waits
+   * until every queued call has run, so that their outputs may be read; it throws the first
+   * error among them. (The other functions throw such an error too, at their next call.)
+   */
+  sync(): void;
+  /** Whether queued calls still read or write this buffer (by its first element). */
+  busy(buffer: Float32Array): boolean;
+  /**
+   * Waits for queued work; later calls run on this many worker threads, each call on one
+   * of them or, alone, on all (native/src/executor.h).
+   */
   setThreads(threads: number): void;
   threads(): number;
   /**

@@ -31,6 +31,9 @@ interface CpuBackendInternals {
  */
 const MIN_POOLED_LENGTH = 1024;
 
+/** Free buffers of a size class looked at for one not in use by queued work before a new one is allocated. */
+const BUSY_CHECKS = 64;
+
 /**
  * The size class of an output of `length` floats: `length` rounded up to 8 steps per
  * octave (at most 1/8 more memory). An output is a view of the first `length` floats of a
@@ -72,19 +75,42 @@ export class BufferPool {
   /**
    * @param maxFreeBytes free memory kept for reuse; beyond it, the buffers freed longest
    *   ago are left to the GC
+   * @param inUse whether work queued before the buffer was freed may still read or write it
+   *   (native/src/executor.h): such a buffer is not handed out yet, since the new output's
+   *   writer would have to wait for that work
    */
-  constructor(readonly maxFreeBytes: number) {}
+  constructor(
+    readonly maxFreeBytes: number,
+    private readonly inUse: (buffer: Float32Array) => boolean = () => false,
+  ) {}
 
   /** A buffer of `length` floats with arbitrary contents: the caller overwrites all of it. */
   take(length: number): Float32Array {
     if (length < MIN_POOLED_LENGTH) return new Float32Array(length);
     const capacity = sizeClass(length);
-    const whole = this.free.get(capacity)?.pop() ?? new Float32Array(capacity);
+    const whole = this.takeFree(capacity) ?? new Float32Array(capacity);
     const memory = whole.buffer as ArrayBuffer;
     if (this.freeOrder.delete(memory)) this.freeBytes -= whole.byteLength;
     const view = length === capacity ? whole : whole.subarray(0, length);
     this.owned.set(memory, { state: 'issued', view, whole });
     return view;
+  }
+
+  /**
+   * The most recently freed buffer of size class `capacity` that no queued work uses
+   * (looking at the last few freed only: each look asks the addon), taken off its stack.
+   */
+  private takeFree(capacity: number): Float32Array | undefined {
+    const stack = this.free.get(capacity);
+    if (stack === undefined) return undefined;
+    const last = Math.max(0, stack.length - BUSY_CHECKS);
+    for (let i = stack.length - 1; i >= last; i--) {
+      const whole = stack[i]!;
+      if (this.inUse(whole)) continue;
+      stack.splice(i, 1);
+      return whole;
+    }
+    return undefined;
   }
 
   /** Whether `values` lies in memory this pool may recycle. */

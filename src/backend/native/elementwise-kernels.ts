@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { float32Values, type NativeBody } from './kernel-util.js';
+import { float32Values, type NativeBody, type NativeContext } from './kernel-util.js';
 
 /**
  * Element-wise arithmetic (with broadcasting), element-wise functions, sums and means,
@@ -8,15 +8,15 @@ import { float32Values, type NativeBody } from './kernel-util.js';
  */
 
 const BINARY_OPS = ['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference', 'Maximum', 'Minimum'] as const;
-const UNARY_OPS = ['Sigmoid', 'Sqrt', 'Rsqrt', 'Square', 'Neg', 'Abs', 'Exp', 'Log', 'Relu'] as const;
+export const UNARY_OPS = ['Sigmoid', 'Sqrt', 'Rsqrt', 'Square', 'Neg', 'Abs', 'Exp', 'Log', 'Relu'] as const;
 
 /** kMaxRank in native/src/elementwise.h. */
 const MAX_BROADCAST_RANK = 8;
 
 /**
  * The addon's packed shape argument [rank, then `blocks` x rank ints], in an array reused
- * per (blocks, rank): kernels run one at a time, and a training step makes thousands of
- * small calls whose garbage would otherwise keep the GC busy.
+ * per (blocks, rank): the addon copies it before a kernel call returns, and a training step
+ * makes thousands of small calls whose garbage would otherwise keep the GC busy.
  */
 const packedArrays = new Map<number, Int32Array>();
 function packed(blocks: number, rank: number): Int32Array {
@@ -66,6 +66,16 @@ export function unaryKernel(name: (typeof UNARY_OPS)[number]): NativeBody {
     return backend.makeTensorInfo(x.shape, 'float32', out);
   };
 }
+
+/** Step (the gradient of Abs and of Relu-like ops): 1 where x > 0, attrs.alpha elsewhere. */
+export const step: NativeBody = ({ addon, output }, { inputs, attrs }, backend) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const xv = float32Values(backend, x);
+  if (xv === null) return null;
+  const out = output(xv.length);
+  addon.step((attrs as { alpha?: number }).alpha ?? 0, xv, out);
+  return backend.makeTensorInfo(x.shape, 'float32', out);
+};
 
 /** Sum (mean = false) or Mean over the `axis` attribute, with keepDims. */
 export function reduceKernel(mean: boolean): NativeBody {
@@ -120,22 +130,30 @@ export const tile: NativeBody = ({ addon, output }, { inputs, attrs }, backend) 
   return backend.makeTensorInfo(outShape, 'float32', out);
 };
 
+/**
+ * A float32 buffer of `length` copies of `value`, written by the addon: a recycled buffer
+ * may still be read by queued work, which JavaScript must not overwrite under it.
+ */
+function constant({ addon, output }: NativeContext, length: number, value: number): Float32Array {
+  const out = output(length);
+  if (length > 0) addon.broadcast(Int32Array.of(1, length, 1), Float32Array.of(value), out);
+  return out;
+}
+
 /** ZerosLike / OnesLike of a float32 tensor, into a recycled buffer. */
 export function constantLike(value: number): NativeBody {
-  return ({ output }, { inputs }, backend) => {
+  return (native, { inputs }, backend) => {
     const { x } = inputs as { x: tf.TensorInfo };
     if (x.dtype !== 'float32') return null;
-    const out = output(tf.util.sizeFromShape(x.shape)).fill(value);
-    return backend.makeTensorInfo(x.shape, 'float32', out);
+    return backend.makeTensorInfo(x.shape, 'float32', constant(native, tf.util.sizeFromShape(x.shape), value));
   };
 }
 
 /** Fill of a float32 tensor, into a recycled buffer. */
-export const fill: NativeBody = ({ output }, { attrs }, backend) => {
+export const fill: NativeBody = (native, { attrs }, backend) => {
   const { shape, value, dtype } = attrs as { shape: number[]; value: number; dtype?: tf.DataType };
   if (dtype !== 'float32' || typeof value !== 'number') return null;
-  const out = output(tf.util.sizeFromShape(shape)).fill(value);
-  return backend.makeTensorInfo(shape, 'float32', out);
+  return backend.makeTensorInfo(shape, 'float32', constant(native, tf.util.sizeFromShape(shape), value));
 };
 
 /** Rows of a concat/split along `axis`: the product of the dimensions before it. */

@@ -5,6 +5,7 @@ import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { BufferPool, recycleBuffers } from './buffers.js';
 import { FilterKeys } from './filter-keys.js';
 import { shareSavedTensors } from './saved-tensors.js';
+import { afterPendingWork, readAfterPendingWork } from './pending-work.js';
 import { registerBroadcastReductionGradients } from './gradients.js';
 import { registerFusedConvBiasGradient } from '../fused-conv-bias.js';
 import { setResidualCoverage } from '../fused-residual.js';
@@ -30,7 +31,8 @@ let registered = false;
 
 /**
  * Registers the native backend and its kernels with tfjs (once): every cpu kernel, then
- * the addon's over the ones it replaces, then the fused kernels the cpu backend lacks
+ * the addon's over the ones it replaces (the cpu kernels left wait for the addon's queued
+ * work, pending-work.ts), then the fused kernels the cpu backend lacks
  * (Adam, instance norm, GLU); Sum/Mean gradients that need no tensors of ones
  * (native-gradients.ts; the same values on every backend); and tensors saved for the
  * backward pass shared rather than cloned (saved-tensors.ts).
@@ -39,13 +41,14 @@ export function registerNativeBackend(addon: NativeAddon): void {
   if (registered) return;
   const cpuFactory = tf.findBackendFactory('cpu');
   if (cpuFactory == null) throw new Error('the tfjs cpu backend is not registered');
-  const pool = new BufferPool(POOL_BYTES);
+  const pool = new BufferPool(POOL_BYTES, (buffer) => addon.busy(buffer));
   const filterKeys = new FilterKeys(addon);
-  tf.registerBackend(NATIVE_BACKEND, () => nativeCpuBackend(cpuFactory, pool, filterKeys), PRIORITY);
+  tf.registerBackend(NATIVE_BACKEND, () => nativeCpuBackend(cpuFactory, addon, pool, filterKeys), PRIORITY);
   const native: NativeContext = { addon, output: (length) => pool.take(length), filterKey: (dataId) => filterKeys.keyOf(dataId) };
   for (const config of tf.getKernelsForBackend('cpu')) {
     const body = NATIVE_KERNELS[config.kernelName];
-    const kernelFunc = body === undefined ? config.kernelFunc : nativeKernel(native, body, config.kernelFunc);
+    const cpuKernel = afterPendingWork(addon, config.kernelName, config.kernelFunc);
+    const kernelFunc = body === undefined ? cpuKernel : nativeKernel(native, body, cpuKernel);
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
   for (const [kernelName, body] of Object.entries(FUSED_NATIVE_KERNELS)) {
@@ -60,18 +63,21 @@ export function registerNativeBackend(addon: NativeAddon): void {
 
 /**
  * A new cpu backend instance for the native backend to run on, recycling the native
- * kernels' outputs through `pool` and forgetting the converted filters of freed data.
+ * kernels' outputs through `pool`, forgetting the converted filters of freed data, and
+ * reading values only once the addon's queued work has run (pending-work.ts).
  * Each cpu backend instance also prints an "install tfjs-node to speed things up" banner
  * on first use, which would be wrong advice here: the flag it checks is cleared.
  */
 async function nativeCpuBackend(
   factory: () => tf.KernelBackend | Promise<tf.KernelBackend>,
+  addon: NativeAddon,
   pool: BufferPool,
   filterKeys: FilterKeys,
 ): Promise<tf.KernelBackend> {
   const backend = await factory();
   if ('firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
   recycleBuffers(backend, pool, [filterKeys]);
+  readAfterPendingWork(backend, addon);
   return backend;
 }
 

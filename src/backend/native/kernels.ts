@@ -1,5 +1,5 @@
 import { batchMatMul, conv2D, conv2DBackpropFilter, conv2DBackpropInput, conv2DBias } from './linalg-kernels.js';
-import { binaryKernel, concat, constantLike, fill, reduceKernel, splitV, tile, transpose, unaryKernel } from './elementwise-kernels.js';
+import { binaryKernel, concat, constantLike, fill, reduceKernel, splitV, step, tile, transpose, unaryKernel } from './elementwise-kernels.js';
 import { FUSED_ADAM } from '../fused-adam.js';
 import { FUSED_CONV_BIAS } from '../fused-conv-bias.js';
 import { FUSED_GLU, FUSED_GLU_GRAD } from '../fused-glu.js';
@@ -39,6 +39,7 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeBody>> = Object.freez
   Exp: unaryKernel('Exp'),
   Log: unaryKernel('Log'),
   Relu: unaryKernel('Relu'),
+  Step: step,
   Sum: reduceKernel(false),
   Mean: reduceKernel(true),
   Transpose: transpose,
