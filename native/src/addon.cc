@@ -723,6 +723,20 @@ napi_value Busy(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// workTimes(): { kernel name: thread-milliseconds the workers have spent running its
+// calls so far } (executor.h)
+napi_value WorkTimes(napi_env env, napi_callback_info info) {
+  Args args(env, info, 0);
+  napi_value out;
+  napi_create_object(env, &out);
+  for (const auto& [name, ms] : workMilliseconds(env)) {
+    napi_value value;
+    napi_create_double(env, ms, &value);
+    napi_set_named_property(env, out, name, value);
+  }
+  return out;
+}
+
 // sync(): waits until every queued kernel call has run (their outputs may be read);
 // throws the first error among them
 napi_value Sync(napi_env env, napi_callback_info info) {
@@ -795,6 +809,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"vectorLevel", nullptr, guarded<VectorLevel>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"library", nullptr, guarded<Library>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"busy", nullptr, guarded<Busy>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"workTimes", nullptr, guarded<WorkTimes>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sync", nullptr, guarded<Sync>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);

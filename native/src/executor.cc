@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -96,6 +97,13 @@ class Executor {
 
   FilterStore& filters() { return filters_; }
 
+  std::vector<std::pair<const char*, double>> workMs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::pair<const char*, double>> out;
+    for (const auto& [name, ns] : workNs_) out.emplace_back(name, static_cast<double>(ns) / 1e6);
+    return out;
+  }
+
  private:
   // (mu_ held) threads_ once set; until then OpenMP's count on the first caller's thread.
   int teamSize() {
@@ -168,6 +176,7 @@ class Executor {
       lock.unlock();
       if (want != team) omp_set_num_threads(team = want);
       std::string failure;
+      const auto started = std::chrono::steady_clock::now();
       try {
         task->work.run();
       } catch (const std::exception& e) {
@@ -175,7 +184,9 @@ class Executor {
       } catch (...) {
         failure = std::string(task->work.name) + " failed";
       }
+      const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
       lock.lock();
+      workNs_[task->work.name] += want * took.count();
       if (!failure.empty() && error_.empty()) error_ = failure;
       if (whole) wholeTeamRunning_ = false;
       complete(task);
@@ -241,6 +252,7 @@ class Executor {
   std::vector<napi_ref> finishedKeep_;
   std::string error_;
   FilterStore filters_;
+  std::unordered_map<const char*, int64_t> workNs_;  // by kernel name (string literals)
 };
 
 // This instance's executor, made on first use; when the instance goes (its Node.js thread
@@ -268,5 +280,6 @@ bool workPending(napi_env env, const void* address) { return executorOf(env).bus
 int workerThreads(napi_env env) { return executorOf(env).threads(); }
 void setWorkerThreads(napi_env env, int n) { executorOf(env).setThreads(env, n); }
 FilterStore& filterStore(napi_env env) { return executorOf(env).filters(); }
+std::vector<std::pair<const char*, double>> workMilliseconds(napi_env env) { return executorOf(env).workMs(); }
 
 }  // namespace voiceswap

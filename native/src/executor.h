@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "conv.h"
@@ -54,6 +55,10 @@ void finishWork(napi_env env);
 
 // Whether a queued call still reads or writes memory starting at `address`.
 bool workPending(napi_env env, const void* address);
+
+// Thread-milliseconds the workers have spent running calls so far, by kernel name (Work::
+// name): a call's time counted once per thread it ran on.
+std::vector<std::pair<const char*, double>> workMilliseconds(napi_env env);
 
 // Worker threads, and the team of a whole-team call (default: OpenMP's thread count).
 int workerThreads(napi_env env);

@@ -152,6 +152,11 @@ export interface NativeAddon {
    * error among them. (The other functions throw such an error too, at their next call.)
    */
   sync(): void;
+  /**
+   * Thread-milliseconds the worker threads have spent running calls so far, by the name
+   * of the function above that queued them (a call's time once per thread it ran on).
+   */
+  workTimes(): Record<string, number>;
   /** Whether queued calls still read or write this buffer (by its first element). */
   busy(buffer: Float32Array): boolean;
   /**

@@ -37,7 +37,7 @@ interface ReadingBackend {
 
 /**
  * Makes `backend`'s reads wait for the addon's queued work first; and its kernel timings
- * (tf.profile, tf.time) include the work the kernel queued, not only the queueing.
+ * (tf.profile, tf.time) last until the work the kernel queued has run.
  */
 export function readAfterPendingWork(backend: tf.KernelBackend, addon: Pick<NativeAddon, 'sync'>): void {
   const cpu = backend as unknown as ReadingBackend;
