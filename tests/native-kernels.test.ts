@@ -652,6 +652,18 @@ describe.skipIf(!addon.ok)('native backend', () => {
       expect([...collected].sort()).toEqual(['gradient', 'input']);
     });
 
+    it('counts the workers\' time by kernel (the training profile reads it)', () => {
+      const before = native().workTimes().conv2dBackwardWeights ?? 0;
+      const dw = new Float32Array(FILTER);
+      const start = performance.now();
+      slow(x, dy, dw);
+      native().sync();
+      const wall = performance.now() - start;
+      const counted = native().workTimes().conv2dBackwardWeights! - before;
+      expect(counted).toBeGreaterThan(0);
+      expect(counted).toBeLessThanOrEqual(wall * native().threads());
+    });
+
     it("a queued call's error is thrown by the next sync, naming the kernel, and only once", () => {
       // an output height that does not follow from the others: no convolution exists for it
       const bad = Int32Array.of(1, 8, 8, 4, 5, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
