@@ -34,7 +34,7 @@ export function registerBench(program: Command): void {
 Prints the preset, backend, parameters of one generator and one discriminator, and the
 median seconds per iteration (with --json: preset, batch, backend, params_g, params_d,
 sec_per_iter and more). PyTorch 1.13 on the same 2-core machine, batch 1, 64 frames:
-tiny 0.10-0.16 s, small 0.20-0.27 s, base 0.58-0.77 s (node dist/bench/run.js torch), paper
+tiny 0.10-0.16 s, small 0.20-0.27 s, base 0.58-0.79 s (node dist/bench/run.js torch), paper
 2.6-3.3 s.
 
 Examples:

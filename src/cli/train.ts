@@ -89,9 +89,9 @@ a spectrogram PNG under OUT/samples/).
 Presets (CycleGAN-VC2 widths x scale), seconds per iteration measured on a 2-core
 x86-64 machine with --backend native (wasm is 5-9x slower), and what a default
 6000-iteration run costs there:
-  tiny  x1/8  0.07 s   ~20 min   quick checks of data and settings
-  small x1/4  0.14 s   ~30 min   the CPU default (the shipped model is such a run)
-  base  x1/2  0.41 s   ~1.5 h
+  tiny  x1/8  0.05 s   ~15 min   quick checks of data and settings
+  small x1/4  0.12 s   ~25 min   the CPU default (the shipped model is such a run)
+  base  x1/2  0.42 s   ~1.5 h
   paper x1    2.1 s    ~3.5 h    the published size, for GPUs
 The README has the measured dev-set quality of the shipped small model.
 
