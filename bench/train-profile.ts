@@ -13,24 +13,22 @@
  * unprofiled steps: a phase's, the time the workers spent on its kernels' work (a call's
  * time once per thread it ran on, as the addon counts it); the engine's, the JavaScript
  * thread's own (tfjs's engine, autodiff, the kernels' argument checks and queueing, the
- * few cpu-backend kernels; from /proc on Linux, elsewhere the step's wall time less its
- * waits for the workers). They add up to more than the wall time by what ran at once;
- * tf.profile there only counts the calls.
+ * few cpu-backend kernels; from /proc: the addon builds on Linux only). They add up to
+ * more than the wall time by what ran at once; tf.profile there only counts the calls.
  *
  *   node dist/bench/run.js profile
  *   VOICESWAP_BENCH_PRESETS=tiny,small node dist/bench/run.js profile
  */
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import { initBackend } from '../src/backend/index.js';
 import { NATIVE_BACKEND } from '../src/backend/native/index.js';
-import { waitedForWorkMs } from '../src/backend/native/pending-work.js';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { FUSED_ADAM } from '../src/backend/fused-adam.js';
 import { FUSED_CONV_BIAS } from '../src/backend/fused-conv-bias.js';
 import { FUSED_RESIDUAL, FUSED_RESIDUAL_GRAD } from '../src/backend/fused-residual.js';
 import { isPresetName, presetConfig } from '../src/model/presets.js';
 import { CycleGanTrainer, DEFAULT_LEARNING_RATES, DEFAULT_LOSS_WEIGHTS } from '../src/train/step.js';
-import { readFileSync } from 'node:fs';
 import { medianOf, type BenchResult } from './common.js';
 
 const WARMUP = 3;
@@ -49,17 +47,10 @@ const CONV_KERNELS = new Set(['Conv2D', FUSED_CONV_BIAS, 'Conv2DBackpropInput', 
  */
 const CUSTOM_GRAD_SCOPE = 'unnamed scope';
 
-/**
- * The CPU milliseconds the JavaScript (main) thread has used, from /proc (Linux: utime and
- * stime in 1/100 s ticks); null where there is no such file.
- */
-function javascriptThreadCpuMs(): number | null {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
+/** The CPU milliseconds the JavaScript (main) thread has used, from /proc (utime and stime, in 1/100 s ticks). */
+function javascriptThreadCpuMs(): number {
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** The phase of the native addon's functions (NativeAddon), by name. */
@@ -92,20 +83,18 @@ export async function benchTrainProfile(log: (line: string) => void = console.lo
       for (let i = 0; i < WARMUP; i++) step();
       const overlapping = backend.name === NATIVE_BACKEND;
       const addon = overlapping ? loadNativeAddon() : null;
+      // the native backend runs only where its addon loaded, on Linux: /proc is there
       const workTimes = (): Record<string, number> => (addon?.ok ? addon.addon.workTimes() : {});
+      const javascriptMs = () => (overlapping ? javascriptThreadCpuMs() : 0);
       const walls: number[] = [];
-      const workBefore = workTimes();
-      const [cpuBefore, waitedBefore] = [javascriptThreadCpuMs(), waitedForWorkMs()];
+      const [workBefore, cpuBefore] = [workTimes(), javascriptMs()];
       for (let i = 0; i < TIMED; i++) {
         const start = performance.now();
         step();
         walls.push(performance.now() - start);
       }
-      const cpuAfter = javascriptThreadCpuMs();
+      const javascript = (javascriptMs() - cpuBefore) / TIMED;
       const workAfter = workTimes();
-      const total = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0);
-      const javascript =
-        cpuBefore !== null && cpuAfter !== null ? (cpuAfter - cpuBefore) / TIMED : (total(walls) - (waitedForWorkMs() - waitedBefore)) / TIMED;
       const wall = medianOf(walls.sort((x, y) => x - y));
       const ms = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
       const calls = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;

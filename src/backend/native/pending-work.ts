@@ -23,7 +23,7 @@ function readsNoValues(kernelName: string, args: Parameters<tf.KernelFunc>[0]): 
 /** A cpu kernel that waits for the addon's queued work before it reads its inputs. */
 export function afterPendingWork(addon: Pick<NativeAddon, 'sync'>, kernelName: string, kernel: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
-    if (!readsNoValues(kernelName, args)) waitForWork(addon);
+    if (!readsNoValues(kernelName, args)) addon.sync();
     return kernel(args);
   };
 }
@@ -44,37 +44,18 @@ export function readAfterPendingWork(backend: tf.KernelBackend, addon: Pick<Nati
   const readSync = cpu.readSync.bind(cpu);
   const read = cpu.read.bind(cpu);
   cpu.readSync = (dataId) => {
-    waitForWork(addon);
+    addon.sync();
     return readSync(dataId);
   };
   cpu.read = async (dataId) => {
-    waitForWork(addon);
+    addon.sync();
     return read(dataId);
   };
   cpu.time = async (f) => {
-    waitForWork(addon);
+    addon.sync();
     const start = performance.now();
     f();
     addon.sync();
     return { kernelMs: performance.now() - start };
   };
-}
-
-let waitedMs = 0;
-
-/** addon.sync(), its wait counted (see waitedForWorkMs). */
-function waitForWork(addon: Pick<NativeAddon, 'sync'>): void {
-  const start = performance.now();
-  addon.sync();
-  waitedMs += performance.now() - start;
-}
-
-/**
- * Milliseconds JavaScript has spent waiting for the addon's queued work to read values or
- * run a cpu kernel, since the process started: a step's wall time less this is the time
- * JavaScript itself was busy (the tfjs engine, autodiff, queueing), the rest being the
- * workers' (bench/train-profile.ts).
- */
-export function waitedForWorkMs(): number {
-  return waitedMs;
 }
